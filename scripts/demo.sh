@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# scripts/demo.sh - the "main job", end to end, on a fresh machine:
+#
+#   a wasm32-wasi guest written in C (bindings/wasm3/guest/magika.c) identifies
+#   file types with Google's magika model, through wasi-nn
+#   (wasi_ephemeral_nn), in a wasm3 host (bindings/wasm3/host) whose wasi-nn
+#   is libwasinn.
+#
+# Steps: install missing tools (Debian), a Python venv (.venv) with magika
+# 1.0.3 (it ships the model and its labels), `cargo build --release`,
+# scripts/install.sh target/stage, wasm3's C sources via cargo, host + guest
+# builds into target/demo/, the labels file, sample files, then two runs:
+# the model preloaded by the host (--nn-preload, load_by_name) and the model
+# bytes handed over by the guest (load). Each run is checked against the magika
+# python package itself: same label, score within 1e-3.
+#
+# usage: scripts/demo.sh            (from anywhere; works in the repo root)
+# env:   WASINN_DEMO_SKIP_APT=1     never run apt-get
+#        PYTHON=python3.11          interpreter for the venv
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+demo="$repo/target/demo"
+stage="$repo/target/stage"
+
+log() { printf '\n==> %s\n' "$*"; }
+
+# ---------------------------------------------------------------- 1. tools --
+can_build_wasi() {
+  local t
+  t="$(mktemp -d)"
+  printf 'int main(void){return 0;}\n' > "$t/t.c"
+  if clang --target=wasm32-wasi -O2 -o "$t/t.wasm" "$t/t.c" >/dev/null 2>&1; then
+    rm -rf "$t"; return 0
+  fi
+  rm -rf "$t"; return 1
+}
+
+missing=()
+for tool in clang wasm-ld cmake make cc cargo; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ ${#missing[@]} -eq 0 ] && ! can_build_wasi; then missing+=("wasi-sysroot"); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ -n "${WASINN_DEMO_SKIP_APT:-}" ]; then
+    echo "demo: missing ${missing[*]} and WASINN_DEMO_SKIP_APT is set" >&2
+    exit 1
+  fi
+  log "installing Debian packages (missing: ${missing[*]})"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y \
+    clang lld wasi-libc libclang-rt-dev-wasm32 wabt cmake make gcc
+  command -v cargo >/dev/null 2>&1 || { echo "demo: cargo is required (rustup)" >&2; exit 1; }
+  can_build_wasi || { echo "demo: clang still cannot build wasm32-wasi" >&2; exit 1; }
+fi
+
+# ----------------------------------------------------------------- 2. venv --
+py="${PYTHON:-python3}"
+venv="$repo/.venv"
+if [ ! -x "$venv/bin/python" ]; then
+  log "creating $venv"
+  if ! "$py" -m venv "$venv"; then
+    rm -rf "$venv"
+    if [ -z "${WASINN_DEMO_SKIP_APT:-}" ]; then
+      sudo_cmd=()
+      if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+      "${sudo_cmd[@]}" apt-get update
+      DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y python3-venv
+    fi
+    "$py" -m venv "$venv"
+  fi
+fi
+vpy="$venv/bin/python"
+if ! "$vpy" -c 'import importlib.metadata as m, sys; sys.exit(m.version("magika") != "1.0.3")' 2>/dev/null \
+   || ! "$vpy" -c 'import numpy' 2>/dev/null; then
+  log "pip install magika==1.0.3 numpy"
+  "$vpy" -m pip install --quiet --disable-pip-version-check "magika==1.0.3" numpy
+fi
+
+# ------------------------------------------------------- 3. libwasinn build --
+log "cargo build --release"
+cargo build --release
+log "scripts/install.sh target/stage"
+rm -rf "$stage"
+"$repo/scripts/install.sh" "$stage"
+
+# ------------------------------------------------------- 4. wasm3 + host --
+log "fetching wasm3's C sources (crate wasm3-sys)"
+wasm3_src="$("$repo/bindings/wasm3/fetch-wasm3.sh")"
+echo "wasm3 sources: $wasm3_src"
+
+log "building the wasm3 host (wasinn-wasm3-run)"
+mkdir -p "$demo"
+cmake -S "$repo/bindings/wasm3/host" -B "$demo/host-build" \
+  -DCMAKE_BUILD_TYPE=Release \
+  -DWASM3_SOURCE_DIR="$wasm3_src" \
+  -DCMAKE_PREFIX_PATH="$stage"
+cmake --build "$demo/host-build" --parallel 2
+host="$demo/host-build/wasinn-wasm3-run"
+
+# ----------------------------------------------------------------- 5. guest --
+log "building the guest (clang --target=wasm32-wasi)"
+"$repo/bindings/wasm3/guest/build.sh" "$demo/magika.wasm"
+
+log "labels and model from the magika package"
+"$vpy" "$repo/bindings/wasm3/guest/make-labels.py" -o "$demo/labels.txt"
+model="$("$vpy" "$repo/bindings/wasm3/guest/make-labels.py" --print-model-path)"
+echo "model: $model"
+# the guest reads files through WASI, relative to its working directory
+cp "$model" "$demo/magika-model.onnx"
+
+# --------------------------------------------------------------- 6. samples --
+log "writing sample files into target/demo/samples"
+samples="$demo/samples"
+rm -rf "$samples"
+mkdir -p "$samples"
+
+cat > "$samples/hello.py" <<'EOF'
+#!/usr/bin/env python3
+"""Count words in the files given on the command line."""
+import sys
+from collections import Counter
+
+
+def count_words(path):
+    counts = Counter()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            counts.update(line.lower().split())
+    return counts
+
+
+def main(argv):
+    total = Counter()
+    for path in argv[1:]:
+        total += count_words(path)
+    for word, n in total.most_common(10):
+        print(f"{n:6d} {word}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
+EOF
+
+cat > "$samples/hello.c" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct node {
+    int value;
+    struct node *next;
+};
+
+static struct node *push(struct node *head, int value)
+{
+    struct node *n = malloc(sizeof *n);
+    if (!n) {
+        perror("malloc");
+        exit(1);
+    }
+    n->value = value;
+    n->next = head;
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    struct node *list = NULL;
+    for (int i = 1; i < argc; i++)
+        list = push(list, atoi(argv[i]));
+    for (struct node *n = list; n; n = n->next)
+        printf("%d\n", n->value);
+    while (list) {
+        struct node *next = list->next;
+        free(list);
+        list = next;
+    }
+    return 0;
+}
+EOF
+
+cat > "$samples/data.json" <<'EOF'
+{
+  "name": "libwasinn",
+  "version": "0.1.0",
+  "models": [
+    {"name": "magika", "encoding": "onnx", "target": "cpu", "inputs": [{"name": "bytes", "type": "i32", "dims": [1, 2048]}]},
+    {"name": "squeezenet", "encoding": "openvino", "target": "cpu", "inputs": [{"name": "data", "type": "f32", "dims": [1, 3, 224, 224]}]}
+  ],
+  "options": {"threads": 2, "verbose": false, "cache_dir": null},
+  "tags": ["wasi-nn", "wasm", "inference"]
+}
+EOF
+
+cat > "$samples/page.html" <<'EOF'
+<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>libwasinn demo</title>
+  <link rel="stylesheet" href="style.css">
+</head>
+<body>
+  <header><h1>File types, identified in WebAssembly</h1></header>
+  <main>
+    <p>This page was written by the demo script.</p>
+    <ul>
+      <li><a href="hello.py">hello.py</a></li>
+      <li><a href="hello.c">hello.c</a></li>
+    </ul>
+  </main>
+</body>
+</html>
+EOF
+
+cat > "$samples/build.sh" <<'EOF'
+#!/bin/sh
+set -eu
+out="${1:-build}"
+mkdir -p "$out"
+for f in src/*.c; do
+    obj="$out/$(basename "${f%.c}").o"
+    echo "CC $f"
+    cc -O2 -Wall -c "$f" -o "$obj"
+done
+cc -o "$out/app" "$out"/*.o -lm
+if [ -x "$out/app" ]; then
+    echo "built $out/app"
+else
+    echo "build failed" >&2
+    exit 1
+fi
+EOF
+
+# a real 64x48 RGB PNG
+"$vpy" - "$samples/image.png" <<'EOF'
+import struct, sys, zlib
+w, h = 64, 48
+rows = b"".join(
+    b"\x00" + bytes(v for x in range(w) for v in (x * 4 % 256, y * 5 % 256, (x + y) * 2 % 256))
+    for y in range(h)
+)
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+       + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+open(sys.argv[1], "wb").write(png)
+EOF
+
+# too small for the model: magika answers without it
+printf 'hi\n' > "$samples/tiny.txt"
+
+# ------------------------------------------------------------------ 7. runs --
+cd "$demo"
+sample_files=(samples/hello.py samples/hello.c samples/data.json samples/page.html
+              samples/build.sh samples/image.png samples/tiny.txt)
+
+check() { # $1 = guest output file
+  "$vpy" - "$1" "${sample_files[@]}" <<'EOF'
+import re, sys
+from magika import Magika
+
+out_path, files = sys.argv[1], sys.argv[2:]
+expected_by_ext = {".py": "python", ".c": "c", ".json": "json", ".html": "html",
+                   ".sh": "shell", ".png": "png", ".txt": "txt"}
+got = {}
+for line in open(out_path):
+    m = re.match(r"^(.*): (\S+) \((?:score ([0-9.]+)|no model.*)\)$", line.rstrip("\n"))
+    if m:
+        got[m.group(1)] = (m.group(2), float(m.group(3)) if m.group(3) else None)
+mg = Magika()
+bad = 0
+for f in files:
+    pred = mg.identify_path(f).prediction
+    ref_label = str(pred.output.label) if str(pred.dl.label) == "undefined" else str(pred.dl.label)
+    ref_score = None if str(pred.dl.label) == "undefined" else pred.score
+    g = got.get(f)
+    ok = g is not None and g[0] == ref_label and (
+        (g[1] is None and ref_score is None)
+        or (g[1] is not None and ref_score is not None and abs(g[1] - ref_score) <= 1e-3))
+    ext = f[f.rfind("."):]
+    want = expected_by_ext.get(ext)
+    sane = g is not None and g[0] == want
+    status = "ok" if ok and sane else "MISMATCH"
+    bad += status != "ok"
+    print(f"  {f:22} guest={g[0] if g else '-':8} python-magika={ref_label:8} "
+          f"score={'-' if not g or g[1] is None else f'{g[1]:.3f}'}/"
+          f"{'-' if ref_score is None else f'{ref_score:.3f}'}  expected={want}  {status}")
+print(f"check: {len(files) - bad} passed, {bad} failed")
+sys.exit(1 if bad else 0)
+EOF
+}
+
+log "run 1: model preloaded by the host (--nn-preload, guest uses load_by_name)"
+echo "\$ wasinn-wasm3-run --nn-preload magika:onnx:cpu:$model magika.wasm magika labels.txt ${sample_files[*]}"
+"$host" --nn-preload "magika:onnx:cpu:$model" magika.wasm magika labels.txt "${sample_files[@]}" \
+  | tee run-preload.txt
+check run-preload.txt
+
+log "run 2: model bytes from the guest (--bytes, guest uses load)"
+echo "\$ wasinn-wasm3-run magika.wasm --bytes magika-model.onnx labels.txt ${sample_files[*]}"
+"$host" magika.wasm --bytes magika-model.onnx labels.txt "${sample_files[@]}" \
+  | tee run-bytes.txt
+check run-bytes.txt
+
+log "demo: all good"

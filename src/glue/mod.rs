@@ -1,0 +1,1 @@
+//! witx glue (being written).
