@@ -6,8 +6,8 @@
 #   (wasi_ephemeral_nn), in a wasm3 host (bindings/wasm3/host) whose wasi-nn
 #   is libwasinn.
 #
-# Steps: install missing tools (Debian), a Python venv (.venv) with magika
-# 1.0.3 (it ships the model and its labels), `cargo build --release`,
+# Steps: install missing tools (Debian), a Python venv (.venv, scripts/requirements.txt:
+# magika ships the model and its labels), `cargo build --release`,
 # scripts/install.sh target/stage, wasm3's C sources via cargo, host + guest
 # builds into target/demo/, the labels file, sample files, then two runs:
 # the model preloaded by the host (--nn-preload, load_by_name) and the model
@@ -15,8 +15,7 @@
 # python package itself: same label, score within 1e-3.
 #
 # usage: scripts/demo.sh            (from anywhere; works in the repo root)
-# env:   WASINN_DEMO_SKIP_APT=1     never run apt-get
-#        PYTHON=python3.11          interpreter for the venv
+# env:   WASINN_DEMO_PROFILE=debug  use the debug build (the test suite does)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,68 +23,20 @@ cd "$repo"
 demo="$repo/target/demo"
 stage="$repo/target/stage"
 
-log() { printf '\n==> %s\n' "$*"; }
-
-# ---------------------------------------------------------------- 1. tools --
-can_build_wasi() {
-  local t
-  t="$(mktemp -d)"
-  printf 'int main(void){return 0;}\n' > "$t/t.c"
-  if clang --target=wasm32-wasi -O2 -o "$t/t.wasm" "$t/t.c" >/dev/null 2>&1; then
-    rm -rf "$t"; return 0
-  fi
-  rm -rf "$t"; return 1
-}
-
-missing=()
-for tool in clang wasm-ld cmake make cc cargo; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if [ ${#missing[@]} -eq 0 ] && ! can_build_wasi; then missing+=("wasi-sysroot"); fi
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ -n "${WASINN_DEMO_SKIP_APT:-}" ]; then
-    echo "demo: missing ${missing[*]} and WASINN_DEMO_SKIP_APT is set" >&2
-    exit 1
-  fi
-  log "installing Debian packages (missing: ${missing[*]})"
-  sudo_cmd=()
-  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-  "${sudo_cmd[@]}" apt-get update
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y \
-    clang lld wasi-libc libclang-rt-dev-wasm32 wabt cmake make gcc
-  command -v cargo >/dev/null 2>&1 || { echo "demo: cargo is required (rustup)" >&2; exit 1; }
-  can_build_wasi || { echo "demo: clang still cannot build wasm32-wasi" >&2; exit 1; }
-fi
-
-# ----------------------------------------------------------------- 2. venv --
-py="${PYTHON:-python3}"
-venv="$repo/.venv"
-if [ ! -x "$venv/bin/python" ]; then
-  log "creating $venv"
-  if ! "$py" -m venv "$venv"; then
-    rm -rf "$venv"
-    if [ -z "${WASINN_DEMO_SKIP_APT:-}" ]; then
-      sudo_cmd=()
-      if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-      "${sudo_cmd[@]}" apt-get update
-      DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y python3-venv
-    fi
-    "$py" -m venv "$venv"
-  fi
-fi
-vpy="$venv/bin/python"
-if ! "$vpy" -c 'import importlib.metadata as m, sys; sys.exit(m.version("magika") != "1.0.3")' 2>/dev/null \
-   || ! "$vpy" -c 'import numpy' 2>/dev/null; then
-  log "pip install magika==1.0.3 numpy"
-  "$vpy" -m pip install --quiet --disable-pip-version-check "magika==1.0.3" numpy
-fi
+source "$repo/scripts/common.sh"
+ensure_apt
+ensure_venv
+vpy="$PY"
 
 # ------------------------------------------------------- 3. libwasinn build --
-log "cargo build --release"
-cargo build --release
+# The demo proper uses a release build; the test suite passes WASINN_DEMO_PROFILE=debug to reuse
+# the build it already has (dependencies are optimised in debug builds too).
+profile="${WASINN_DEMO_PROFILE:-release}"
+log "cargo build ($profile)"
+if [ "$profile" = release ]; then cargo build --release; else cargo build; fi
 log "scripts/install.sh target/stage"
 rm -rf "$stage"
-"$repo/scripts/install.sh" "$stage"
+"$repo/scripts/install.sh" "$stage" --profile "$profile"
 
 # ------------------------------------------------------- 4. wasm3 + host --
 log "fetching wasm3's C sources (crate wasm3-sys)"

@@ -1,0 +1,50 @@
+# Shared set-up for scripts/demo.sh and scripts/test.sh: sourced, not run.
+# Installs what a fresh machine of this kind lacks (Debian packages, a Python virtualenv with
+# pinned wheels) so that both README commands work on a clean clone.
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${WASINN_VENV:-$REPO/.venv}"
+PY="$VENV/bin/python"
+
+log() { printf '\n=== %s\n' "$*"; }
+
+# Debian packages: clang + wasi-libc build the C guests, wabt for wat2wasm, cmake/ctest for the C
+# side, valgrind and pkg-config for the consumer checks.
+ensure_apt() {
+    local missing=()
+    command -v clang >/dev/null || missing+=(clang)
+    command -v wasm-ld >/dev/null || missing+=(lld)
+    [ -d /usr/share/wasi-sysroot ] || missing+=(wasi-libc)
+    ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 || missing+=(libclang-rt-dev-wasm32)
+    command -v wat2wasm >/dev/null || missing+=(wabt)
+    command -v cmake >/dev/null || missing+=(cmake)
+    command -v pkg-config >/dev/null || missing+=(pkg-config)
+    command -v valgrind >/dev/null || missing+=(valgrind)
+    if [ ${#missing[@]} -gt 0 ]; then
+        log "installing Debian packages: ${missing[*]}"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+# The Python virtualenv with pinned wheels (models come from packages, never downloaded at test time).
+ensure_venv() {
+    if [ ! -x "$PY" ]; then
+        log "creating virtualenv $VENV"
+        python3 -m venv "$VENV"
+    fi
+    local want="$REPO/scripts/requirements.txt"
+    local stamp="$VENV/.wasinn-requirements"
+    if ! cmp -s "$want" "$stamp"; then
+        log "installing Python packages"
+        "$PY" -m pip install -q --disable-pip-version-check -r "$want"
+        cp "$want" "$stamp"
+    fi
+}
+
+# Path of magika's standard model inside the virtualenv's magika package.
+magika_model() {
+    "$PY" -c 'import magika, pathlib; print(pathlib.Path(magika.__file__).parent / "models/standard_v3_3/model.onnx")'
+}
