@@ -1,17 +1,60 @@
-//! The built-in tract-onnx backend (placeholder; being implemented).
+//! The built-in tract-onnx backend: pure Rust, CPU only, ONNX only.
+//!
+//! Design:
+//! - `load` decodes the ONNX protobuf, refuses external-data tensors when the model did not come
+//!   from a host directory (`Status::Security`), parses it into a tract `InferenceModel` and keeps
+//!   that model (never mutated afterwards) in a [`Shared`] block owned by the graph and its
+//!   contexts.
+//! - tract wants concrete input shapes before optimisation, so runnable plans are built per
+//!   concrete input signature (element type + shape of every input) and cached in the graph,
+//!   shared by all its contexts. The cache lock is held only for lookup/insert; planning and
+//!   running happen outside it, so contexts of one graph compute in parallel. A model whose inputs
+//!   are all concrete is planned eagerly at load, so its errors show at load.
+//! - `set_input` refuses shapes that contradict the declared rank or fixed dimensions (tract would
+//!   often run them anyway, e.g. a model declared `[2]` on `[3]`), but honours an element type
+//!   other than the declared one by planning for it (tract promotes or fails with its own text).
+//! - A context owns its input tensors (one copy of the caller's bytes, reused in place when the
+//!   next `set_input` has the same type and shape) and the output values of its last compute,
+//!   which `output` borrows without copying.
+//! - tract panics on some malformed models; parsing, planning and running are wrapped in
+//!   `catch_unwind` so such a panic becomes an error (`Status::Panic`) instead of unwinding
+//!   through the core.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use crate::core::backend::{Backend, BackendGraph, LoadRequest};
-use crate::core::error::{Error, Result};
-use crate::core::types::{Encoding, Target};
+use parking_lot::Mutex;
+use tract_onnx::pb;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::infer::{Factoid, InferenceModelExt, ShapeFactoid};
+use tract_onnx::tract_hir::ops::unimpl::UnimplementedOp;
 
-/// tract-onnx.
-pub struct TractBackend;
+use crate::core::backend::{Backend, BackendContext, BackendGraph, Dim, IoInfo, LoadRequest};
+use crate::core::error::{Error, Result, Status};
+use crate::core::tensor::{OutputRef, TensorRef};
+use crate::core::types::{Encoding, Target, TensorType};
+
+/// Most runnable plans one graph keeps (one per distinct input signature). Bounds the memory a
+/// caller can make the host spend by cycling through input shapes; an evicted plan stays alive as
+/// long as a context still runs it.
+const MAX_CACHED_PLANS: usize = 32;
+
+/// The tract-onnx backend.
+pub struct TractBackend {
+    onnx: tract_onnx::Onnx,
+}
 
 impl TractBackend {
     /// Creates the backend.
     pub fn new() -> Self {
-        TractBackend
+        TractBackend { onnx: tract_onnx::onnx() }
+    }
+}
+
+impl Default for TractBackend {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -28,7 +71,668 @@ impl Backend for TractBackend {
     fn targets(&self) -> &[Target] {
         &[Target::Cpu]
     }
-    fn load(&self, _request: &LoadRequest<'_>) -> Result<Arc<dyn BackendGraph>> {
-        Err(Error::unsupported("not yet"))
+    fn load(&self, request: &LoadRequest<'_>) -> Result<Arc<dyn BackendGraph>> {
+        if request.encoding != Encoding::Onnx {
+            return Err(Error::new(
+                Status::InvalidEncoding,
+                format!("the tract backend loads only ONNX models, not {}", request.encoding),
+            ));
+        }
+        match request.target {
+            Target::Cpu | Target::Auto => {}
+            t => {
+                return Err(Error::unsupported(format!(
+                    "the tract backend runs only on the CPU; the {t} target is not available"
+                )))
+            }
+        }
+        if request.builders.len() != 1 {
+            return Err(Error::invalid(format!(
+                "an ONNX model is exactly one graph builder, got {}",
+                request.builders.len()
+            )));
+        }
+        let bytes = request.builders[0];
+        let proto = guard("decoding the ONNX model", || {
+            self.onnx
+                .proto_model_for_read(&mut &bytes[..])
+                .map_err(|e| Error::new(Status::InvalidEncoding, format!("not a valid ONNX model: {e:#}")))
+        })?;
+        if proto.graph.is_none() {
+            return Err(Error::new(Status::InvalidEncoding, "not a valid ONNX model: it contains no graph"));
+        }
+        check_tensors(&proto, request.model_dir.is_some())?;
+        let model_dir = match request.model_dir {
+            Some(dir) => Some(
+                dir.to_str()
+                    .ok_or_else(|| Error::invalid(format!("model directory {} is not valid UTF-8", dir.display())))?,
+            ),
+            None => None,
+        };
+        let model = guard("parsing the ONNX model", || {
+            let parsed = self
+                .onnx
+                .parse(&proto, model_dir)
+                .map_err(|e| Error::runtime(format!("tract could not load the ONNX model: {e:#}")))?;
+            if !parsed.unresolved_inputs.is_empty() {
+                return Err(Error::new(
+                    Status::InvalidEncoding,
+                    format!("the ONNX graph uses tensors it never defines: {:?}", parsed.unresolved_inputs),
+                ));
+            }
+            Ok(parsed.model)
+        })?;
+        check_implemented(&model)?;
+        let shared = Shared::new(model, &proto)?;
+        Ok(Arc::new(TractGraph { shared: Arc::new(shared) }))
+    }
+}
+
+/// Runs `f`, turning a tract panic into an error.
+fn guard<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".into());
+        Err(Error::new(Status::Panic, format!("tract panicked while {what}: {msg}")))
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model checks before tract sees the tensors.
+
+/// Walks every tensor of the model (initializers, sparse initializers, tensors in node attributes,
+/// subgraphs, functions, training info) and refuses:
+/// - external data when the model did not come from a host directory (`Status::Security`);
+/// - string tensors stored as raw bytes (tract hits `unimplemented!` on them).
+fn check_tensors(proto: &pb::ModelProto, external_allowed: bool) -> Result<()> {
+    let check = |t: &pb::TensorProto| -> Result<()> {
+        let external =
+            t.data_location == Some(pb::tensor_proto::DataLocation::External as i32) || !t.external_data.is_empty();
+        if external && !external_allowed {
+            let location =
+                t.external_data.iter().find(|e| e.key == "location").map(|e| e.value.as_str()).unwrap_or("?");
+            return Err(Error::new(
+                Status::Security,
+                format!(
+                    "tensor {:?} stores its data in an external file ({location:?}); external data \
+                     is refused for models not loaded from a host directory",
+                    t.name
+                ),
+            ));
+        }
+        if t.data_type == pb::tensor_proto::DataType::String as i32 && !t.raw_data.is_empty() {
+            return Err(Error::new(
+                Status::InvalidEncoding,
+                format!("string tensor {:?} has raw_data, which ONNX does not allow", t.name),
+            ));
+        }
+        Ok(())
+    };
+    fn sparse(s: &pb::SparseTensorProto, check: &dyn Fn(&pb::TensorProto) -> Result<()>) -> Result<()> {
+        s.values.iter().chain(s.indices.iter()).try_for_each(check)
+    }
+    fn nodes(nodes: &[pb::NodeProto], check: &dyn Fn(&pb::TensorProto) -> Result<()>) -> Result<()> {
+        for attr in nodes.iter().flat_map(|n| &n.attribute) {
+            attr.t.iter().chain(&attr.tensors).try_for_each(check)?;
+            attr.sparse_tensor.iter().chain(&attr.sparse_tensors).try_for_each(|s| sparse(s, check))?;
+            attr.g.iter().chain(&attr.graphs).try_for_each(|g| graph(g, check))?;
+        }
+        Ok(())
+    }
+    fn graph(g: &pb::GraphProto, check: &dyn Fn(&pb::TensorProto) -> Result<()>) -> Result<()> {
+        g.initializer.iter().try_for_each(check)?;
+        g.sparse_initializer.iter().try_for_each(|s| sparse(s, check))?;
+        nodes(&g.node, check)
+    }
+    proto.graph.iter().try_for_each(|g| graph(g, &check))?;
+    proto.functions.iter().try_for_each(|f| nodes(&f.node, &check))?;
+    for info in &proto.training_info {
+        info.initialization.iter().chain(&info.algorithm).try_for_each(|g| graph(g, &check))?;
+    }
+    Ok(())
+}
+
+/// Refuses models using operators tract does not implement (on the path to the outputs), naming
+/// them, instead of failing later with a generic planning error.
+fn check_implemented(model: &InferenceModel) -> Result<()> {
+    let order = model.eval_order().map_err(|e| Error::runtime(format!("invalid ONNX graph: {e:#}")))?;
+    let missing: Vec<String> = order
+        .iter()
+        .map(|&id| model.node(id))
+        .filter(|n| n.op.as_op().downcast_ref::<UnimplementedOp>().is_some())
+        .map(|n| format!("{} (node {:?})", n.op.as_op().name(), n.name))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::unsupported(format!("tract does not implement these ONNX operators: {}", missing.join(", "))))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Type mapping.
+
+fn tensor_type_of(dt: DatumType) -> Option<TensorType> {
+    Some(match dt.unquantized() {
+        DatumType::F16 => TensorType::Fp16,
+        DatumType::F32 => TensorType::Fp32,
+        DatumType::F64 => TensorType::Fp64,
+        DatumType::U8 => TensorType::U8,
+        DatumType::I8 => TensorType::I8,
+        DatumType::U16 => TensorType::U16,
+        DatumType::I16 => TensorType::I16,
+        DatumType::U32 => TensorType::U32,
+        DatumType::I32 => TensorType::I32,
+        DatumType::U64 => TensorType::U64,
+        DatumType::I64 => TensorType::I64,
+        DatumType::Bool => TensorType::Bool,
+        _ => return None,
+    })
+}
+
+fn datum_type_of(ty: TensorType) -> Result<DatumType> {
+    Ok(match ty {
+        TensorType::Fp16 => DatumType::F16,
+        TensorType::Fp32 => DatumType::F32,
+        TensorType::Fp64 => DatumType::F64,
+        TensorType::U8 => DatumType::U8,
+        TensorType::I8 => DatumType::I8,
+        TensorType::U16 => DatumType::U16,
+        TensorType::I16 => DatumType::I16,
+        TensorType::U32 => DatumType::U32,
+        TensorType::I32 => DatumType::I32,
+        TensorType::U64 => DatumType::U64,
+        TensorType::I64 => DatumType::I64,
+        TensorType::Bool => DatumType::Bool,
+        TensorType::Bf16 => return Err(Error::unsupported("tract has no bf16 tensors")),
+    })
+}
+
+/// An ONNX `TensorProto.DataType` value as a core tensor type (`None`: undefined or no mapping).
+fn tensor_type_of_onnx(elem_type: i32) -> Option<TensorType> {
+    let dt = pb::tensor_proto::DataType::try_from(elem_type).ok()?;
+    tensor_type_of(DatumType::try_from(dt).ok()?)
+}
+
+fn dim_of(d: &TDim) -> Dim {
+    match d.to_i64() {
+        Ok(v) if v >= 0 => Dim::Fixed(v as u64),
+        _ => Dim::Dynamic,
+    }
+}
+
+fn dims_of_shape_factoid(shape: &ShapeFactoid) -> Option<Vec<Dim>> {
+    if shape.is_open() {
+        return None;
+    }
+    Some(shape.dims().map(|d| d.concretize().as_ref().map_or(Dim::Dynamic, dim_of)).collect())
+}
+
+fn io_of_fact(name: String, fact: &InferenceFact) -> IoInfo {
+    IoInfo { name, ty: fact.datum_type.concretize().and_then(tensor_type_of), dims: dims_of_shape_factoid(&fact.shape) }
+}
+
+fn io_of_value_info(v: &pb::ValueInfoProto) -> IoInfo {
+    let tensor = v.r#type.as_ref().and_then(|t| t.value.as_ref()).map(|value| match value {
+        pb::type_proto::Value::TensorType(t) => t,
+    });
+    IoInfo {
+        name: v.name.clone(),
+        ty: tensor.and_then(|t| tensor_type_of_onnx(t.elem_type)),
+        dims: tensor.and_then(|t| t.shape.as_ref()).map(|s| {
+            s.dim
+                .iter()
+                .map(|d| match d.value {
+                    Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if v >= 0 => Dim::Fixed(v as u64),
+                    _ => Dim::Dynamic,
+                })
+                .collect()
+        }),
+    }
+}
+
+fn describe(ty: Option<TensorType>, dims: Option<&[Dim]>) -> String {
+    let ty = ty.map_or("?".to_string(), |t| t.to_string());
+    let Some(dims) = dims else { return ty };
+    let dims: Vec<String> = dims
+        .iter()
+        .map(|d| match d {
+            Dim::Fixed(v) => v.to_string(),
+            Dim::Dynamic => "?".into(),
+        })
+        .collect();
+    format!("{ty} [{}]", dims.join(", "))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Graph.
+
+/// The concrete element type and shape of every input: what a runnable plan is specialised for.
+type Signature = Vec<(TensorType, Vec<usize>)>;
+
+type Plan = Arc<TypedRunnableModel>;
+
+/// What a graph and all its contexts share.
+struct Shared {
+    /// The parsed model; never mutated (planning works on clones).
+    model: InferenceModel,
+    inputs: Vec<IoInfo>,
+    outputs: Vec<IoInfo>,
+    /// Plans (or planning failures) by input signature.
+    plans: Mutex<HashMap<Signature, Result<Plan>>>,
+    /// The signature planned at load, never evicted.
+    eager: Option<Signature>,
+}
+
+impl Shared {
+    fn new(model: InferenceModel, proto: &pb::ModelProto) -> Result<Shared> {
+        let map = |e: TractError| Error::runtime(format!("tract could not inspect the model: {e:#}"));
+        let inputs = (0..model.inputs.len())
+            .map(|ix| {
+                let outlet = model.inputs[ix];
+                Ok(io_of_fact(model.node(outlet.node).name.clone(), model.input_fact(ix).map_err(map)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let graph = proto
+            .graph
+            .as_ref()
+            .ok_or_else(|| Error::new(Status::InvalidEncoding, "the ONNX model contains no graph"))?;
+        if graph.output.len() != model.outputs.len() {
+            return Err(Error::runtime(format!(
+                "tract sees {} outputs but the ONNX graph declares {}",
+                model.outputs.len(),
+                graph.output.len()
+            )));
+        }
+        let mut outputs: Vec<IoInfo> = graph.output.iter().map(io_of_value_info).collect();
+        let mut shared = Shared { model, inputs, outputs: vec![], plans: Mutex::new(HashMap::new()), eager: None };
+
+        // Plan eagerly when every input is concrete, so that errors show at load.
+        let concrete: Option<Signature> = shared
+            .inputs
+            .iter()
+            .map(|i| {
+                let dims = i.dims.as_ref()?;
+                let dims = dims
+                    .iter()
+                    .map(|d| match d {
+                        Dim::Fixed(v) => usize::try_from(*v).ok(),
+                        Dim::Dynamic => None,
+                    })
+                    .collect::<Option<Vec<usize>>>()?;
+                Some((i.ty?, dims))
+            })
+            .collect();
+        let mut planned = None;
+        if let Some(sig) = concrete {
+            let plan = shared.plan(&sig)?;
+            planned = Some(plan.clone());
+            shared.plans.get_mut().insert(sig.clone(), Ok(plan));
+            shared.eager = Some(sig);
+        }
+
+        // Fill in what the ONNX file leaves undeclared about the outputs from tract's analysis.
+        if outputs.iter().any(|o| o.ty.is_none() || o.dims.is_none()) {
+            let analysed: Vec<IoInfo> = match &planned {
+                Some(plan) => (0..outputs.len())
+                    .map(|ix| {
+                        let fact = plan.model().output_fact(ix).ok();
+                        IoInfo {
+                            name: String::new(),
+                            ty: fact.and_then(|f| tensor_type_of(f.datum_type)),
+                            dims: fact.map(|f| f.shape.iter().map(dim_of).collect()),
+                        }
+                    })
+                    .collect(),
+                None => guard("analysing the model", || {
+                    let mut model = shared.model.clone();
+                    let _ = model.analyse(true);
+                    Ok(model
+                        .outputs
+                        .iter()
+                        .map(|&o| match model.outlet_fact(o) {
+                            Ok(f) => io_of_fact(String::new(), f),
+                            Err(_) => IoInfo { name: String::new(), ty: None, dims: None },
+                        })
+                        .collect())
+                })
+                .unwrap_or_default(),
+            };
+            for (out, found) in outputs.iter_mut().zip(analysed) {
+                out.ty = out.ty.or(found.ty);
+                if out.dims.is_none() {
+                    out.dims = found.dims;
+                }
+            }
+        }
+        shared.outputs = outputs;
+        Ok(shared)
+    }
+
+    /// Builds an optimised plan for concrete input types and shapes.
+    fn plan(&self, sig: &Signature) -> Result<Plan> {
+        let what = || {
+            sig.iter()
+                .zip(&self.inputs)
+                .map(|((ty, dims), info)| {
+                    format!("{:?}: {ty} {dims:?} (declared {})", info.name, describe(info.ty, info.dims.as_deref()))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let dts = sig.iter().map(|(ty, _)| datum_type_of(*ty)).collect::<Result<Vec<_>>>()?;
+        guard("planning the model", || {
+            let build = || -> TractResult<Plan> {
+                let mut model = self.model.clone();
+                for (ix, ((_, dims), dt)) in sig.iter().zip(&dts).enumerate() {
+                    model.set_input_fact(ix, InferenceFact::dt_shape(*dt, dims.iter().copied()))?;
+                }
+                model.into_optimized()?.into_runnable()
+            };
+            build().map_err(|e| {
+                let status = if format!("{e:#}").contains("can not be made a TypedOp") {
+                    Status::UnsupportedOperation
+                } else {
+                    Status::RuntimeError
+                };
+                Error::new(status, format!("tract could not prepare the model for inputs {}: {e:#}", what()))
+            })
+        })
+    }
+
+    /// The plan for `sig`, from the cache or built now (outside the cache lock).
+    fn plan_for(&self, sig: &Signature) -> Result<Plan> {
+        if let Some(found) = self.plans.lock().get(sig) {
+            return found.clone();
+        }
+        let made = self.plan(sig);
+        let mut plans = self.plans.lock();
+        if plans.len() >= MAX_CACHED_PLANS && !plans.contains_key(sig) {
+            let victim = plans.keys().find(|k| Some(*k) != self.eager.as_ref()).cloned();
+            if let Some(victim) = victim {
+                plans.remove(&victim);
+            }
+        }
+        plans.entry(sig.clone()).or_insert(made).clone()
+    }
+}
+
+struct TractGraph {
+    shared: Arc<Shared>,
+}
+
+impl BackendGraph for TractGraph {
+    fn inputs(&self) -> &[IoInfo] {
+        &self.shared.inputs
+    }
+    fn outputs(&self) -> &[IoInfo] {
+        &self.shared.outputs
+    }
+    fn init_execution_context(&self) -> Result<Box<dyn BackendContext>> {
+        let n_in = self.shared.inputs.len();
+        Ok(Box::new(TractContext {
+            shared: Arc::clone(&self.shared),
+            inputs: (0..n_in).map(|_| None).collect(),
+            outputs: Vec::new(),
+            runner: None,
+        }))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Execution context.
+
+/// One output of the last compute.
+enum Output {
+    Ready(TensorType, TValue),
+    /// tract produced something the C API cannot represent; the message says what.
+    Unsupported(String),
+}
+
+/// The plan the context ran last and its reusable run state.
+struct Runner {
+    sig: Signature,
+    state: TypedSimpleState,
+}
+
+struct TractContext {
+    shared: Arc<Shared>,
+    inputs: Vec<Option<(TensorType, Arc<Tensor>)>>,
+    outputs: Vec<Output>,
+    runner: Option<Runner>,
+}
+
+impl BackendContext for TractContext {
+    fn set_input(&mut self, index: usize, tensor: &TensorRef<'_>) -> Result<()> {
+        let ty = tensor.ty();
+        let dt = datum_type_of(ty)?;
+        let data = tensor.data();
+        if ty == TensorType::Bool {
+            if let Some(pos) = data.iter().position(|&b| b > 1) {
+                return Err(Error::invalid(format!(
+                    "bool tensor element {pos} is {}; bool elements must be 0 or 1",
+                    data[pos]
+                )));
+            }
+        }
+        let info =
+            self.shared.inputs.get(index).ok_or_else(|| Error::invalid(format!("input index {index} out of range")))?;
+        if let Some(declared) = &info.dims {
+            let fits = declared.len() == tensor.dims().len()
+                && declared.iter().zip(tensor.dims()).all(|(d, &n)| match d {
+                    Dim::Fixed(v) => *v == n as u64,
+                    Dim::Dynamic => true,
+                });
+            if !fits {
+                return Err(Error::invalid(format!(
+                    "input {index} ({:?}) is declared {} but got shape {:?}",
+                    info.name,
+                    describe(info.ty, Some(declared)),
+                    tensor.dims()
+                )));
+            }
+        }
+        let slot =
+            self.inputs.get_mut(index).ok_or_else(|| Error::invalid(format!("input index {index} out of range")))?;
+        // Same type and shape as the stored tensor, and no output of the last compute aliases it:
+        // overwrite its buffer in place.
+        if let Some((stored_ty, stored)) = slot {
+            if *stored_ty == ty && stored.shape() == tensor.dims() {
+                if let Some(t) = Arc::get_mut(stored) {
+                    if t.is_plain_ram() {
+                        if let Some(buf) = t.as_bytes_mut().get_mut(..data.len()) {
+                            buf.copy_from_slice(data);
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+        }
+        // SAFETY: `data` holds exactly product(dims) elements of `dt` (TensorRef invariant, and
+        // from_raw_dt checks the length again); every bit pattern is valid for the numeric types,
+        // and bool bytes were checked to be 0 or 1 above.
+        let t = unsafe { Tensor::from_raw_dt(dt, tensor.dims(), data) }
+            .map_err(|e| Error::runtime(format!("could not create the input tensor: {e:#}")))?;
+        *slot = Some((ty, Arc::new(t)));
+        Ok(())
+    }
+
+    fn compute(&mut self) -> Result<()> {
+        self.outputs.clear();
+        let mut values: TVec<TValue> = TVec::with_capacity(self.inputs.len());
+        for (ix, input) in self.inputs.iter().enumerate() {
+            let (_, t) = input.as_ref().ok_or_else(|| Error::invalid(format!("input {ix} was not set")))?;
+            values.push(TValue::from_const(Arc::clone(t)));
+        }
+        let same_sig = self.runner.as_ref().is_some_and(|r| {
+            r.sig.len() == values.len()
+                && r.sig.iter().zip(&self.inputs).all(|((ty, dims), input)| {
+                    input.as_ref().is_some_and(|(ity, t)| ity == ty && t.shape() == dims.as_slice())
+                })
+        });
+        if !same_sig {
+            self.runner = None;
+            let sig: Signature = self
+                .inputs
+                .iter()
+                .map(|i| {
+                    let (ty, t) = i.as_ref().expect("checked above");
+                    (*ty, t.shape().to_vec())
+                })
+                .collect();
+            let plan = self.shared.plan_for(&sig)?;
+            let state = plan.spawn().map_err(|e| Error::runtime(format!("tract could not start a run: {e:#}")))?;
+            self.runner = Some(Runner { sig, state });
+        }
+        let runner = self.runner.as_mut().expect("set above");
+        let result = guard("running the model", || {
+            runner.state.run(values).map_err(|e| Error::runtime(format!("tract failed to run the model: {e:#}")))
+        });
+        let result = result.map_err(|mut e| {
+            // Inputs of another type than declared are honoured when tract can plan them, but
+            // some ops only fail when run: say so.
+            let retyped: Vec<String> = runner
+                .sig
+                .iter()
+                .zip(&self.shared.inputs)
+                .filter(|((ty, _), info)| info.ty.is_some_and(|declared| declared != *ty))
+                .map(|((ty, _), info)| {
+                    format!("{:?} was given as {ty} but is declared {}", info.name, describe(info.ty, None))
+                })
+                .collect();
+            if !retyped.is_empty() {
+                e.message = format!("{} (input {})", e.message, retyped.join(", "));
+            }
+            e
+        });
+        let results = match result {
+            Ok(r) => r,
+            Err(e) => {
+                // A failed or panicked run may leave the state half-updated: start afresh next time.
+                self.runner = None;
+                return Err(e);
+            }
+        };
+        self.outputs = results.into_iter().map(convert_output).collect();
+        Ok(())
+    }
+
+    fn output(&self, index: usize) -> Result<OutputRef<'_>> {
+        match self.outputs.get(index) {
+            None => Err(Error::invalid(format!(
+                "output {index} is not available (no successful compute, or the model has only {} outputs)",
+                self.outputs.len()
+            ))),
+            Some(Output::Unsupported(msg)) => Err(Error::unsupported(msg.clone())),
+            Some(Output::Ready(ty, t)) => {
+                let len = t.len() * ty.size();
+                let data = t.as_bytes().get(..len).ok_or_else(|| {
+                    Error::runtime(format!("output {index} holds fewer bytes than its shape {:?} needs", t.shape()))
+                })?;
+                Ok(OutputRef { ty: *ty, dims: t.shape(), data })
+            }
+        }
+    }
+}
+
+/// Makes a tract output readable as plain bytes of a core tensor type.
+fn convert_output(value: TValue) -> Output {
+    let dt = value.datum_type();
+    // Shape computations may surface as symbolic dims; report them as the i64 ONNX declares.
+    let value = if dt == DatumType::TDim {
+        match value.cast_to_dt(DatumType::I64) {
+            Ok(t) => t.into_owned().into_tvalue(),
+            Err(e) => return Output::Unsupported(format!("output of symbolic dims could not be made i64: {e:#}")),
+        }
+    } else {
+        value
+    };
+    let dt = value.datum_type();
+    let Some(ty) = tensor_type_of(dt) else {
+        return Output::Unsupported(format!(
+            "tract produced an output of type {dt:?}, which has no wasi-nn tensor type"
+        ));
+    };
+    if !value.is_plain_ram() {
+        match (*value).clone().into_plain_ram() {
+            Ok(t) => return Output::Ready(ty, t.into_tvalue()),
+            Err(e) => return Output::Unsupported(format!("tract output is not in plain memory: {e:#}")),
+        }
+    }
+    Output::Ready(ty, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::tensor::TensorRef;
+
+    fn f32_bytes(v: &[f32]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+
+    /// `y = x + x` with x: f32 [2].
+    fn add_model() -> Vec<u8> {
+        use tract_onnx::pb::*;
+        let vi = |name: &str| ValueInfoProto {
+            name: name.into(),
+            r#type: Some(TypeProto {
+                value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                    elem_type: tensor_proto::DataType::Float as i32,
+                    shape: Some(TensorShapeProto {
+                        dim: vec![tensor_shape_proto::Dimension {
+                            value: Some(tensor_shape_proto::dimension::Value::DimValue(2)),
+                            ..Default::default()
+                        }],
+                    }),
+                })),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let model = ModelProto {
+            ir_version: 8,
+            opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 13 }],
+            graph: Some(GraphProto {
+                node: vec![NodeProto {
+                    input: vec!["x".into(), "x".into()],
+                    output: vec!["y".into()],
+                    op_type: "Add".into(),
+                    ..Default::default()
+                }],
+                input: vec![vi("x")],
+                output: vec![vi("y")],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut buf = Vec::new();
+        prost::Message::encode(&model, &mut buf).unwrap();
+        buf
+    }
+
+    #[test]
+    fn input_buffer_is_reused_in_place() {
+        let bytes = add_model();
+        let graph = TractBackend::new()
+            .load(&LoadRequest { builders: &[&bytes], encoding: Encoding::Onnx, target: Target::Cpu, model_dir: None })
+            .unwrap();
+        let mut ctx = graph.init_execution_context().unwrap();
+        let a = f32_bytes(&[1.0, 2.0]);
+        ctx.set_input(0, &TensorRef::new(TensorType::Fp32, vec![2], &a).unwrap()).unwrap();
+        ctx.compute().unwrap();
+        assert_eq!(ctx.output(0).unwrap().data, f32_bytes(&[2.0, 4.0]));
+        let ctx_ref = &mut *ctx as *mut dyn BackendContext as *mut TractContext;
+        // SAFETY: the box holds a TractContext (made just above by this backend).
+        let first = unsafe { &*ctx_ref }.inputs[0].as_ref().unwrap().1.as_bytes().as_ptr();
+        let b = f32_bytes(&[3.0, 5.0]);
+        ctx.set_input(0, &TensorRef::new(TensorType::Fp32, vec![2], &b).unwrap()).unwrap();
+        let second = unsafe { &*ctx_ref }.inputs[0].as_ref().unwrap().1.as_bytes().as_ptr();
+        assert_eq!(first, second, "same type and shape: the input buffer is overwritten in place");
+        ctx.compute().unwrap();
+        assert_eq!(ctx.output(0).unwrap().data, f32_bytes(&[6.0, 10.0]));
     }
 }
