@@ -143,3 +143,52 @@ pub unsafe fn copy_out(src: &[u8], buf: *mut u8, buf_len: usize, out_len: *mut u
     }
     Ok(())
 }
+
+/// A borrowed mutable slice from a pointer and element count. NULL is accepted only when
+/// `len == 0`.
+///
+/// # Safety
+/// When `len > 0`, `ptr` must be valid for reads and writes of `len` elements for the returned
+/// lifetime, and not aliased.
+pub unsafe fn arg_slice_mut<'a, T>(ptr: *mut T, len: usize, what: &str) -> Result<&'a mut [T]> {
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    if ptr.is_null() {
+        return Err(Error::invalid(format!("{what} is NULL but its length is {len}")));
+    }
+    if len.checked_mul(std::mem::size_of::<T>()).is_none_or(|n| n > isize::MAX as usize) {
+        return Err(Error::invalid(format!("{what}: length {len} is too large")));
+    }
+    // SAFETY: non-NULL, size checked; validity and exclusivity are the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+}
+
+/// Copies `s` into a caller buffer as a NUL-terminated string. Always reports the length of `s`
+/// (excluding the NUL) through `out_len` (when non-NULL); a buffer shorter than `s.len() + 1`
+/// gets nothing written and `TooLarge`.
+///
+/// # Safety
+/// `buf` must be NULL or valid for writes of `buf_len` bytes; `out_len` NULL or valid for a write.
+pub unsafe fn copy_out_cstr(s: &str, buf: *mut c_char, buf_len: usize, out_len: *mut usize) -> Result<()> {
+    // SAFETY: forwarded contract.
+    if let Some(out_len) = unsafe { out_len.as_mut() } {
+        *out_len = s.len();
+    }
+    if buf_len <= s.len() {
+        return Err(Error::too_large(format!(
+            "the buffer holds {buf_len} bytes but {} are needed (with the NUL)",
+            s.len() + 1
+        )));
+    }
+    if buf.is_null() {
+        return Err(Error::invalid("output buffer is NULL"));
+    }
+    let buf = buf.cast::<u8>();
+    // SAFETY: buf is valid for buf_len > s.len() bytes by contract; regions are distinct.
+    unsafe {
+        std::ptr::copy_nonoverlapping(s.as_ptr(), buf, s.len());
+        *buf.add(s.len()) = 0;
+    }
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! The plain structs crossing the C API (byte buffers, tensor views, named tensors), the tensor
+//! element type constants, and their conversion into validated core views.
+//!
+//! Every struct is a borrowed view: the library copies what it needs before the call returns and
+//! keeps no pointer into caller memory. The `WASINN_TENSOR_TYPE_*` constants are copies of
+//! [`TensorType`] tied to it at compile time (see [`tensor_type_constant`]).
+
+use std::ffi::c_char;
+
+use crate::capi::ffi;
+use crate::core::error::{Error, Result};
+use crate::core::tensor::{TensorRef, MAX_RANK};
+use crate::core::types::TensorType;
+
+/// IEEE 754 half precision (2 bytes per element).
+pub const WASINN_TENSOR_TYPE_FP16: u32 = 0;
+/// IEEE 754 single precision (4 bytes).
+pub const WASINN_TENSOR_TYPE_FP32: u32 = 1;
+/// IEEE 754 double precision (8 bytes).
+pub const WASINN_TENSOR_TYPE_FP64: u32 = 2;
+/// bfloat16 (2 bytes).
+pub const WASINN_TENSOR_TYPE_BF16: u32 = 3;
+/// Unsigned 8-bit integer.
+pub const WASINN_TENSOR_TYPE_U8: u32 = 4;
+/// Signed 32-bit integer.
+pub const WASINN_TENSOR_TYPE_I32: u32 = 5;
+/// Signed 64-bit integer.
+pub const WASINN_TENSOR_TYPE_I64: u32 = 6;
+/// Signed 8-bit integer (library extension, not in wasi-nn).
+pub const WASINN_TENSOR_TYPE_I8: u32 = 100;
+/// Unsigned 16-bit integer (library extension).
+pub const WASINN_TENSOR_TYPE_U16: u32 = 101;
+/// Signed 16-bit integer (library extension).
+pub const WASINN_TENSOR_TYPE_I16: u32 = 102;
+/// Unsigned 32-bit integer (library extension).
+pub const WASINN_TENSOR_TYPE_U32: u32 = 103;
+/// Unsigned 64-bit integer (library extension).
+pub const WASINN_TENSOR_TYPE_U64: u32 = 104;
+/// Boolean, one byte per element holding 0 or 1 (library extension).
+pub const WASINN_TENSOR_TYPE_BOOL: u32 = 105;
+/// Reported by the introspection functions for an element type the C API cannot represent
+/// (e.g. strings) or that the model leaves unknown. Never accepted as an input type.
+pub const WASINN_TENSOR_TYPE_UNKNOWN: u32 = 0xFFFF_FFFF;
+
+const _: () = {
+    assert!(WASINN_TENSOR_TYPE_FP16 == TensorType::Fp16 as u32);
+    assert!(WASINN_TENSOR_TYPE_FP32 == TensorType::Fp32 as u32);
+    assert!(WASINN_TENSOR_TYPE_FP64 == TensorType::Fp64 as u32);
+    assert!(WASINN_TENSOR_TYPE_BF16 == TensorType::Bf16 as u32);
+    assert!(WASINN_TENSOR_TYPE_U8 == TensorType::U8 as u32);
+    assert!(WASINN_TENSOR_TYPE_I32 == TensorType::I32 as u32);
+    assert!(WASINN_TENSOR_TYPE_I64 == TensorType::I64 as u32);
+    assert!(WASINN_TENSOR_TYPE_I8 == TensorType::I8 as u32);
+    assert!(WASINN_TENSOR_TYPE_U16 == TensorType::U16 as u32);
+    assert!(WASINN_TENSOR_TYPE_I16 == TensorType::I16 as u32);
+    assert!(WASINN_TENSOR_TYPE_U32 == TensorType::U32 as u32);
+    assert!(WASINN_TENSOR_TYPE_U64 == TensorType::U64 as u32);
+    assert!(WASINN_TENSOR_TYPE_BOOL == TensorType::Bool as u32);
+};
+
+/// The C name and value of the constant for `ty` (exhaustive: a new variant fails to compile
+/// until it gets its constant).
+pub fn tensor_type_constant(ty: TensorType) -> (&'static str, u32) {
+    match ty {
+        TensorType::Fp16 => ("WASINN_TENSOR_TYPE_FP16", WASINN_TENSOR_TYPE_FP16),
+        TensorType::Fp32 => ("WASINN_TENSOR_TYPE_FP32", WASINN_TENSOR_TYPE_FP32),
+        TensorType::Fp64 => ("WASINN_TENSOR_TYPE_FP64", WASINN_TENSOR_TYPE_FP64),
+        TensorType::Bf16 => ("WASINN_TENSOR_TYPE_BF16", WASINN_TENSOR_TYPE_BF16),
+        TensorType::U8 => ("WASINN_TENSOR_TYPE_U8", WASINN_TENSOR_TYPE_U8),
+        TensorType::I32 => ("WASINN_TENSOR_TYPE_I32", WASINN_TENSOR_TYPE_I32),
+        TensorType::I64 => ("WASINN_TENSOR_TYPE_I64", WASINN_TENSOR_TYPE_I64),
+        TensorType::I8 => ("WASINN_TENSOR_TYPE_I8", WASINN_TENSOR_TYPE_I8),
+        TensorType::U16 => ("WASINN_TENSOR_TYPE_U16", WASINN_TENSOR_TYPE_U16),
+        TensorType::I16 => ("WASINN_TENSOR_TYPE_I16", WASINN_TENSOR_TYPE_I16),
+        TensorType::U32 => ("WASINN_TENSOR_TYPE_U32", WASINN_TENSOR_TYPE_U32),
+        TensorType::U64 => ("WASINN_TENSOR_TYPE_U64", WASINN_TENSOR_TYPE_U64),
+        TensorType::Bool => ("WASINN_TENSOR_TYPE_BOOL", WASINN_TENSOR_TYPE_BOOL),
+    }
+}
+
+/// A borrowed byte buffer, e.g. one part of a model (ONNX: one buffer; OpenVINO IR: the XML
+/// then the weights).
+///
+/// `data` may be NULL only when `len` is 0. The library copies the bytes before the call that
+/// receives the buffer returns.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct wasinn_buffer {
+    /// First byte.
+    pub data: *const u8,
+    /// Number of bytes.
+    pub len: usize,
+}
+
+/// See `struct wasinn_buffer`.
+#[allow(non_camel_case_types)]
+pub type wasinn_buffer_t = wasinn_buffer;
+
+/// A borrowed tensor view: element type, dimensions and raw little-endian row-major element bytes.
+///
+/// As an input, `data_len` must equal product(dims) * element size (checked without overflow),
+/// `dims` may be NULL only when `rank` is 0 (a scalar), `data` may be NULL only when `data_len` is
+/// 0, and `rank` is at most 32; the library copies the data before the call returns.
+/// As an output (`wasinn_outputs_get`), the pointers are owned by the output list.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct wasinn_tensor {
+    /// Element type, a `WASINN_TENSOR_TYPE_*` value.
+    pub r#type: u32,
+    /// `rank` dimensions.
+    pub dims: *const u32,
+    /// Number of dimensions.
+    pub rank: usize,
+    /// Element bytes.
+    pub data: *const u8,
+    /// Number of bytes at `data`.
+    pub data_len: usize,
+}
+
+/// See `struct wasinn_tensor`.
+#[allow(non_camel_case_types)]
+pub type wasinn_tensor_t = wasinn_tensor;
+
+/// A tensor with a name, for the WIT-style `wasinn_exec_ctx_compute_named`.
+///
+/// `name` is `name_len` bytes of UTF-8, not necessarily NUL-terminated.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct wasinn_named_tensor {
+    /// The input's name in the model.
+    pub name: *const c_char,
+    /// Length of `name` in bytes, excluding any NUL.
+    pub name_len: usize,
+    /// The tensor.
+    pub tensor: wasinn_tensor_t,
+}
+
+/// See `struct wasinn_named_tensor`.
+#[allow(non_camel_case_types)]
+pub type wasinn_named_tensor_t = wasinn_named_tensor;
+
+/// Validates a C tensor view into a core view borrowing the same memory.
+///
+/// # Safety
+/// `tensor.dims` and `tensor.data` must be valid for `rank` elements and `data_len` bytes for `'a`.
+pub(crate) unsafe fn tensor_ref<'a>(tensor: &wasinn_tensor_t) -> Result<TensorRef<'a>> {
+    let ty = TensorType::try_from(tensor.r#type)?;
+    if tensor.rank > MAX_RANK {
+        return Err(Error::invalid(format!("tensor rank {} exceeds the maximum of {MAX_RANK}", tensor.rank)));
+    }
+    // SAFETY: forwarded contract.
+    let dims = unsafe { ffi::arg_slice(tensor.dims, tensor.rank, "tensor dims") }?;
+    // SAFETY: forwarded contract.
+    let data = unsafe { ffi::arg_slice(tensor.data, tensor.data_len, "tensor data") }?;
+    let dims = dims.iter().map(|&d| usize::try_from(d)).collect::<Result<Vec<usize>, _>>();
+    let dims = dims.map_err(|_| Error::invalid("a tensor dimension does not fit in size_t"))?;
+    TensorRef::new(ty, dims, data)
+}
+
+/// Validates a list of builder buffers into byte slices.
+///
+/// # Safety
+/// `builders` must be valid for `n` buffers, each valid for its `len` bytes, for `'a`.
+pub(crate) unsafe fn buffers<'a>(builders: *const wasinn_buffer_t, n: usize) -> Result<Vec<&'a [u8]>> {
+    // SAFETY: forwarded contract.
+    let list = unsafe { ffi::arg_slice(builders, n, "builders") }?;
+    list.iter()
+        .enumerate()
+        // SAFETY: forwarded contract.
+        .map(|(i, b)| unsafe { ffi::arg_slice(b.data, b.len, &format!("builders[{i}].data")) })
+        .collect()
+}

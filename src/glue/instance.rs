@@ -1,0 +1,272 @@
+//! Per-instance state of the `wasi_ephemeral_nn` glue, and the decoding of each import.
+//!
+//! One [`WitxInstance`] per guest instance: its own graph and context tables fed by one id source
+//! (ids are u32 from 1, never reused, and a graph id is never a valid context id), so a handle of
+//! another instance, a stale handle or a forged one is `InvalidArgument`, never UB. Tables are
+//! locked only for the lookup; a context is an `Arc<Mutex<ExecContext>>` so computes on different
+//! contexts run in parallel (WAMR threads share one instance), and a context keeps its graph alive
+//! after `unload`.
+//!
+//! Decoding follows the checklist of `WASI-NN-ABI.md` section 3: every range is checked against
+//! the memory before use (in `u64`), integers are read unaligned little-endian, only byte 8 of the
+//! tensor's type word is read (bytes 9..11 are padding that C guests leave uninitialised), the rank
+//! is capped before the dims are read, and the byte size is checked by [`TensorRef::new`]. Guest
+//! bytes are borrowed only for the call: the backend copies what it keeps. Every out-pointer is
+//! checked before the operation, so a call that fails never leaves a half-published handle.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::core::error::{Error, Result};
+use crate::core::graph::{ExecContext, Graph};
+use crate::core::handles::{HandleTable, IdSource};
+use crate::core::loader;
+use crate::core::registry::Registry;
+use crate::core::tensor::{TensorRef, MAX_RANK};
+use crate::glue::memory::GuestMemory;
+use crate::glue::profile::Profile;
+
+/// Size of a wasm32 `tensor` record.
+pub const TENSOR_SIZE: u32 = 20;
+/// Size of a wasm32 `graph_builder` (ptr, len).
+pub const GRAPH_BUILDER_SIZE: u64 = 8;
+const U32_SIZE: u64 = 4;
+
+/// The glue state of one guest instance.
+#[derive(Debug)]
+pub struct WitxInstance {
+    profile: Profile,
+    ids: IdSource,
+    graphs: HandleTable<Graph>,
+    contexts: HandleTable<Mutex<ExecContext>>,
+}
+
+// An instance is shared by the guest's threads.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<WitxInstance>();
+};
+
+fn handle_to_guest(id: u64) -> Result<u32> {
+    // Cannot fail: the id source is capped at u32::MAX.
+    u32::try_from(id).map_err(|_| Error::runtime(format!("handle id {id} does not fit in u32")))
+}
+
+fn to_usize(v: u32) -> Result<usize> {
+    usize::try_from(v).map_err(|_| Error::invalid(format!("{v} does not fit in usize")))
+}
+
+impl WitxInstance {
+    /// A fresh instance speaking `profile`'s numbering.
+    pub fn new(profile: Profile) -> Self {
+        WitxInstance {
+            profile,
+            ids: IdSource::new(u64::from(u32::MAX)),
+            graphs: HandleTable::new("graph"),
+            contexts: HandleTable::new("execution context"),
+        }
+    }
+
+    /// The same, with ids limited to `1..=max_id` (tests of exhaustion).
+    pub fn with_max_id(profile: Profile, max_id: u32) -> Self {
+        WitxInstance { ids: IdSource::new(u64::from(max_id)), ..WitxInstance::new(profile) }
+    }
+
+    /// The instance's compat profile.
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// Number of live graph handles.
+    pub fn graph_count(&self) -> usize {
+        self.graphs.len()
+    }
+
+    /// Number of live execution-context handles.
+    pub fn context_count(&self) -> usize {
+        self.contexts.len()
+    }
+
+    fn publish_graph(&self, mem: &mut GuestMemory<'_>, graph: Arc<Graph>, graph_out_ptr: u32) -> Result<()> {
+        let id = self.graphs.insert(&self.ids, graph)?;
+        let written = handle_to_guest(id).and_then(|h| mem.write_u32(graph_out_ptr, h, "graph_out"));
+        if written.is_err() {
+            // Unreachable in practice (the out-pointer was checked first), but never leak a handle.
+            let _ = self.graphs.remove(id);
+        }
+        written
+    }
+
+    /// `load(builder_ptr, builder_len, encoding, target, graph_out_ptr)`.
+    pub fn load(
+        &self,
+        mem: &mut GuestMemory<'_>,
+        builder_ptr: u32,
+        builder_len: u32,
+        encoding: u32,
+        target: u32,
+        graph_out_ptr: u32,
+    ) -> Result<()> {
+        let array_bytes = u64::from(builder_len) * GRAPH_BUILDER_SIZE;
+        let array = mem.check(builder_ptr, array_bytes, "graph builder array")?;
+        mem.check(graph_out_ptr, U32_SIZE, "graph_out")?;
+        let encoding = self.profile.encoding(encoding)?;
+        let target = self.profile.target(target)?;
+        // The array length is bounded by the memory size / 8, so this allocation is too.
+        let mut builders: Vec<&[u8]> = Vec::with_capacity(array.len() / 8);
+        let mut at = builder_ptr;
+        for i in 0..builder_len {
+            let ptr = mem.read_u32(at, "graph builder")?;
+            let len = mem.read_u32(at.wrapping_add(4), "graph builder")?;
+            builders.push(mem.bytes(ptr, len, &format!("graph builder {i}"))?);
+            // In range: the whole array was checked, so at + 8 <= memory length <= 4 GiB.
+            at = at.wrapping_add(8);
+        }
+        // Guest bytes never name host files: model_dir None makes the backend refuse external data.
+        let graph = loader::load(&builders, encoding, target, None)?;
+        drop(builders);
+        self.publish_graph(mem, graph, graph_out_ptr)
+    }
+
+    /// `load_by_name(name_ptr, name_len, graph_out_ptr)`: the name is a key of the host's
+    /// [`Registry::global`], never a path.
+    pub fn load_by_name(&self, mem: &mut GuestMemory<'_>, name_ptr: u32, name_len: u32, graph_out_ptr: u32) -> Result<()> {
+        self.load_by_name_in(Registry::global(), mem, name_ptr, name_len, graph_out_ptr)
+    }
+
+    /// `load_by_name` against a given registry.
+    pub fn load_by_name_in(
+        &self,
+        registry: &Registry,
+        mem: &mut GuestMemory<'_>,
+        name_ptr: u32,
+        name_len: u32,
+        graph_out_ptr: u32,
+    ) -> Result<()> {
+        let name = mem.bytes(name_ptr, name_len, "model name")?;
+        mem.check(graph_out_ptr, U32_SIZE, "graph_out")?;
+        let name = std::str::from_utf8(name).map_err(|_| Error::invalid("the model name is not valid UTF-8"))?;
+        let graph = registry.get(name)?;
+        self.publish_graph(mem, graph, graph_out_ptr)
+    }
+
+    /// `load_by_name_with_config(name_ptr, name_len, config_ptr, config_len, graph_out_ptr)`: the
+    /// config range is bounds-checked and otherwise ignored (no built-in backend takes options).
+    #[allow(clippy::too_many_arguments)]
+    pub fn load_by_name_with_config(
+        &self,
+        mem: &mut GuestMemory<'_>,
+        name_ptr: u32,
+        name_len: u32,
+        config_ptr: u32,
+        config_len: u32,
+        graph_out_ptr: u32,
+    ) -> Result<()> {
+        mem.check(config_ptr, u64::from(config_len), "config")?;
+        self.load_by_name(mem, name_ptr, name_len, graph_out_ptr)
+    }
+
+    /// `init_execution_context(graph, ctx_out_ptr)`.
+    pub fn init_execution_context(&self, mem: &mut GuestMemory<'_>, graph: u32, ctx_out_ptr: u32) -> Result<()> {
+        mem.check(ctx_out_ptr, U32_SIZE, "ctx_out")?;
+        let graph = self.graphs.get(u64::from(graph))?;
+        let ctx = graph.init_execution_context()?;
+        let id = self.contexts.insert(&self.ids, Arc::new(Mutex::new(ctx)))?;
+        let written = handle_to_guest(id).and_then(|h| mem.write_u32(ctx_out_ptr, h, "ctx_out"));
+        if written.is_err() {
+            let _ = self.contexts.remove(id);
+        }
+        written
+    }
+
+    fn context(&self, ctx: u32) -> Result<Arc<Mutex<ExecContext>>> {
+        self.contexts.get(u64::from(ctx))
+    }
+
+    /// `set_input(ctx, index, tensor_ptr)`: the data is passed to the backend as a borrowed slice
+    /// of guest memory and copied once by the backend. The tensor is decoded before the handle is
+    /// looked up, so a malformed tensor is reported as such whatever the handle.
+    pub fn set_input(&self, mem: &mut GuestMemory<'_>, ctx: u32, index: u32, tensor_ptr: u32) -> Result<()> {
+        mem.check(tensor_ptr, u64::from(TENSOR_SIZE), "tensor")?;
+        // Offsets are in range: tensor_ptr + 20 <= memory length <= 4 GiB was just checked.
+        let field = |off: u32| tensor_ptr.wrapping_add(off);
+        let dims_ptr = mem.read_u32(field(0), "tensor.dims.ptr")?;
+        let dims_len = mem.read_u32(field(4), "tensor.dims.len")?;
+        // Only byte 8: bytes 9..11 are padding that may hold garbage.
+        let ty = mem.bytes(field(8), 1, "tensor.type")?[0];
+        let data_ptr = mem.read_u32(field(12), "tensor.data.ptr")?;
+        let data_len = mem.read_u32(field(16), "tensor.data.len")?;
+
+        let ty = self.profile.tensor_type(u32::from(ty))?;
+        let rank = to_usize(dims_len)?;
+        if rank > MAX_RANK {
+            return Err(Error::invalid(format!("tensor rank {rank} exceeds the maximum of {MAX_RANK}")));
+        }
+        let dims_bytes = mem.bytes(dims_ptr, dims_len * 4, "tensor dims")?; // rank <= 32: no overflow
+        let dims = dims_bytes
+            .chunks_exact(4)
+            .map(|c| to_usize(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .collect::<Result<Vec<usize>>>()?;
+        let data = mem.bytes(data_ptr, data_len, "tensor data")?;
+        let tensor = TensorRef::new(ty, dims, data)?;
+        let ctx = self.context(ctx)?;
+        let index = to_usize(index)?;
+        let mut guard = ctx.lock();
+        guard.set_input(index, &tensor)
+    }
+
+    /// `compute(ctx)`. Runs with only this context's lock held.
+    pub fn compute(&self, ctx: u32) -> Result<()> {
+        let ctx = self.context(ctx)?;
+        let mut guard = ctx.lock();
+        guard.compute()
+    }
+
+    /// `get_output(ctx, index, out_ptr, out_max_bytes, bytes_written_ptr)`: copies the output
+    /// straight from the backend's storage into guest memory (one copy). When the output is larger
+    /// than `out_max_bytes`, writes the needed size to `bytes_written_ptr`, leaves the buffer
+    /// untouched and fails with `TooLarge`.
+    pub fn get_output(
+        &self,
+        mem: &mut GuestMemory<'_>,
+        ctx: u32,
+        index: u32,
+        out_ptr: u32,
+        out_max_bytes: u32,
+        bytes_written_ptr: u32,
+    ) -> Result<()> {
+        mem.check(out_ptr, u64::from(out_max_bytes), "output buffer")?;
+        mem.check(bytes_written_ptr, U32_SIZE, "bytes_written")?;
+        let ctx = self.context(ctx)?;
+        let ctx = ctx.lock();
+        let output = ctx.output(to_usize(index)?)?;
+        let needed = u32::try_from(output.data.len()).map_err(|_| {
+            Error::too_large(format!("output {index} is {} bytes, more than a wasm32 guest can hold", output.data.len()))
+        })?;
+        if needed > out_max_bytes {
+            mem.write_u32(bytes_written_ptr, needed, "bytes_written")?;
+            return Err(Error::too_large(format!(
+                "output {index} is {needed} bytes but the guest buffer holds {out_max_bytes}; the needed size was written"
+            )));
+        }
+        mem.write(out_ptr, output.data, "output buffer")?;
+        mem.write_u32(bytes_written_ptr, needed, "bytes_written")
+    }
+
+    /// `unload(graph)`: releases the handle; contexts made from it keep working.
+    pub fn unload(&self, graph: u32) -> Result<()> {
+        self.graphs.remove(u64::from(graph)).map(drop)
+    }
+
+    /// `finalize_execution_context(ctx)`: releases the handle (a call running on it finishes first).
+    pub fn finalize_execution_context(&self, ctx: u32) -> Result<()> {
+        self.contexts.remove(u64::from(ctx)).map(drop)
+    }
+
+    /// WasmEdge's `fini_single(ctx)`: ends a streaming session. Nothing streams here, so it only
+    /// checks the handle; the context stays usable.
+    pub fn fini_single(&self, ctx: u32) -> Result<()> {
+        self.context(ctx).map(drop)
+    }
+}

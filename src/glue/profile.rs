@@ -1,0 +1,323 @@
+//! Compat profiles: how each runtime numbers the `wasi_ephemeral_nn` enums and errnos.
+//!
+//! The same import module is numbered differently by different runtimes, and guests are compiled
+//! against one runtime's headers, so the host must speak the numbering of the runtime the guest
+//! was built for. A profile is a set of tables (guest number -> core value, core status -> guest
+//! errno); nothing is ever cast between numberings. `tests/spec_enums.rs` checks the spec profile
+//! and the WIT error-code mapping against the texts in `wit/`.
+//!
+//! | | tensor_type | graph_encoding | errno |
+//! |---|---|---|---|
+//! | spec (witx) | f16 0 f32 1 f64 2 u8 3 i32 4 i64 5 | witx: ... tensorflowlite 4, autodetect 5 | witx `nn_errno` |
+//! | WAMR | WIT order: fp16 0 fp32 1 fp64 2 bf16 3 u8 4 i32 5 i64 6 | WIT order: ... ggml 5, autodetect 6 | WIT `error-code` + 1, success 0 |
+//! | WasmEdge | witx | witx + ggml 6 | witx `nn_errno` (extras 100+ never produced) |
+//!
+//! WAMR's numbers are those of its `wasi_nn_types.h` when built with `WASM_ENABLE_WASI_EPHEMERAL_NN`
+//! (the header says "sync up with wasi-nn.wit"): its `wasi_nn_error` is `success` followed by the
+//! WIT `error-code` members, so e.g. `runtime_error` is 4 there but 5 in witx.
+//!
+//! Errno decisions, the same for every backend (statuses the glue and core produce):
+//! - unknown, stale or foreign handle, out-of-range input/output index, wrong tensor size, size
+//!   overflow (dims product), rank above the cap, compute before every input is set, get_output
+//!   before a successful compute: `invalid_argument`;
+//! - unknown encoding number, or no backend for the encoding: `invalid_encoding`; unknown target or
+//!   tensor type number: `invalid_argument`;
+//! - a guest range outside the guest memory: `missing_memory` (spec, WasmEdge), `invalid_argument`
+//!   (WAMR, which has no `missing_memory` and itself answers `invalid_argument`);
+//! - unknown model name: `not_found`;
+//! - output larger than the guest buffer: `too_large` (the needed size is written first);
+//! - library-only statuses: `Panic` (a bug caught at the boundary) and `Exhausted` (handle ids used
+//!   up) -> `runtime_error`; `Security` (guest model bytes referencing host files) ->
+//!   `unsupported_operation` in witx numberings (which have no `security`: the host does not support
+//!   that kind of model from guest bytes), `security` for WAMR and WIT.
+//! - `Busy` -> `busy` where it exists (witx), `runtime_error` elsewhere.
+
+use crate::core::error::{Error, Result, Status};
+use crate::core::types::{Encoding, Target, TensorType};
+
+/// `profile` value of `wasinn_witx_instance_new`: the wasi-nn spec's witx numbering.
+pub const WASINN_WITX_PROFILE_SPEC: u32 = 0;
+/// `profile` value of `wasinn_witx_instance_new`: WAMR's numbering (WIT order, WIT-based errno).
+pub const WASINN_WITX_PROFILE_WAMR: u32 = 1;
+/// `profile` value of `wasinn_witx_instance_new`: WasmEdge's numbering (witx order plus ggml 6).
+pub const WASINN_WITX_PROFILE_WASMEDGE: u32 = 2;
+
+/// A runtime numbering of the `wasi_ephemeral_nn` ABI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Profile {
+    /// The spec's `wasi-nn.witx`.
+    Spec,
+    /// WAMR (`wasi_nn_types.h` with `WASM_ENABLE_WASI_EPHEMERAL_NN`).
+    Wamr,
+    /// WasmEdge's wasi-nn plugin.
+    WasmEdge,
+}
+
+/// The witx `nn_errno` values (also WasmEdge's `ErrNo` 0..8).
+mod witx_errno {
+    pub const SUCCESS: u16 = 0;
+    pub const INVALID_ARGUMENT: u16 = 1;
+    pub const INVALID_ENCODING: u16 = 2;
+    pub const MISSING_MEMORY: u16 = 3;
+    pub const BUSY: u16 = 4;
+    pub const RUNTIME_ERROR: u16 = 5;
+    pub const UNSUPPORTED_OPERATION: u16 = 6;
+    pub const TOO_LARGE: u16 = 7;
+    pub const NOT_FOUND: u16 = 8;
+}
+
+/// WAMR's `wasi_nn_error` values.
+mod wamr_errno {
+    pub const SUCCESS: u16 = 0;
+    pub const INVALID_ARGUMENT: u16 = 1;
+    pub const INVALID_ENCODING: u16 = 2;
+    pub const RUNTIME_ERROR: u16 = 4;
+    pub const UNSUPPORTED_OPERATION: u16 = 5;
+    pub const TOO_LARGE: u16 = 6;
+    pub const NOT_FOUND: u16 = 7;
+    pub const SECURITY: u16 = 8;
+}
+
+const WITX_TENSOR_TYPES: &[TensorType] =
+    &[TensorType::Fp16, TensorType::Fp32, TensorType::Fp64, TensorType::U8, TensorType::I32, TensorType::I64];
+const WIT_TENSOR_TYPES: &[TensorType] = &[
+    TensorType::Fp16,
+    TensorType::Fp32,
+    TensorType::Fp64,
+    TensorType::Bf16,
+    TensorType::U8,
+    TensorType::I32,
+    TensorType::I64,
+];
+const WITX_ENCODINGS: &[Encoding] = &[
+    Encoding::Openvino,
+    Encoding::Onnx,
+    Encoding::Tensorflow,
+    Encoding::Pytorch,
+    Encoding::Tensorflowlite,
+    Encoding::Autodetect,
+];
+const WIT_ENCODINGS: &[Encoding] = &[
+    Encoding::Openvino,
+    Encoding::Onnx,
+    Encoding::Tensorflow,
+    Encoding::Pytorch,
+    Encoding::Tensorflowlite,
+    Encoding::Ggml,
+    Encoding::Autodetect,
+];
+const WASMEDGE_ENCODINGS: &[Encoding] = &[
+    Encoding::Openvino,
+    Encoding::Onnx,
+    Encoding::Tensorflow,
+    Encoding::Pytorch,
+    Encoding::Tensorflowlite,
+    Encoding::Autodetect,
+    Encoding::Ggml,
+];
+const TARGETS: &[Target] = &[Target::Cpu, Target::Gpu, Target::Tpu];
+
+fn lookup<T: Copy>(table: &[T], raw: u32) -> Option<T> {
+    usize::try_from(raw).ok().and_then(|i| table.get(i)).copied()
+}
+
+impl Profile {
+    /// Every profile, in `WASINN_WITX_PROFILE_*` order.
+    pub const ALL: [Profile; 3] = [Profile::Spec, Profile::Wamr, Profile::WasmEdge];
+
+    /// The profile for a `WASINN_WITX_PROFILE_*` value.
+    pub fn from_raw(raw: u32) -> Result<Profile> {
+        match raw {
+            WASINN_WITX_PROFILE_SPEC => Ok(Profile::Spec),
+            WASINN_WITX_PROFILE_WAMR => Ok(Profile::Wamr),
+            WASINN_WITX_PROFILE_WASMEDGE => Ok(Profile::WasmEdge),
+            _ => Err(Error::invalid(format!("unknown witx compat profile {raw}"))),
+        }
+    }
+
+    /// The `WASINN_WITX_PROFILE_*` value.
+    pub const fn raw(self) -> u32 {
+        match self {
+            Profile::Spec => WASINN_WITX_PROFILE_SPEC,
+            Profile::Wamr => WASINN_WITX_PROFILE_WAMR,
+            Profile::WasmEdge => WASINN_WITX_PROFILE_WASMEDGE,
+        }
+    }
+
+    /// Element types by guest number (the index is the guest's `tensor_type` value).
+    pub const fn tensor_types(self) -> &'static [TensorType] {
+        match self {
+            Profile::Spec | Profile::WasmEdge => WITX_TENSOR_TYPES,
+            Profile::Wamr => WIT_TENSOR_TYPES,
+        }
+    }
+
+    /// Encodings by guest number (the index is the guest's `graph_encoding` value).
+    pub const fn encodings(self) -> &'static [Encoding] {
+        match self {
+            Profile::Spec => WITX_ENCODINGS,
+            Profile::Wamr => WIT_ENCODINGS,
+            Profile::WasmEdge => WASMEDGE_ENCODINGS,
+        }
+    }
+
+    /// Targets by guest number (the same in every profile).
+    pub const fn targets(self) -> &'static [Target] {
+        TARGETS
+    }
+
+    /// Decodes a guest `tensor_type`; unknown values are `InvalidArgument`.
+    pub fn tensor_type(self, raw: u32) -> Result<TensorType> {
+        lookup(self.tensor_types(), raw)
+            .ok_or_else(|| Error::invalid(format!("unknown tensor type {raw} for the {} profile", self.name())))
+    }
+
+    /// Decodes a guest `graph_encoding`; unknown values are `InvalidEncoding`.
+    pub fn encoding(self, raw: u32) -> Result<Encoding> {
+        lookup(self.encodings(), raw).ok_or_else(|| {
+            Error::new(Status::InvalidEncoding, format!("unknown graph encoding {raw} for the {} profile", self.name()))
+        })
+    }
+
+    /// Decodes a guest `execution_target`; unknown values are `InvalidArgument`.
+    pub fn target(self, raw: u32) -> Result<Target> {
+        lookup(self.targets(), raw)
+            .ok_or_else(|| Error::invalid(format!("unknown execution target {raw} for the {} profile", self.name())))
+    }
+
+    /// The errno a guest of this profile receives for `status`.
+    pub const fn errno(self, status: Status) -> u16 {
+        match self {
+            Profile::Spec | Profile::WasmEdge => witx_errno(status),
+            Profile::Wamr => wamr_errno(status),
+        }
+    }
+
+    /// Short name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Profile::Spec => "spec",
+            Profile::Wamr => "wamr",
+            Profile::WasmEdge => "wasmedge",
+        }
+    }
+}
+
+const fn witx_errno(status: Status) -> u16 {
+    use witx_errno::*;
+    match status {
+        Status::Success => SUCCESS,
+        Status::InvalidArgument => INVALID_ARGUMENT,
+        Status::InvalidEncoding => INVALID_ENCODING,
+        Status::MissingMemory => MISSING_MEMORY,
+        Status::Busy => BUSY,
+        Status::RuntimeError => RUNTIME_ERROR,
+        Status::UnsupportedOperation => UNSUPPORTED_OPERATION,
+        Status::TooLarge => TOO_LARGE,
+        Status::NotFound => NOT_FOUND,
+        Status::Panic => RUNTIME_ERROR,
+        Status::Security => UNSUPPORTED_OPERATION,
+        Status::Exhausted => RUNTIME_ERROR,
+    }
+}
+
+const fn wamr_errno(status: Status) -> u16 {
+    use wamr_errno::*;
+    match status {
+        Status::Success => SUCCESS,
+        Status::InvalidArgument => INVALID_ARGUMENT,
+        Status::InvalidEncoding => INVALID_ENCODING,
+        Status::MissingMemory => INVALID_ARGUMENT,
+        Status::Busy => RUNTIME_ERROR,
+        Status::RuntimeError => RUNTIME_ERROR,
+        Status::UnsupportedOperation => UNSUPPORTED_OPERATION,
+        Status::TooLarge => TOO_LARGE,
+        Status::NotFound => NOT_FOUND,
+        Status::Panic => RUNTIME_ERROR,
+        Status::Security => SECURITY,
+        Status::Exhausted => RUNTIME_ERROR,
+    }
+}
+
+/// The WIT `error-code` of `wasi:nn@0.2.0-rc-2024-10-28` (for component hosts built on the C API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WitErrorCode {
+    /// `invalid-argument`
+    InvalidArgument,
+    /// `invalid-encoding`
+    InvalidEncoding,
+    /// `timeout`
+    Timeout,
+    /// `runtime-error`
+    RuntimeError,
+    /// `unsupported-operation`
+    UnsupportedOperation,
+    /// `too-large`
+    TooLarge,
+    /// `not-found`
+    NotFound,
+    /// `security`
+    Security,
+    /// `unknown`
+    Unknown,
+}
+
+impl WitErrorCode {
+    /// Every code, in WIT declaration order.
+    pub const ALL: [WitErrorCode; 9] = [
+        WitErrorCode::InvalidArgument,
+        WitErrorCode::InvalidEncoding,
+        WitErrorCode::Timeout,
+        WitErrorCode::RuntimeError,
+        WitErrorCode::UnsupportedOperation,
+        WitErrorCode::TooLarge,
+        WitErrorCode::NotFound,
+        WitErrorCode::Security,
+        WitErrorCode::Unknown,
+    ];
+
+    /// The discriminant a component host lowers (the WIT declaration position).
+    pub const fn code(self) -> u32 {
+        match self {
+            WitErrorCode::InvalidArgument => 0,
+            WitErrorCode::InvalidEncoding => 1,
+            WitErrorCode::Timeout => 2,
+            WitErrorCode::RuntimeError => 3,
+            WitErrorCode::UnsupportedOperation => 4,
+            WitErrorCode::TooLarge => 5,
+            WitErrorCode::NotFound => 6,
+            WitErrorCode::Security => 7,
+            WitErrorCode::Unknown => 8,
+        }
+    }
+
+    /// The WIT name (kebab-case).
+    pub const fn name(self) -> &'static str {
+        match self {
+            WitErrorCode::InvalidArgument => "invalid-argument",
+            WitErrorCode::InvalidEncoding => "invalid-encoding",
+            WitErrorCode::Timeout => "timeout",
+            WitErrorCode::RuntimeError => "runtime-error",
+            WitErrorCode::UnsupportedOperation => "unsupported-operation",
+            WitErrorCode::TooLarge => "too-large",
+            WitErrorCode::NotFound => "not-found",
+            WitErrorCode::Security => "security",
+            WitErrorCode::Unknown => "unknown",
+        }
+    }
+}
+
+/// The WIT `error-code` for a status; `None` for `Success` (WIT has no success code). The choices
+/// match the WAMR profile's errno (WAMR's errno is this code's position plus one).
+pub const fn wit_error_code(status: Status) -> Option<WitErrorCode> {
+    Some(match status {
+        Status::Success => return None,
+        Status::InvalidArgument | Status::MissingMemory => WitErrorCode::InvalidArgument,
+        Status::InvalidEncoding => WitErrorCode::InvalidEncoding,
+        Status::Busy | Status::RuntimeError | Status::Panic | Status::Exhausted => WitErrorCode::RuntimeError,
+        Status::UnsupportedOperation => WitErrorCode::UnsupportedOperation,
+        Status::TooLarge => WitErrorCode::TooLarge,
+        Status::NotFound => WitErrorCode::NotFound,
+        Status::Security => WitErrorCode::Security,
+    })
+}

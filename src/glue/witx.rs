@@ -1,0 +1,337 @@
+//! The exported `wasinn_witx_*` host functions: one per `wasi_ephemeral_nn` import, ready to be
+//! registered by a runtime's glue (wasm3, WAMR, WasmEdge plugins...).
+//!
+//! Conventions shared by every import function below:
+//! - `inst` is a `wasinn_witx_instance_t` from `wasinn_witx_instance_new`; NULL gives
+//!   `invalid_argument` (1 in every profile).
+//! - `mem`/`mem_len` is the guest's linear memory (memory 0) as it is at the time of the call.
+//!   It is borrowed only during the call and no pointer into it is kept, so the runtime may grow or
+//!   move the memory between calls. `mem` may be NULL only when `mem_len` is 0.
+//! - All other arguments are the guest's raw i32 arguments. Every guest range is bounds-checked
+//!   (64-bit arithmetic) and integers are accessed unaligned little-endian.
+//! - The return value is the guest errno in the instance's profile numbering (see `glue::profile`);
+//!   0 is success. Out-pointers are written only on success, except `get_output`'s
+//!   `bytes_written_ptr` on `too_large`. On failure the detailed reason is available on the calling
+//!   thread through `wasinn_last_error_message`; success clears it.
+//! - Thread safety: an instance may be used from several threads at once (e.g. WAMR guest threads);
+//!   calls on different execution contexts run in parallel, calls on the same context are
+//!   serialised. `wasinn_witx_instance_free` must not race with other calls on the instance.
+//! - No panic crosses the boundary: a bug becomes `runtime_error`.
+
+use crate::capi::ffi;
+use crate::capi::status::wasinn_status_t;
+use crate::core::error::{Error, Result, Status};
+use crate::glue::instance::WitxInstance;
+use crate::glue::memory::GuestMemory;
+use crate::glue::profile::Profile;
+
+fn finish(profile: Profile, result: Result<()>) -> i32 {
+    match result {
+        Ok(()) => {
+            ffi::clear_last_error();
+            i32::from(profile.errno(Status::Success))
+        }
+        Err(e) => {
+            let errno = i32::from(profile.errno(e.status));
+            ffi::set_last_error(e);
+            errno
+        }
+    }
+}
+
+/// Runs one import: resolves the instance and the memory, catches panics, maps the status.
+fn witx_call(
+    inst: *mut WitxInstance,
+    mem: *mut u8,
+    mem_len: usize,
+    f: impl FnOnce(&WitxInstance, &mut GuestMemory<'_>) -> Result<()>,
+) -> i32 {
+    // SAFETY: NULL is checked; otherwise the pointer comes from wasinn_witx_instance_new and is
+    // not freed during the call (caller contract). Only shared references are formed.
+    let Some(inst) = (unsafe { inst.cast_const().as_ref() }) else {
+        return finish(Profile::Spec, Err(Error::invalid("the witx instance is NULL")));
+    };
+    let result = ffi::catch(|| {
+        // SAFETY: `mem` is valid for `mem_len` bytes during the call (caller contract).
+        let mut mem = unsafe { GuestMemory::from_raw(mem, mem_len) }?;
+        f(inst, &mut mem)
+    });
+    finish(inst.profile(), result)
+}
+
+/// Creates the glue state of one guest instance (its own graph and context handle tables).
+///
+/// `profile` is `WASINN_WITX_PROFILE_SPEC`, `WASINN_WITX_PROFILE_WAMR` or
+/// `WASINN_WITX_PROFILE_WASMEDGE`: the numbering of encodings, tensor types and errnos the guest
+/// was compiled for. Errnos returned by the `wasinn_witx_*` import functions are in that
+/// numbering; the errno lists below use the spec (witx) names, which WasmEdge shares. WAMR numbers
+/// them `success` 0 then the WIT error-code order (invalid_argument 1, invalid_encoding 2,
+/// timeout 3, runtime_error 4, unsupported_operation 5, too_large 6, not_found 7, security 8),
+/// has no `missing_memory` (out-of-bounds ranges are `invalid_argument` there) and gets `security`
+/// where witx profiles get `unsupported_operation` for a model referencing host files. Internal
+/// bugs (caught panics) and exhausted handle ids are `runtime_error` in every profile.
+///
+/// On success `*out` receives an instance owned by the caller, to be freed with
+/// `wasinn_witx_instance_free`. Handle ids are u32, start at 1 and are never reused; a handle is
+/// valid only on the instance that issued it. The instance may be used from several threads at
+/// once (calls on different execution contexts run in parallel, calls on one context serialise).
+/// Returns a `wasinn_status_t`: `WASINN_STATUS_INVALID_ARGUMENT` for an unknown profile or a NULL
+/// `out` (then `*out` is untouched).
+///
+/// # Safety
+/// `out` must be NULL or valid for a pointer write.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_witx_instance_new(profile: u32, out: *mut *mut WitxInstance) -> wasinn_status_t {
+    ffi::boundary(|| {
+        // SAFETY: forwarded contract.
+        let out = unsafe { ffi::arg_out(out, "out") }?;
+        let profile = Profile::from_raw(profile)?;
+        *out = Box::into_raw(Box::new(WitxInstance::new(profile)));
+        Ok(())
+    })
+}
+
+/// Frees an instance and every graph and execution-context handle it still holds (graphs also
+/// referenced elsewhere, e.g. by the named-model registry, stay alive there). NULL is a no-op.
+///
+/// # Safety
+/// `inst` must be NULL or come from `wasinn_witx_instance_new`, not yet freed, and no other call
+/// may be using it.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_witx_instance_free(inst: *mut WitxInstance) {
+    if inst.is_null() {
+        return;
+    }
+    // A backend's drop panicking must not unwind into C; the instance is gone either way.
+    let _ = ffi::catch(|| {
+        // SAFETY: owned pointer from Box::into_raw (caller contract).
+        drop(unsafe { Box::from_raw(inst) });
+        Ok(())
+    });
+}
+
+/// `wasi_ephemeral_nn.load(builder_ptr, builder_len, encoding, target, graph_out_ptr)`.
+///
+/// Conventions of every `wasinn_witx_*` import function: `inst` comes from
+/// `wasinn_witx_instance_new` (NULL gives `invalid_argument`); `mem`/`mem_len` is the guest's
+/// memory 0 as it is now, borrowed only for the duration of the call (no pointer into it is kept,
+/// so it may grow or move between calls; NULL only with `mem_len` 0); the other arguments are the
+/// guest's raw i32s; every guest range is bounds-checked in 64-bit arithmetic and integers are
+/// read unaligned little-endian; out-pointers are written only on success (except `get_output`'s
+/// needed size on `too_large`). The return value is the guest errno in the instance's profile
+/// numbering, 0 on success; on failure `wasinn_last_error_message` on the calling thread tells
+/// why, and success clears it. Callable from several threads at once on the same instance.
+///
+/// Reads `builder_len` `graph_builder`s (8 bytes each: ptr u32, len u32) at `builder_ptr`, loads
+/// the model from those guest bytes (copied by the backend during the call; models referencing
+/// host files, e.g. ONNX external data, are refused) and writes the new graph handle (u32) at
+/// `graph_out_ptr`.
+///
+/// Errnos (spec numbering): `invalid_encoding` for an unknown encoding number, a format the bytes
+/// do not match, or no backend for the encoding; `invalid_argument` for an unknown target or zero
+/// builders; `missing_memory` for any range outside `mem`; `unsupported_operation` for a target
+/// no backend offers or a model referencing host files; `runtime_error` when the backend fails.
+///
+/// # Safety
+/// `inst` as in `wasinn_witx_instance_free`; `mem` valid for reads and writes of `mem_len` bytes
+/// during the call.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn wasinn_witx_load(
+    inst: *mut WitxInstance,
+    mem: *mut u8,
+    mem_len: usize,
+    builder_ptr: u32,
+    builder_len: u32,
+    encoding: u32,
+    target: u32,
+    graph_out_ptr: u32,
+) -> i32 {
+    witx_call(inst, mem, mem_len, |i, m| i.load(m, builder_ptr, builder_len, encoding, target, graph_out_ptr))
+}
+
+/// `wasi_ephemeral_nn.load_by_name(name_ptr, name_len, graph_out_ptr)`.
+///
+/// The name (`name_len` bytes, no NUL terminator, UTF-8) is a key of the host's named-model
+/// registry (`WASINN_NN_PRELOAD` or the registry API), never a file path. Every call returns a new
+/// handle to the registry's shared graph (no reload). Errnos: `not_found` for an unknown name,
+/// `invalid_argument` for a name that is not UTF-8, `missing_memory` for ranges outside `mem`.
+///
+/// # Safety
+/// As `wasinn_witx_load`.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_witx_load_by_name(
+    inst: *mut WitxInstance,
+    mem: *mut u8,
+    mem_len: usize,
+    name_ptr: u32,
+    name_len: u32,
+    graph_out_ptr: u32,
+) -> i32 {
+    witx_call(inst, mem, mem_len, |i, m| i.load_by_name(m, name_ptr, name_len, graph_out_ptr))
+}
+
+/// `wasi_ephemeral_nn.load_by_name_with_config(name_ptr, name_len, config_ptr, config_len,
+/// graph_out_ptr)` (WasmEdge, WAMR). As `wasinn_witx_load_by_name`; the config range is
+/// bounds-checked and its content ignored (no built-in backend takes options).
+///
+/// # Safety
+/// As `wasinn_witx_load`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn wasinn_witx_load_by_name_with_config(
+    inst: *mut WitxInstance,
+    mem: *mut u8,
+    mem_len: usize,
+    name_ptr: u32,
+    name_len: u32,
+    config_ptr: u32,
+    config_len: u32,
+    graph_out_ptr: u32,
+) -> i32 {
+    witx_call(inst, mem, mem_len, |i, m| {
+        i.load_by_name_with_config(m, name_ptr, name_len, config_ptr, config_len, graph_out_ptr)
+    })
+}
+
+/// `wasi_ephemeral_nn.init_execution_context(graph, ctx_out_ptr)`: writes a new context handle
+/// (u32) at `ctx_out_ptr`. The context keeps its graph alive even after `unload`. Errnos:
+/// `invalid_argument` for a graph handle this instance does not hold (never issued, unloaded, or
+/// from another instance); `missing_memory` when `ctx_out_ptr` is outside `mem`.
+///
+/// # Safety
+/// As `wasinn_witx_load`.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_witx_init_execution_context(
+    inst: *mut WitxInstance,
+    mem: *mut u8,
+    mem_len: usize,
+    graph: u32,
+    ctx_out_ptr: u32,
+) -> i32 {
+    witx_call(inst, mem, mem_len, |i, m| i.init_execution_context(m, graph, ctx_out_ptr))
+}
+
+/// `wasi_ephemeral_nn.set_input(ctx, index, tensor_ptr)`.
+///
+/// Decodes the 20-byte wasm32 `tensor` at `tensor_ptr` (dims ptr/len, type in byte 8 only, data
+/// ptr/len) and copies the data into the backend's input `index` during the call. Errnos:
+/// `invalid_argument` for an unknown context, an out-of-range index, an unknown tensor type, a rank
+/// above 32, or data whose length is not product(dims) * element size (overflow included);
+/// `missing_memory` for the tensor, dims or data outside `mem`; `unsupported_operation` for an
+/// element type the model's input does not take.
+///
+/// # Safety
+/// As `wasinn_witx_load`.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_witx_set_input(
+    inst: *mut WitxInstance,
+    mem: *mut u8,
+    mem_len: usize,
+    ctx: u32,
+    index: u32,
+    tensor_ptr: u32,
+) -> i32 {
+    witx_call(inst, mem, mem_len, |i, m| i.set_input(m, ctx, index, tensor_ptr))
+}
+
+/// `wasi_ephemeral_nn.compute(ctx)`. Errnos: `invalid_argument` for an unknown context or when an
+/// input was never set; `runtime_error` when the backend fails. `mem` is not accessed.
+///
+/// # Safety
+/// As `wasinn_witx_load`.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_witx_compute(inst: *mut WitxInstance, mem: *mut u8, mem_len: usize, ctx: u32) -> i32 {
+    witx_call(inst, mem, mem_len, |i, _| i.compute(ctx))
+}
+
+/// `wasi_ephemeral_nn.get_output(ctx, index, out_ptr, out_max_bytes, bytes_written_ptr)`.
+///
+/// Copies output `index` of the last successful compute into `[out_ptr, out_ptr + out_max_bytes)`
+/// and writes its byte size (u32) at `bytes_written_ptr`. When the output is larger than
+/// `out_max_bytes`, returns `too_large` after writing the needed size at `bytes_written_ptr`
+/// (WasmEdge's behaviour, so a guest can retry) and writes nothing to the buffer. Other errnos:
+/// `invalid_argument` for an unknown context, an out-of-range index, or no successful compute
+/// yet; `missing_memory` when the buffer or `bytes_written_ptr` is outside `mem`.
+///
+/// # Safety
+/// As `wasinn_witx_load`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn wasinn_witx_get_output(
+    inst: *mut WitxInstance,
+    mem: *mut u8,
+    mem_len: usize,
+    ctx: u32,
+    index: u32,
+    out_ptr: u32,
+    out_max_bytes: u32,
+    bytes_written_ptr: u32,
+) -> i32 {
+    witx_call(inst, mem, mem_len, |i, m| i.get_output(m, ctx, index, out_ptr, out_max_bytes, bytes_written_ptr))
+}
+
+/// `wasi_ephemeral_nn.unload(graph)` (WasmEdge): releases the graph handle; contexts created from
+/// it keep working until finalized. Errnos: `invalid_argument` for a handle this instance does not
+/// hold (a second unload included). `mem` is not accessed.
+///
+/// # Safety
+/// As `wasinn_witx_load`.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_witx_unload(inst: *mut WitxInstance, mem: *mut u8, mem_len: usize, graph: u32) -> i32 {
+    witx_call(inst, mem, mem_len, |i, _| i.unload(graph))
+}
+
+/// `wasi_ephemeral_nn.finalize_execution_context(ctx)` (WasmEdge): releases the context handle.
+/// Errnos: `invalid_argument` for a handle this instance does not hold. `mem` is not accessed.
+///
+/// # Safety
+/// As `wasinn_witx_load`.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_witx_finalize_execution_context(
+    inst: *mut WitxInstance,
+    mem: *mut u8,
+    mem_len: usize,
+    ctx: u32,
+) -> i32 {
+    witx_call(inst, mem, mem_len, |i, _| i.finalize_execution_context(ctx))
+}
+
+/// `wasi_ephemeral_nn.compute_single(ctx)` (WasmEdge streaming): no built-in backend streams, so
+/// this is `wasinn_witx_compute`.
+///
+/// # Safety
+/// As `wasinn_witx_load`.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_witx_compute_single(inst: *mut WitxInstance, mem: *mut u8, mem_len: usize, ctx: u32) -> i32 {
+    witx_call(inst, mem, mem_len, |i, _| i.compute(ctx))
+}
+
+/// `wasi_ephemeral_nn.get_output_single(...)` (WasmEdge streaming): `wasinn_witx_get_output`.
+///
+/// # Safety
+/// As `wasinn_witx_load`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn wasinn_witx_get_output_single(
+    inst: *mut WitxInstance,
+    mem: *mut u8,
+    mem_len: usize,
+    ctx: u32,
+    index: u32,
+    out_ptr: u32,
+    out_max_bytes: u32,
+    bytes_written_ptr: u32,
+) -> i32 {
+    witx_call(inst, mem, mem_len, |i, m| i.get_output(m, ctx, index, out_ptr, out_max_bytes, bytes_written_ptr))
+}
+
+/// `wasi_ephemeral_nn.fini_single(ctx)` (WasmEdge streaming): ends a streaming session. Nothing
+/// streams here: it checks the handle (`invalid_argument` if unknown) and leaves the context usable.
+///
+/// # Safety
+/// As `wasinn_witx_load`.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_witx_fini_single(inst: *mut WitxInstance, mem: *mut u8, mem_len: usize, ctx: u32) -> i32 {
+    witx_call(inst, mem, mem_len, |i, _| i.fini_single(ctx))
+}
