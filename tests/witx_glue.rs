@@ -1,0 +1,812 @@
+//! The `wasinn_witx_*` host functions, called through their C ABI with a `Vec<u8>` as the guest's
+//! memory: one test per item of the decoding checklist (WASI-NN-ABI.md section 3), per profile
+//! where the numbering differs.
+
+mod common;
+
+use std::ptr;
+
+use common::*;
+use wasinn::capi::ffi;
+use wasinn::core::error::Status;
+use wasinn::core::registry::Registry;
+use wasinn::core::types::{Encoding, Target};
+use wasinn::glue::instance::WitxInstance;
+use wasinn::glue::memory::GuestMemory;
+use wasinn::glue::profile::{Profile, WASINN_WITX_PROFILE_SPEC, WASINN_WITX_PROFILE_WAMR, WASINN_WITX_PROFILE_WASMEDGE};
+use wasinn::glue::witx::*;
+
+const MEM: usize = 64 * 1024;
+const PROFILES: [u32; 3] = [WASINN_WITX_PROFILE_SPEC, WASINN_WITX_PROFILE_WAMR, WASINN_WITX_PROFILE_WASMEDGE];
+
+// Spec (witx) errnos.
+const OK: i32 = 0;
+const INVALID_ARGUMENT: i32 = 1;
+const INVALID_ENCODING: i32 = 2;
+const MISSING_MEMORY: i32 = 3;
+const UNSUPPORTED: i32 = 6;
+const TOO_LARGE: i32 = 7;
+const NOT_FOUND: i32 = 8;
+
+// Spec tensor types.
+const F32: u8 = 1;
+const U8: u8 = 3;
+// Encodings / targets (the same in every profile).
+const ONNX: u32 = 1;
+const CPU: u32 = 0;
+
+/// The errno `profile` gives for `status` (for assertions that hold in every profile).
+fn errno(profile: u32, status: Status) -> i32 {
+    i32::from(Profile::from_raw(profile).unwrap().errno(status))
+}
+
+fn last_error() -> String {
+    ffi::with_last_error(|e| e.map(|e| e.to_string()).unwrap_or_default())
+}
+
+/// A guest: an instance plus its memory, with a bump allocator that places everything at odd
+/// (unaligned) offsets, and memory pre-filled with garbage.
+struct Guest {
+    inst: *mut WitxInstance,
+    mem: Vec<u8>,
+    next: u32,
+    profile: u32,
+}
+
+impl Guest {
+    fn new(profile: u32) -> Guest {
+        let mut inst = ptr::null_mut();
+        // SAFETY: valid out-pointer.
+        assert_eq!(unsafe { wasinn_witx_instance_new(profile, &mut inst) }, 0);
+        assert!(!inst.is_null());
+        Guest { inst, mem: vec![0xA5; MEM], next: 1, profile }
+    }
+    fn spec() -> Guest {
+        Guest::new(WASINN_WITX_PROFILE_SPEC)
+    }
+    fn m(&self) -> u32 {
+        u32::try_from(self.mem.len()).unwrap()
+    }
+    fn e(&self, status: Status) -> i32 {
+        errno(self.profile, status)
+    }
+    fn at(&mut self, bytes: &[u8]) -> u32 {
+        let at = self.next;
+        self.put(at, bytes);
+        // Keep every allocation at an odd offset.
+        self.next += u32::try_from(bytes.len()).unwrap() | 1;
+        self.next += 2;
+        at
+    }
+    fn alloc(&mut self, len: u32) -> u32 {
+        self.at(&vec![0xA5; usize::try_from(len).unwrap()])
+    }
+    fn put(&mut self, at: u32, bytes: &[u8]) {
+        let at = usize::try_from(at).unwrap();
+        self.mem[at..at + bytes.len()].copy_from_slice(bytes);
+    }
+    fn u32_at(&self, at: u32) -> u32 {
+        let at = usize::try_from(at).unwrap();
+        u32::from_le_bytes(self.mem[at..at + 4].try_into().unwrap())
+    }
+    fn bytes_at(&self, at: u32, len: usize) -> &[u8] {
+        let at = usize::try_from(at).unwrap();
+        &self.mem[at..at + len]
+    }
+    /// Writes the parts and a graph_builder array; returns (array ptr, count).
+    fn builders(&mut self, parts: &[&[u8]]) -> (u32, u32) {
+        let ptrs: Vec<(u32, u32)> = parts.iter().map(|p| (self.at(p), u32::try_from(p.len()).unwrap())).collect();
+        let array: Vec<u8> = ptrs.iter().flat_map(|(p, l)| [p.to_le_bytes(), l.to_le_bytes()].concat()).collect();
+        (self.at(&array), u32::try_from(parts.len()).unwrap())
+    }
+    /// Writes dims, data and a 20-byte tensor record with garbage padding bytes 9..11.
+    fn tensor(&mut self, dims: &[u32], ty: u8, data: &[u8]) -> u32 {
+        let dims_bytes: Vec<u8> = dims.iter().flat_map(|d| d.to_le_bytes()).collect();
+        let dims_ptr = self.at(&dims_bytes);
+        let data_ptr = self.at(data);
+        self.tensor_raw(dims_ptr, u32::try_from(dims.len()).unwrap(), ty, data_ptr, u32::try_from(data.len()).unwrap())
+    }
+    fn tensor_raw(&mut self, dims_ptr: u32, dims_len: u32, ty: u8, data_ptr: u32, data_len: u32) -> u32 {
+        let mut rec = Vec::with_capacity(20);
+        rec.extend_from_slice(&dims_ptr.to_le_bytes());
+        rec.extend_from_slice(&dims_len.to_le_bytes());
+        rec.extend_from_slice(&[ty, 0xDE, 0xAD, 0xBE]);
+        rec.extend_from_slice(&data_ptr.to_le_bytes());
+        rec.extend_from_slice(&data_len.to_le_bytes());
+        self.at(&rec)
+    }
+
+    // The imports, through the C ABI.
+    fn load(&mut self, builder_ptr: u32, builder_len: u32, encoding: u32, target: u32, out: u32) -> i32 {
+        // SAFETY: inst from instance_new; mem is a live Vec.
+        unsafe {
+            wasinn_witx_load(self.inst, self.mem.as_mut_ptr(), self.mem.len(), builder_ptr, builder_len, encoding, target, out)
+        }
+    }
+    fn load_by_name(&mut self, name_ptr: u32, name_len: u32, out: u32) -> i32 {
+        // SAFETY: as above.
+        unsafe { wasinn_witx_load_by_name(self.inst, self.mem.as_mut_ptr(), self.mem.len(), name_ptr, name_len, out) }
+    }
+    fn load_by_name_with_config(&mut self, name_ptr: u32, name_len: u32, cfg_ptr: u32, cfg_len: u32, out: u32) -> i32 {
+        // SAFETY: as above.
+        unsafe {
+            wasinn_witx_load_by_name_with_config(
+                self.inst,
+                self.mem.as_mut_ptr(),
+                self.mem.len(),
+                name_ptr,
+                name_len,
+                cfg_ptr,
+                cfg_len,
+                out,
+            )
+        }
+    }
+    fn init_ctx(&mut self, graph: u32, out: u32) -> i32 {
+        // SAFETY: as above.
+        unsafe { wasinn_witx_init_execution_context(self.inst, self.mem.as_mut_ptr(), self.mem.len(), graph, out) }
+    }
+    fn set_input(&mut self, ctx: u32, index: u32, tensor: u32) -> i32 {
+        // SAFETY: as above.
+        unsafe { wasinn_witx_set_input(self.inst, self.mem.as_mut_ptr(), self.mem.len(), ctx, index, tensor) }
+    }
+    fn compute(&mut self, ctx: u32) -> i32 {
+        // SAFETY: as above.
+        unsafe { wasinn_witx_compute(self.inst, self.mem.as_mut_ptr(), self.mem.len(), ctx) }
+    }
+    fn get_output(&mut self, ctx: u32, index: u32, out: u32, max: u32, written: u32) -> i32 {
+        // SAFETY: as above.
+        unsafe { wasinn_witx_get_output(self.inst, self.mem.as_mut_ptr(), self.mem.len(), ctx, index, out, max, written) }
+    }
+    fn unload(&mut self, graph: u32) -> i32 {
+        // SAFETY: as above.
+        unsafe { wasinn_witx_unload(self.inst, self.mem.as_mut_ptr(), self.mem.len(), graph) }
+    }
+    fn finalize(&mut self, ctx: u32) -> i32 {
+        // SAFETY: as above.
+        unsafe { wasinn_witx_finalize_execution_context(self.inst, self.mem.as_mut_ptr(), self.mem.len(), ctx) }
+    }
+
+    // Conveniences that expect success.
+    fn load_model(&mut self, model: &[u8]) -> u32 {
+        let (b, n) = self.builders(&[model]);
+        let out = self.alloc(4);
+        assert_eq!(self.load(b, n, ONNX, CPU, out), OK, "load: {}", last_error());
+        self.u32_at(out)
+    }
+    fn new_ctx(&mut self, graph: u32) -> u32 {
+        let out = self.alloc(4);
+        assert_eq!(self.init_ctx(graph, out), OK, "init_execution_context: {}", last_error());
+        self.u32_at(out)
+    }
+    fn set_f32(&mut self, ctx: u32, index: u32, dims: &[u32], values: &[f32]) -> i32 {
+        let t = self.tensor(dims, F32, &f32_bytes(values));
+        self.set_input(ctx, index, t)
+    }
+    /// Reads output `index` into a fresh buffer of `max` bytes; returns (errno, written, bytes).
+    fn output(&mut self, ctx: u32, index: u32, max: u32) -> (i32, u32, Vec<u8>) {
+        let buf = self.alloc(max);
+        let written = self.alloc(4);
+        let r = self.get_output(ctx, index, buf, max, written);
+        let n = self.u32_at(written);
+        let len = if r == OK { usize::try_from(n).unwrap() } else { 0 };
+        (r, n, self.bytes_at(buf, len).to_vec())
+    }
+}
+
+impl Drop for Guest {
+    fn drop(&mut self) {
+        // SAFETY: from instance_new, freed once.
+        unsafe { wasinn_witx_instance_free(self.inst) };
+    }
+}
+
+fn add_model() -> Vec<u8> {
+    add_f32_model(&[2, 3])
+}
+
+/// A guest with the add model loaded and a context whose inputs are set; returns (graph, ctx).
+fn ready(g: &mut Guest) -> (u32, u32) {
+    let graph = g.load_model(&add_model());
+    let ctx = g.new_ctx(graph);
+    assert_eq!(g.set_f32(ctx, 0, &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), OK, "{}", last_error());
+    assert_eq!(g.set_f32(ctx, 1, &[2, 3], &[10.0, 20.0, 30.0, 40.0, 50.0, 60.0]), OK, "{}", last_error());
+    (graph, ctx)
+}
+
+// ------------------------------------------------------------------------------------------------
+// Instances and NULLs.
+
+#[test]
+fn null_instance_and_null_memory() {
+    let mut mem = vec![0u8; 64];
+    let m = mem.as_mut_ptr();
+    let n = mem.len();
+    let null = ptr::null_mut();
+    // SAFETY: NULL instances are rejected before any access.
+    unsafe {
+        assert_eq!(wasinn_witx_load(null, m, n, 0, 1, ONNX, CPU, 0), INVALID_ARGUMENT);
+        assert!(last_error().contains("NULL"));
+        assert_eq!(wasinn_witx_load_by_name(null, m, n, 0, 1, 0), INVALID_ARGUMENT);
+        assert_eq!(wasinn_witx_load_by_name_with_config(null, m, n, 0, 1, 0, 0, 0), INVALID_ARGUMENT);
+        assert_eq!(wasinn_witx_init_execution_context(null, m, n, 1, 0), INVALID_ARGUMENT);
+        assert_eq!(wasinn_witx_set_input(null, m, n, 1, 0, 0), INVALID_ARGUMENT);
+        assert_eq!(wasinn_witx_compute(null, m, n, 1), INVALID_ARGUMENT);
+        assert_eq!(wasinn_witx_get_output(null, m, n, 1, 0, 0, 4, 8), INVALID_ARGUMENT);
+        assert_eq!(wasinn_witx_unload(null, m, n, 1), INVALID_ARGUMENT);
+        assert_eq!(wasinn_witx_finalize_execution_context(null, m, n, 1), INVALID_ARGUMENT);
+        assert_eq!(wasinn_witx_compute_single(null, m, n, 1), INVALID_ARGUMENT);
+        assert_eq!(wasinn_witx_get_output_single(null, m, n, 1, 0, 0, 4, 8), INVALID_ARGUMENT);
+        assert_eq!(wasinn_witx_fini_single(null, m, n, 1), INVALID_ARGUMENT);
+        wasinn_witx_instance_free(null);
+
+        // NULL out-pointer, unknown profile: a status, and *out untouched.
+        assert_eq!(wasinn_witx_instance_new(0, ptr::null_mut()), Status::InvalidArgument.code());
+        let sentinel = ptr::NonNull::<WitxInstance>::dangling().as_ptr();
+        let mut out = sentinel;
+        assert_eq!(wasinn_witx_instance_new(3, &mut out), Status::InvalidArgument.code());
+        assert_eq!(out, sentinel);
+    }
+    // NULL memory is allowed only with length 0.
+    for p in PROFILES {
+        let g = Guest::new(p);
+        // SAFETY: NULL with a non-zero length is rejected before any access.
+        unsafe {
+            assert_eq!(wasinn_witx_load(g.inst, ptr::null_mut(), 16, 0, 1, ONNX, CPU, 0), INVALID_ARGUMENT);
+            assert_eq!(wasinn_witx_load(g.inst, ptr::null_mut(), 0, 0, 1, ONNX, CPU, 0), errno(p, Status::MissingMemory));
+            assert_eq!(wasinn_witx_compute(g.inst, ptr::null_mut(), 0, 1), INVALID_ARGUMENT);
+        }
+    }
+}
+
+#[test]
+fn last_error_is_set_on_failure_and_cleared_on_success() {
+    let mut g = Guest::spec();
+    assert_eq!(g.compute(99), INVALID_ARGUMENT);
+    assert!(last_error().contains("99"), "{}", last_error());
+    let graph = g.load_model(&add_model());
+    assert!(graph > 0);
+    assert_eq!(last_error(), "");
+}
+
+// ------------------------------------------------------------------------------------------------
+// load: bounds, overflow, enums.
+
+#[test]
+fn load_out_of_bounds_ranges() {
+    for p in PROFILES {
+        let mut g = Guest::new(p);
+        let oob = g.e(Status::MissingMemory);
+        let model = add_model();
+        let (b, n) = g.builders(&[&model]);
+        let out = g.alloc(4);
+        let m = g.m();
+        // The builder array itself.
+        assert_eq!(g.load(m - 7, 1, ONNX, CPU, out), oob, "array past the end");
+        assert_eq!(g.load(u32::MAX - 3, 1, ONNX, CPU, out), oob, "array pointer near u32::MAX");
+        assert_eq!(g.load(b, u32::MAX, ONNX, CPU, out), oob, "builder_len * 8 overflows u32");
+        assert_eq!(g.load(b, m / 8 + 1, ONNX, CPU, out), oob, "array longer than memory");
+        // Each builder: a second one pointing past the end, one wrapping around u32.
+        let len = u32::try_from(model.len()).unwrap();
+        let model_ptr = g.u32_at(b);
+        for (ptr2, len2) in [(m - 3, 4), (u32::MAX - 1, 4), (model_ptr, u32::MAX)] {
+            let arr: Vec<u8> = [model_ptr, len, ptr2, len2].iter().flat_map(|v| v.to_le_bytes()).collect();
+            let arr_ptr = g.at(&arr);
+            assert_eq!(g.load(arr_ptr, 2, ONNX, CPU, out), oob, "builder 1 at {ptr2:#x}+{len2}");
+            assert!(last_error().contains("graph builder 1"), "{}", last_error());
+        }
+        // graph_out.
+        assert_eq!(g.load(b, n, ONNX, CPU, m - 3), oob, "graph_out past the end");
+        assert_eq!(g.load(b, n, ONNX, CPU, u32::MAX), oob, "graph_out near u32::MAX");
+        assert_eq!(g.u32_at(out), 0xA5A5_A5A5, "nothing written on failure");
+        // In bounds to the last byte is fine.
+        assert_eq!(g.load(b, n, ONNX, CPU, m - 4), OK, "{}", last_error());
+    }
+}
+
+#[test]
+fn load_unknown_enums_per_profile() {
+    for (p, first_unknown_encoding) in [(WASINN_WITX_PROFILE_SPEC, 6), (WASINN_WITX_PROFILE_WAMR, 7), (WASINN_WITX_PROFILE_WASMEDGE, 7)] {
+        let mut g = Guest::new(p);
+        let model = add_model();
+        let (b, n) = g.builders(&[&model]);
+        let out = g.alloc(4);
+        for enc in [first_unknown_encoding, 100, u32::MAX] {
+            assert_eq!(g.load(b, n, enc, CPU, out), INVALID_ENCODING, "profile {p} encoding {enc}");
+        }
+        for target in [3, 100, u32::MAX] {
+            assert_eq!(g.load(b, n, ONNX, target, out), INVALID_ARGUMENT, "profile {p} target {target}");
+        }
+        // Zero builders.
+        assert_eq!(g.load(b, 0, ONNX, CPU, out), INVALID_ARGUMENT);
+        // A GPU that no backend offers is never silently the CPU.
+        assert_eq!(g.load(b, n, ONNX, 1, out), g.e(Status::UnsupportedOperation), "{}", last_error());
+    }
+}
+
+#[test]
+fn profiles_differ_wamr_autodetect_6_wasmedge_5() {
+    let model = add_model();
+    // (profile, autodetect, ggml)
+    for (p, autodetect, ggml) in [(WASINN_WITX_PROFILE_SPEC, 5, None), (WASINN_WITX_PROFILE_WAMR, 6, Some(5)), (WASINN_WITX_PROFILE_WASMEDGE, 5, Some(6))] {
+        let mut g = Guest::new(p);
+        let (b, n) = g.builders(&[&model]);
+        let out = g.alloc(4);
+        assert_eq!(g.load(b, n, autodetect, CPU, out), OK, "profile {p}: {}", last_error());
+        if let Some(ggml) = ggml {
+            // ggml is a known encoding with no backend here.
+            assert_eq!(g.load(b, n, ggml, CPU, out), INVALID_ENCODING, "profile {p}");
+            assert!(last_error().contains("ggml"), "{}", last_error());
+        }
+    }
+}
+
+#[test]
+fn tensor_type_numbering_differs_between_profiles() {
+    // u8 is 3 in witx (spec, WasmEdge) and 4 in WAMR (where 3 is bf16).
+    let model = identity_model(Elem::Uint8, &[dim(4)]);
+    for (p, u8_code, other) in [(WASINN_WITX_PROFILE_SPEC, U8, 4), (WASINN_WITX_PROFILE_WAMR, 4, 3), (WASINN_WITX_PROFILE_WASMEDGE, U8, 4)] {
+        let mut g = Guest::new(p);
+        let graph = g.load_model(&model);
+        let ctx = g.new_ctx(graph);
+        let t = g.tensor(&[4], u8_code, &[1, 2, 3, 4]);
+        assert_eq!(g.set_input(ctx, 0, t), OK, "profile {p}: {}", last_error());
+        // The other code is a 2- or 4-byte type there: 4 bytes for [4] elements is a size mismatch.
+        let t = g.tensor(&[4], other, &[1, 2, 3, 4]);
+        assert_eq!(g.set_input(ctx, 0, t), INVALID_ARGUMENT, "profile {p}");
+        // A tensor rejected while decoding never reaches the context: the earlier input stays.
+        assert_eq!(g.compute(ctx), OK, "{}", last_error());
+        assert_eq!(g.output(ctx, 0, 4), (OK, 4, vec![1, 2, 3, 4]));
+        let t = g.tensor(&[4], u8_code, &[5, 6, 7, 8]);
+        assert_eq!(g.set_input(ctx, 0, t), OK);
+        assert_eq!(g.compute(ctx), OK, "{}", last_error());
+        let (r, n, bytes) = g.output(ctx, 0, 4);
+        assert_eq!((r, n, bytes), (OK, 4, vec![5, 6, 7, 8]));
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// set_input decoding. Decoding happens before the handle lookup, so these hold for any context.
+
+#[test]
+fn set_input_out_of_bounds_ranges() {
+    for p in PROFILES {
+        let mut g = Guest::new(p);
+        let oob = g.e(Status::MissingMemory);
+        let m = g.m();
+        let ctx = 77; // decoding comes first
+        assert_eq!(g.set_input(ctx, 0, m - 19), oob, "tensor record past the end");
+        assert_eq!(g.set_input(ctx, 0, u32::MAX - 10), oob, "tensor record near u32::MAX");
+        let data = g.at(&[0; 24]);
+        // dims: 5 dims with only 16 bytes left (WAMR checked only 16 bytes), and wrapping.
+        let t = g.tensor_raw(m - 16, 5, F32, data, 24);
+        assert_eq!(g.set_input(ctx, 0, t), oob, "dims past the end");
+        assert!(last_error().contains("dims"), "{}", last_error());
+        let t = g.tensor_raw(u32::MAX - 3, 2, F32, data, 24);
+        assert_eq!(g.set_input(ctx, 0, t), oob, "dims near u32::MAX");
+        // data.
+        let dims = g.at(&[2, 0, 0, 0, 3, 0, 0, 0]);
+        let t = g.tensor_raw(dims, 2, F32, m - 23, 24);
+        assert_eq!(g.set_input(ctx, 0, t), oob, "data past the end");
+        assert!(last_error().contains("data"), "{}", last_error());
+        let t = g.tensor_raw(dims, 2, F32, u32::MAX - 7, 24);
+        assert_eq!(g.set_input(ctx, 0, t), oob, "data near u32::MAX");
+        // A well-formed tensor reaches the handle lookup.
+        let t = g.tensor_raw(dims, 2, F32, data, 24);
+        assert_eq!(g.set_input(ctx, 0, t), INVALID_ARGUMENT);
+        assert!(last_error().contains("unknown execution context handle 77"), "{}", last_error());
+    }
+}
+
+#[test]
+fn set_input_sizes_rank_and_types() {
+    for p in PROFILES {
+        let mut g = Guest::new(p);
+        let ctx = 77;
+        // Product overflow: 2^16 ^ 4 * 4 bytes overflows 64 bits.
+        let t = g.tensor(&[65536, 65536, 65536, 65536, 65536], F32, &[]);
+        assert_eq!(g.set_input(ctx, 0, t), INVALID_ARGUMENT);
+        assert!(last_error().contains("overflow"), "{}", last_error());
+        // Data length not product * size.
+        let t = g.tensor(&[2, 3], F32, &[0; 23]);
+        assert_eq!(g.set_input(ctx, 0, t), INVALID_ARGUMENT);
+        assert!(last_error().contains("needs 24"), "{}", last_error());
+        // Rank cap (checked before the dims are read, whatever dims_len claims).
+        let dims = g.at(&[1; 4 * 33]);
+        let t = g.tensor_raw(dims, 33, F32, 0, 4);
+        assert_eq!(g.set_input(ctx, 0, t), INVALID_ARGUMENT);
+        assert!(last_error().contains("rank"), "{}", last_error());
+        let t = g.tensor_raw(dims, u32::MAX, F32, 0, 4);
+        assert_eq!(g.set_input(ctx, 0, t), INVALID_ARGUMENT);
+        // Unknown tensor type numbers.
+        let first_unknown = Profile::from_raw(p).unwrap().tensor_types().len();
+        for ty in [u8::try_from(first_unknown).unwrap(), 0x7F, 0xFF] {
+            let t = g.tensor(&[1], ty, &[0; 8]);
+            assert_eq!(g.set_input(ctx, 0, t), INVALID_ARGUMENT, "profile {p} type {ty}");
+            assert!(last_error().contains("tensor type"), "{}", last_error());
+        }
+    }
+}
+
+#[test]
+fn garbage_padding_and_unaligned_records_are_accepted() {
+    let mut g = Guest::spec();
+    let graph = g.load_model(&add_model());
+    let ctx = g.new_ctx(graph);
+    // Every record was placed at an odd offset by the allocator, with bytes 9..11 = DE AD BE.
+    let t = g.tensor(&[2, 3], F32, &f32_bytes(&[1.0; 6]));
+    assert_eq!(t % 2, 1);
+    assert_eq!(g.bytes_at(t + 9, 3), &[0xDE, 0xAD, 0xBE]);
+    assert_eq!(g.set_input(ctx, 0, t), OK, "{}", last_error());
+    // Padding of 0xFF too.
+    g.put(t + 9, &[0xFF, 0xFF, 0xFF]);
+    assert_eq!(g.set_input(ctx, 1, t), OK, "{}", last_error());
+    assert_eq!(g.compute(ctx), OK, "{}", last_error());
+    let (r, _, bytes) = g.output(ctx, 0, 24);
+    assert_eq!(r, OK);
+    assert_eq!(f32_from(&bytes), vec![2.0; 6]);
+}
+
+#[test]
+fn set_input_index_out_of_range() {
+    let mut g = Guest::spec();
+    let graph = g.load_model(&add_model());
+    let ctx = g.new_ctx(graph);
+    assert_eq!(g.set_f32(ctx, 2, &[2, 3], &[0.0; 6]), INVALID_ARGUMENT);
+    assert!(last_error().contains("out of range"), "{}", last_error());
+    assert_eq!(g.set_f32(ctx, u32::MAX, &[2, 3], &[0.0; 6]), INVALID_ARGUMENT);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Ordering: never return uninitialised data.
+
+#[test]
+fn compute_before_set_input_and_get_output_before_compute() {
+    let mut g = Guest::spec();
+    let graph = g.load_model(&add_model());
+    let ctx = g.new_ctx(graph);
+    let (r, _, _) = g.output(ctx, 0, 64);
+    assert_eq!(r, INVALID_ARGUMENT, "get_output before any compute");
+    assert_eq!(g.compute(ctx), INVALID_ARGUMENT, "no input set");
+    assert!(last_error().contains("not set"), "{}", last_error());
+    assert_eq!(g.set_f32(ctx, 0, &[2, 3], &[0.0; 6]), OK);
+    assert_eq!(g.compute(ctx), INVALID_ARGUMENT, "one input still unset");
+    let (r, _, _) = g.output(ctx, 0, 64);
+    assert_eq!(r, INVALID_ARGUMENT, "get_output after a failed compute");
+}
+
+// ------------------------------------------------------------------------------------------------
+// get_output.
+
+#[test]
+fn get_output_out_of_bounds_and_index() {
+    for p in PROFILES {
+        let mut g = Guest::new(p);
+        let oob = g.e(Status::MissingMemory);
+        let (_, ctx) = ready(&mut g);
+        assert_eq!(g.compute(ctx), OK, "{}", last_error());
+        let m = g.m();
+        let written = g.alloc(4);
+        let buf = g.alloc(64);
+        assert_eq!(g.get_output(ctx, 0, m - 20, 24, written), oob, "buffer past the end");
+        // out_max is checked as declared, even if the output would fit in the valid part.
+        assert_eq!(g.get_output(ctx, 0, m - 30, 64, written), oob, "declared buffer past the end");
+        assert_eq!(g.get_output(ctx, 0, u32::MAX - 10, 24, written), oob, "buffer near u32::MAX");
+        assert_eq!(g.get_output(ctx, 0, buf, 64, m - 3), oob, "bytes_written past the end");
+        assert_eq!(g.get_output(ctx, 0, buf, 64, u32::MAX), oob, "bytes_written near u32::MAX");
+        assert_eq!(g.u32_at(written), 0xA5A5_A5A5);
+        assert_eq!(g.get_output(ctx, 1, buf, 64, written), INVALID_ARGUMENT, "index out of range");
+        // Exactly at the end of memory is fine.
+        assert_eq!(g.get_output(ctx, 0, m - 24, 24, m - 28), OK, "{}", last_error());
+        assert_eq!(g.u32_at(m - 28), 24);
+    }
+}
+
+#[test]
+fn get_output_too_large_writes_needed_size_only() {
+    for p in PROFILES {
+        let mut g = Guest::new(p);
+        let (_, ctx) = ready(&mut g);
+        assert_eq!(g.compute(ctx), OK, "{}", last_error());
+        let buf = g.alloc(23);
+        let written = g.alloc(4);
+        let r = g.get_output(ctx, 0, buf, 23, written);
+        assert_eq!(r, g.e(Status::TooLarge), "profile {p}");
+        assert_eq!(g.u32_at(written), 24, "the needed size is written so the guest can retry");
+        assert_eq!(g.bytes_at(buf, 23), &[0xA5; 23][..], "nothing written to the buffer");
+        // A zero-sized buffer too.
+        assert_eq!(g.get_output(ctx, 0, 0, 0, written), g.e(Status::TooLarge));
+        // Retry with the reported size.
+        let (r, n, bytes) = g.output(ctx, 0, 24);
+        assert_eq!((r, n), (OK, 24));
+        assert_eq!(f32_from(&bytes), vec![11.0, 22.0, 33.0, 44.0, 55.0, 66.0]);
+    }
+    assert_eq!(errno(WASINN_WITX_PROFILE_SPEC, Status::TooLarge), TOO_LARGE);
+    assert_eq!(errno(WASINN_WITX_PROFILE_WAMR, Status::TooLarge), 6);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Handles.
+
+#[test]
+fn handles_are_per_instance_and_never_reused() {
+    let mut a = Guest::spec();
+    let mut b = Guest::spec();
+    let model = add_model();
+    let ga = a.load_model(&model);
+    let ca = a.new_ctx(ga);
+    // Foreign handles.
+    let out = b.alloc(4);
+    assert_eq!(b.init_ctx(ga, out), INVALID_ARGUMENT, "graph of another instance");
+    assert_eq!(b.compute(ca), INVALID_ARGUMENT, "context of another instance");
+    assert_eq!(b.finalize(ca), INVALID_ARGUMENT);
+    assert_eq!(b.unload(ga), INVALID_ARGUMENT);
+    assert_eq!(a.compute(ca), INVALID_ARGUMENT, "a's context is untouched (inputs unset)");
+    // Handle 0 is never issued; a graph id is not a context id and vice versa.
+    assert_eq!(a.init_ctx(0, out), INVALID_ARGUMENT);
+    assert_eq!(a.compute(0), INVALID_ARGUMENT);
+    assert_ne!(ga, ca);
+    assert_eq!(a.compute(ga), INVALID_ARGUMENT);
+    assert_eq!(a.init_ctx(ca, out), INVALID_ARGUMENT);
+
+    // Stale handles after unload / finalize; ids keep growing.
+    let mut seen = vec![ga, ca];
+    assert_eq!(a.unload(ga), OK);
+    assert_eq!(a.unload(ga), INVALID_ARGUMENT, "double unload");
+    assert_eq!(a.init_ctx(ga, out), INVALID_ARGUMENT, "stale graph");
+    assert_eq!(a.finalize(ca), OK);
+    assert_eq!(a.finalize(ca), INVALID_ARGUMENT, "double finalize");
+    assert_eq!(a.compute(ca), INVALID_ARGUMENT, "stale context");
+    assert_eq!(a.set_f32(ca, 0, &[2, 3], &[0.0; 6]), INVALID_ARGUMENT);
+    let (r, _, _) = a.output(ca, 0, 64);
+    assert_eq!(r, INVALID_ARGUMENT);
+    for _ in 0..3 {
+        let g = a.load_model(&model);
+        let c = a.new_ctx(g);
+        assert!(!seen.contains(&g) && !seen.contains(&c), "reused id {g} or {c} (seen {seen:?})");
+        assert!(g > *seen.iter().max().unwrap());
+        seen.extend([g, c]);
+        assert_eq!(a.finalize(c), OK);
+        assert_eq!(a.unload(g), OK);
+    }
+}
+
+#[test]
+fn a_context_outlives_its_unloaded_graph() {
+    let mut g = Guest::spec();
+    let (graph, ctx) = ready(&mut g);
+    assert_eq!(g.unload(graph), OK);
+    assert_eq!(g.compute(ctx), OK, "{}", last_error());
+    let (r, n, _) = g.output(ctx, 0, 24);
+    assert_eq!((r, n), (OK, 24));
+}
+
+#[test]
+fn handle_exhaustion_is_an_error_not_a_wrap() {
+    let inst = WitxInstance::with_max_id(Profile::Spec, 2);
+    let mut buf = vec![0u8; 4096];
+    let model = add_model();
+    buf[100..100 + model.len()].copy_from_slice(&model);
+    buf[0..4].copy_from_slice(&100u32.to_le_bytes());
+    buf[4..8].copy_from_slice(&u32::try_from(model.len()).unwrap().to_le_bytes());
+    let mut mem = GuestMemory::new(&mut buf);
+    inst.load(&mut mem, 0, 1, ONNX, CPU, 8).unwrap();
+    inst.load(&mut mem, 0, 1, ONNX, CPU, 12).unwrap();
+    let e = inst.load(&mut mem, 0, 1, ONNX, CPU, 16).unwrap_err();
+    assert_eq!(e.status, Status::Exhausted);
+    assert_eq!(Profile::Spec.errno(e.status), 5, "runtime_error");
+    assert_eq!((u32::from_le_bytes(buf[8..12].try_into().unwrap()), u32::from_le_bytes(buf[12..16].try_into().unwrap())), (1, 2));
+    assert_eq!(inst.graph_count(), 2, "the failed load published nothing");
+}
+
+#[test]
+fn instance_free_releases_every_handle() {
+    let name = "witx-glue-free-test";
+    Registry::global().add_bytes(name, Encoding::Onnx, Target::Cpu, vec![add_model()]).unwrap();
+    let inst = WitxInstance::new(Profile::Spec);
+    let mut buf = vec![0u8; 256];
+    buf[..name.len()].copy_from_slice(name.as_bytes());
+    let mut mem = GuestMemory::new(&mut buf);
+    let name_len = u32::try_from(name.len()).unwrap();
+    for i in 0..4 {
+        inst.load_by_name(&mut mem, 0, name_len, 64 + 4 * i).unwrap();
+        inst.init_execution_context(&mut mem, 1, 128 + 4 * i).unwrap();
+    }
+    assert_eq!((inst.graph_count(), inst.context_count()), (4, 4));
+    let boxed = Box::into_raw(Box::new(inst));
+    // SAFETY: a Box'ed instance, freed once (as wasinn_witx_instance_new hands out).
+    unsafe { wasinn_witx_instance_free(boxed) };
+    // The registry's shared graph is still usable by others.
+    let mut g = Guest::spec();
+    let n = g.at(name.as_bytes());
+    let out = g.alloc(4);
+    assert_eq!(g.load_by_name(n, name_len, out), OK, "{}", last_error());
+}
+
+// ------------------------------------------------------------------------------------------------
+// load_by_name.
+
+#[test]
+fn load_by_name_bounds_and_not_found() {
+    for p in PROFILES {
+        let mut g = Guest::new(p);
+        let oob = g.e(Status::MissingMemory);
+        let m = g.m();
+        let out = g.alloc(4);
+        let name = g.at(b"no-such-model-anywhere");
+        assert_eq!(g.load_by_name(name, 22, out), g.e(Status::NotFound), "profile {p}");
+        assert_eq!(g.load_by_name(m - 5, 6, out), oob, "name past the end");
+        assert_eq!(g.load_by_name(u32::MAX - 2, 6, out), oob, "name near u32::MAX");
+        assert_eq!(g.load_by_name(name, 22, m - 2), oob, "graph_out past the end");
+        let bad = g.at(&[0xFF, 0xFE]);
+        assert_eq!(g.load_by_name(bad, 2, out), INVALID_ARGUMENT, "not UTF-8");
+        // Names are registry keys, never paths.
+        let path = g.at(b"/etc/passwd");
+        assert_eq!(g.load_by_name(path, 11, out), g.e(Status::NotFound));
+        assert_eq!(g.load_by_name_with_config(name, 22, m - 1, 2, out), oob, "config past the end");
+        assert_eq!(g.u32_at(out), 0xA5A5_A5A5);
+    }
+    assert_eq!(errno(WASINN_WITX_PROFILE_SPEC, Status::NotFound), NOT_FOUND);
+    assert_eq!(errno(WASINN_WITX_PROFILE_SPEC, Status::MissingMemory), MISSING_MEMORY);
+    assert_eq!(errno(WASINN_WITX_PROFILE_WAMR, Status::MissingMemory), INVALID_ARGUMENT);
+    assert_eq!(errno(WASINN_WITX_PROFILE_WAMR, Status::NotFound), 7);
+}
+
+#[test]
+fn happy_path_by_name() {
+    let name = "witx-glue-add";
+    Registry::global().add_bytes(name, Encoding::Onnx, Target::Cpu, vec![add_model()]).unwrap();
+    for p in PROFILES {
+        let mut g = Guest::new(p);
+        let n = g.at(name.as_bytes());
+        let len = u32::try_from(name.len()).unwrap();
+        let out = g.alloc(4);
+        assert_eq!(g.load_by_name(n, len, out), OK, "{}", last_error());
+        let g1 = g.u32_at(out);
+        let cfg = g.at(b"{\"n-gpu-layers\": 0}");
+        assert_eq!(g.load_by_name_with_config(n, len, cfg, 19, out), OK, "{}", last_error());
+        let g2 = g.u32_at(out);
+        assert_ne!(g1, g2, "a new handle per load");
+        for graph in [g1, g2] {
+            let ctx = g.new_ctx(graph);
+            assert_eq!(g.set_f32(ctx, 0, &[2, 3], &[1.0; 6]), OK);
+            assert_eq!(g.set_f32(ctx, 1, &[2, 3], &[0.5; 6]), OK);
+            assert_eq!(g.compute(ctx), OK, "{}", last_error());
+            let (r, n, bytes) = g.output(ctx, 0, 100);
+            assert_eq!((r, n), (OK, 24));
+            assert_eq!(f32_from(&bytes), vec![1.5; 6]);
+        }
+        assert_eq!(g.unload(g1), OK);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The full path with a real model, and repeated inference.
+
+#[test]
+fn happy_path_by_bytes_every_profile() {
+    for p in PROFILES {
+        let mut g = Guest::new(p);
+        let (graph, ctx) = ready(&mut g);
+        assert!(graph >= 1);
+        for round in 0..3u8 {
+            let x: Vec<f32> = (0..6u8).map(|i| f32::from(i) + f32::from(round)).collect();
+            assert_eq!(g.set_f32(ctx, 0, &[2, 3], &x), OK);
+            assert_eq!(g.compute(ctx), OK, "{}", last_error());
+            let (r, n, bytes) = g.output(ctx, 0, 1000);
+            assert_eq!((r, n), (OK, 24), "profile {p}");
+            let expected: Vec<f32> = x.iter().zip([10.0, 20.0, 30.0, 40.0, 50.0, 60.0]).map(|(a, b)| a + b).collect();
+            assert_eq!(f32_from(&bytes), expected);
+        }
+        // WasmEdge's streaming names are aliases.
+        let buf = g.alloc(24);
+        let written = g.alloc(4);
+        // SAFETY: as in Guest.
+        unsafe {
+            let (m, l) = (g.mem.as_mut_ptr(), g.mem.len());
+            assert_eq!(wasinn_witx_compute_single(g.inst, m, l, ctx), OK);
+            assert_eq!(wasinn_witx_get_output_single(g.inst, m, l, ctx, 0, buf, 24, written), OK);
+            assert_eq!(wasinn_witx_fini_single(g.inst, m, l, ctx), OK);
+            assert_eq!(wasinn_witx_fini_single(g.inst, m, l, 999), INVALID_ARGUMENT);
+        }
+        assert_eq!(g.u32_at(written), 24);
+        assert_eq!(g.finalize(ctx), OK);
+        assert_eq!(g.unload(graph), OK);
+    }
+}
+
+#[test]
+fn memory_may_move_between_calls() {
+    // No pointer into guest memory is kept: set inputs, move the memory, compute and read.
+    let mut g = Guest::spec();
+    let (_, ctx) = ready(&mut g);
+    let mut moved = g.mem.clone();
+    g.mem.iter_mut().for_each(|b| *b = 0);
+    std::mem::swap(&mut g.mem, &mut moved);
+    drop(moved);
+    g.mem.resize(2 * MEM, 0);
+    assert_eq!(g.compute(ctx), OK, "{}", last_error());
+    let (r, _, bytes) = g.output(ctx, 0, 24);
+    assert_eq!(r, OK);
+    assert_eq!(f32_from(&bytes), vec![11.0, 22.0, 33.0, 44.0, 55.0, 66.0]);
+}
+
+#[test]
+fn contexts_of_one_instance_run_on_several_threads() {
+    let mut g = Guest::spec();
+    let graph = g.load_model(&add_model());
+    let ctxs: Vec<u32> = (0..4).map(|_| g.new_ctx(graph)).collect();
+    let inst = g.inst as usize;
+    std::thread::scope(|s| {
+        for (t, &ctx) in ctxs.iter().enumerate() {
+            s.spawn(move || {
+                // Each thread has its own guest memory here; the instance is shared.
+                let mut mem = vec![0u8; 256];
+                let tf = f32::from(u8::try_from(t).unwrap());
+                let data = f32_bytes(&[tf; 6]);
+                mem[0..8].copy_from_slice(&[2, 0, 0, 0, 3, 0, 0, 0]);
+                mem[8..32].copy_from_slice(&data);
+                let mut rec = Vec::new();
+                for v in [0u32, 2] {
+                    rec.extend_from_slice(&v.to_le_bytes());
+                }
+                rec.extend_from_slice(&[F32, 0xEE, 0xEE, 0xEE]);
+                for v in [8u32, 24] {
+                    rec.extend_from_slice(&v.to_le_bytes());
+                }
+                mem[33..53].copy_from_slice(&rec);
+                let inst = inst as *mut WitxInstance;
+                for _ in 0..20 {
+                    // SAFETY: the instance outlives the scope; each thread has its own memory.
+                    unsafe {
+                        let (m, l) = (mem.as_mut_ptr(), mem.len());
+                        assert_eq!(wasinn_witx_set_input(inst, m, l, ctx, 0, 33), OK);
+                        assert_eq!(wasinn_witx_set_input(inst, m, l, ctx, 1, 33), OK);
+                        assert_eq!(wasinn_witx_compute(inst, m, l, ctx), OK);
+                        assert_eq!(wasinn_witx_get_output(inst, m, l, ctx, 0, 100, 24, 130), OK);
+                    }
+                    assert_eq!(f32_from(&mem[100..124]), vec![2.0 * tf; 6]);
+                }
+            });
+        }
+    });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Guest bytes never make the host read files.
+
+#[test]
+fn external_data_from_guest_bytes_is_refused() {
+    let model = external_weights_model("weights.bin");
+    // Through the Rust API: the core status.
+    let inst = WitxInstance::new(Profile::Spec);
+    let mut buf = vec![0u8; 4096];
+    buf[100..100 + model.len()].copy_from_slice(&model);
+    buf[0..4].copy_from_slice(&100u32.to_le_bytes());
+    buf[4..8].copy_from_slice(&u32::try_from(model.len()).unwrap().to_le_bytes());
+    let e = inst.load(&mut GuestMemory::new(&mut buf), 0, 1, ONNX, CPU, 8).unwrap_err();
+    assert_eq!(e.status, Status::Security, "{e}");
+    // Through the C ABI, per profile: unsupported_operation (witx), security (WAMR).
+    for (p, expected) in [(WASINN_WITX_PROFILE_SPEC, UNSUPPORTED), (WASINN_WITX_PROFILE_WAMR, 8), (WASINN_WITX_PROFILE_WASMEDGE, UNSUPPORTED)] {
+        let mut g = Guest::new(p);
+        let (b, n) = g.builders(&[&model]);
+        let out = g.alloc(4);
+        assert_eq!(g.load(b, n, ONNX, CPU, out), expected, "profile {p}: {}", last_error());
+        assert!(ffi::with_last_error(|e| e.map(|e| e.status)) == Some(Status::Security), "{}", last_error());
+        assert_eq!(g.u32_at(out), 0xA5A5_A5A5);
+        // Autodetect takes the same path.
+        let auto = if p == WASINN_WITX_PROFILE_WAMR { 6 } else { 5 };
+        assert_eq!(g.load(b, n, auto, CPU, out), expected);
+    }
+}
+
+#[test]
+fn malformed_model_bytes() {
+    let mut g = Guest::spec();
+    let (b, n) = g.builders(&[b"definitely not a model"]);
+    let out = g.alloc(4);
+    assert_eq!(g.load(b, n, 5, CPU, out), INVALID_ENCODING, "autodetect fails on garbage");
+    let r = g.load(b, n, ONNX, CPU, out);
+    assert!(r == INVALID_ENCODING || r == 5, "garbage as onnx: {r} ({})", last_error());
+    assert_eq!(g.u32_at(out), 0xA5A5_A5A5);
+}
