@@ -302,6 +302,13 @@ struct wasinn_buffer {
 typedef struct wasinn_buffer wasinn_buffer_t;
 
 /**
+ * Opaque per-guest-instance state of the `wasi_ephemeral_nn` glue (C name
+ * `wasinn_witx_instance_t`): created by `wasinn_witx_instance_new`, freed by
+ * `wasinn_witx_instance_free`.
+ */
+typedef struct wasinn_witx_instance wasinn_witx_instance_t;
+
+/**
  * The call succeeded.
  */
 #define WASINN_STATUS_SUCCESS 0
@@ -977,7 +984,7 @@ wasinn_status_t wasinn_last_error_status(void);
  * `out` must be NULL or valid for a pointer write.
  */
 wasinn_status_t wasinn_witx_instance_new(uint32_t profile,
-                                         struct wasinn_witx_instance **out);
+                                         wasinn_witx_instance_t **out);
 
 /**
  * Frees an instance and every graph and execution-context handle it still holds (graphs also
@@ -987,7 +994,7 @@ wasinn_status_t wasinn_witx_instance_new(uint32_t profile,
  * `inst` must be NULL or come from `wasinn_witx_instance_new`, not yet freed, and no other call
  * may be using it.
  */
-void wasinn_witx_instance_free(struct wasinn_witx_instance *inst);
+void wasinn_witx_instance_free(wasinn_witx_instance_t *inst);
 
 /**
  * `wasi_ephemeral_nn.load(builder_ptr, builder_len, encoding, target, graph_out_ptr)`.
@@ -1016,7 +1023,7 @@ void wasinn_witx_instance_free(struct wasinn_witx_instance *inst);
  * `inst` as in `wasinn_witx_instance_free`; `mem` valid for reads and writes of `mem_len` bytes
  * during the call.
  */
-int32_t wasinn_witx_load(struct wasinn_witx_instance *inst,
+int32_t wasinn_witx_load(wasinn_witx_instance_t *inst,
                          uint8_t *mem,
                          size_t mem_len,
                          uint32_t builder_ptr,
@@ -1036,7 +1043,7 @@ int32_t wasinn_witx_load(struct wasinn_witx_instance *inst,
  * # Safety
  * As `wasinn_witx_load`.
  */
-int32_t wasinn_witx_load_by_name(struct wasinn_witx_instance *inst,
+int32_t wasinn_witx_load_by_name(wasinn_witx_instance_t *inst,
                                  uint8_t *mem,
                                  size_t mem_len,
                                  uint32_t name_ptr,
@@ -1051,7 +1058,7 @@ int32_t wasinn_witx_load_by_name(struct wasinn_witx_instance *inst,
  * # Safety
  * As `wasinn_witx_load`.
  */
-int32_t wasinn_witx_load_by_name_with_config(struct wasinn_witx_instance *inst,
+int32_t wasinn_witx_load_by_name_with_config(wasinn_witx_instance_t *inst,
                                              uint8_t *mem,
                                              size_t mem_len,
                                              uint32_t name_ptr,
@@ -1069,7 +1076,7 @@ int32_t wasinn_witx_load_by_name_with_config(struct wasinn_witx_instance *inst,
  * # Safety
  * As `wasinn_witx_load`.
  */
-int32_t wasinn_witx_init_execution_context(struct wasinn_witx_instance *inst,
+int32_t wasinn_witx_init_execution_context(wasinn_witx_instance_t *inst,
                                            uint8_t *mem,
                                            size_t mem_len,
                                            uint32_t graph,
@@ -1088,7 +1095,7 @@ int32_t wasinn_witx_init_execution_context(struct wasinn_witx_instance *inst,
  * # Safety
  * As `wasinn_witx_load`.
  */
-int32_t wasinn_witx_set_input(struct wasinn_witx_instance *inst,
+int32_t wasinn_witx_set_input(wasinn_witx_instance_t *inst,
                               uint8_t *mem,
                               size_t mem_len,
                               uint32_t ctx,
@@ -1102,7 +1109,7 @@ int32_t wasinn_witx_set_input(struct wasinn_witx_instance *inst,
  * # Safety
  * As `wasinn_witx_load`.
  */
-int32_t wasinn_witx_compute(struct wasinn_witx_instance *inst,
+int32_t wasinn_witx_compute(wasinn_witx_instance_t *inst,
                             uint8_t *mem,
                             size_t mem_len,
                             uint32_t ctx);
@@ -1120,7 +1127,7 @@ int32_t wasinn_witx_compute(struct wasinn_witx_instance *inst,
  * # Safety
  * As `wasinn_witx_load`.
  */
-int32_t wasinn_witx_get_output(struct wasinn_witx_instance *inst,
+int32_t wasinn_witx_get_output(wasinn_witx_instance_t *inst,
                                uint8_t *mem,
                                size_t mem_len,
                                uint32_t ctx,
@@ -1137,7 +1144,7 @@ int32_t wasinn_witx_get_output(struct wasinn_witx_instance *inst,
  * # Safety
  * As `wasinn_witx_load`.
  */
-int32_t wasinn_witx_unload(struct wasinn_witx_instance *inst,
+int32_t wasinn_witx_unload(wasinn_witx_instance_t *inst,
                            uint8_t *mem,
                            size_t mem_len,
                            uint32_t graph);
@@ -1149,7 +1156,7 @@ int32_t wasinn_witx_unload(struct wasinn_witx_instance *inst,
  * # Safety
  * As `wasinn_witx_load`.
  */
-int32_t wasinn_witx_finalize_execution_context(struct wasinn_witx_instance *inst,
+int32_t wasinn_witx_finalize_execution_context(wasinn_witx_instance_t *inst,
                                                uint8_t *mem,
                                                size_t mem_len,
                                                uint32_t ctx);
@@ -1161,7 +1168,7 @@ int32_t wasinn_witx_finalize_execution_context(struct wasinn_witx_instance *inst
  * # Safety
  * As `wasinn_witx_load`.
  */
-int32_t wasinn_witx_compute_single(struct wasinn_witx_instance *inst,
+int32_t wasinn_witx_compute_single(wasinn_witx_instance_t *inst,
                                    uint8_t *mem,
                                    size_t mem_len,
                                    uint32_t ctx);
@@ -1172,7 +1179,7 @@ int32_t wasinn_witx_compute_single(struct wasinn_witx_instance *inst,
  * # Safety
  * As `wasinn_witx_load`.
  */
-int32_t wasinn_witx_get_output_single(struct wasinn_witx_instance *inst,
+int32_t wasinn_witx_get_output_single(wasinn_witx_instance_t *inst,
                                       uint8_t *mem,
                                       size_t mem_len,
                                       uint32_t ctx,
@@ -1188,7 +1195,7 @@ int32_t wasinn_witx_get_output_single(struct wasinn_witx_instance *inst,
  * # Safety
  * As `wasinn_witx_load`.
  */
-int32_t wasinn_witx_fini_single(struct wasinn_witx_instance *inst,
+int32_t wasinn_witx_fini_single(wasinn_witx_instance_t *inst,
                                 uint8_t *mem,
                                 size_t mem_len,
                                 uint32_t ctx);

@@ -22,6 +22,12 @@ use crate::capi::ffi;
 use crate::capi::status::wasinn_status_t;
 use crate::core::error::{Error, Result, Status};
 use crate::glue::instance::WitxInstance;
+
+/// Opaque per-guest-instance state of the `wasi_ephemeral_nn` glue (C name
+/// `wasinn_witx_instance_t`): created by `wasinn_witx_instance_new`, freed by
+/// `wasinn_witx_instance_free`.
+#[allow(non_camel_case_types)]
+pub type wasinn_witx_instance_t = WitxInstance;
 use crate::glue::memory::GuestMemory;
 use crate::glue::profile::Profile;
 
@@ -41,7 +47,7 @@ fn finish(profile: Profile, result: Result<()>) -> i32 {
 
 /// Runs one import: resolves the instance and the memory, catches panics, maps the status.
 fn witx_call(
-    inst: *mut WitxInstance,
+    inst: *mut wasinn_witx_instance_t,
     mem: *mut u8,
     mem_len: usize,
     f: impl FnOnce(&WitxInstance, &mut GuestMemory<'_>) -> Result<()>,
@@ -81,7 +87,7 @@ fn witx_call(
 /// # Safety
 /// `out` must be NULL or valid for a pointer write.
 #[no_mangle]
-pub unsafe extern "C" fn wasinn_witx_instance_new(profile: u32, out: *mut *mut WitxInstance) -> wasinn_status_t {
+pub unsafe extern "C" fn wasinn_witx_instance_new(profile: u32, out: *mut *mut wasinn_witx_instance_t) -> wasinn_status_t {
     ffi::boundary(|| {
         // SAFETY: forwarded contract.
         let out = unsafe { ffi::arg_out(out, "out") }?;
@@ -98,7 +104,7 @@ pub unsafe extern "C" fn wasinn_witx_instance_new(profile: u32, out: *mut *mut W
 /// `inst` must be NULL or come from `wasinn_witx_instance_new`, not yet freed, and no other call
 /// may be using it.
 #[no_mangle]
-pub unsafe extern "C" fn wasinn_witx_instance_free(inst: *mut WitxInstance) {
+pub unsafe extern "C" fn wasinn_witx_instance_free(inst: *mut wasinn_witx_instance_t) {
     if inst.is_null() {
         return;
     }
@@ -138,7 +144,7 @@ pub unsafe extern "C" fn wasinn_witx_instance_free(inst: *mut WitxInstance) {
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn wasinn_witx_load(
-    inst: *mut WitxInstance,
+    inst: *mut wasinn_witx_instance_t,
     mem: *mut u8,
     mem_len: usize,
     builder_ptr: u32,
@@ -161,7 +167,7 @@ pub unsafe extern "C" fn wasinn_witx_load(
 /// As `wasinn_witx_load`.
 #[no_mangle]
 pub unsafe extern "C" fn wasinn_witx_load_by_name(
-    inst: *mut WitxInstance,
+    inst: *mut wasinn_witx_instance_t,
     mem: *mut u8,
     mem_len: usize,
     name_ptr: u32,
@@ -180,7 +186,7 @@ pub unsafe extern "C" fn wasinn_witx_load_by_name(
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn wasinn_witx_load_by_name_with_config(
-    inst: *mut WitxInstance,
+    inst: *mut wasinn_witx_instance_t,
     mem: *mut u8,
     mem_len: usize,
     name_ptr: u32,
@@ -203,7 +209,7 @@ pub unsafe extern "C" fn wasinn_witx_load_by_name_with_config(
 /// As `wasinn_witx_load`.
 #[no_mangle]
 pub unsafe extern "C" fn wasinn_witx_init_execution_context(
-    inst: *mut WitxInstance,
+    inst: *mut wasinn_witx_instance_t,
     mem: *mut u8,
     mem_len: usize,
     graph: u32,
@@ -225,7 +231,7 @@ pub unsafe extern "C" fn wasinn_witx_init_execution_context(
 /// As `wasinn_witx_load`.
 #[no_mangle]
 pub unsafe extern "C" fn wasinn_witx_set_input(
-    inst: *mut WitxInstance,
+    inst: *mut wasinn_witx_instance_t,
     mem: *mut u8,
     mem_len: usize,
     ctx: u32,
@@ -241,7 +247,7 @@ pub unsafe extern "C" fn wasinn_witx_set_input(
 /// # Safety
 /// As `wasinn_witx_load`.
 #[no_mangle]
-pub unsafe extern "C" fn wasinn_witx_compute(inst: *mut WitxInstance, mem: *mut u8, mem_len: usize, ctx: u32) -> i32 {
+pub unsafe extern "C" fn wasinn_witx_compute(inst: *mut wasinn_witx_instance_t, mem: *mut u8, mem_len: usize, ctx: u32) -> i32 {
     witx_call(inst, mem, mem_len, |i, _| i.compute(ctx))
 }
 
@@ -259,7 +265,7 @@ pub unsafe extern "C" fn wasinn_witx_compute(inst: *mut WitxInstance, mem: *mut 
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn wasinn_witx_get_output(
-    inst: *mut WitxInstance,
+    inst: *mut wasinn_witx_instance_t,
     mem: *mut u8,
     mem_len: usize,
     ctx: u32,
@@ -278,7 +284,7 @@ pub unsafe extern "C" fn wasinn_witx_get_output(
 /// # Safety
 /// As `wasinn_witx_load`.
 #[no_mangle]
-pub unsafe extern "C" fn wasinn_witx_unload(inst: *mut WitxInstance, mem: *mut u8, mem_len: usize, graph: u32) -> i32 {
+pub unsafe extern "C" fn wasinn_witx_unload(inst: *mut wasinn_witx_instance_t, mem: *mut u8, mem_len: usize, graph: u32) -> i32 {
     witx_call(inst, mem, mem_len, |i, _| i.unload(graph))
 }
 
@@ -289,7 +295,7 @@ pub unsafe extern "C" fn wasinn_witx_unload(inst: *mut WitxInstance, mem: *mut u
 /// As `wasinn_witx_load`.
 #[no_mangle]
 pub unsafe extern "C" fn wasinn_witx_finalize_execution_context(
-    inst: *mut WitxInstance,
+    inst: *mut wasinn_witx_instance_t,
     mem: *mut u8,
     mem_len: usize,
     ctx: u32,
@@ -303,7 +309,7 @@ pub unsafe extern "C" fn wasinn_witx_finalize_execution_context(
 /// # Safety
 /// As `wasinn_witx_load`.
 #[no_mangle]
-pub unsafe extern "C" fn wasinn_witx_compute_single(inst: *mut WitxInstance, mem: *mut u8, mem_len: usize, ctx: u32) -> i32 {
+pub unsafe extern "C" fn wasinn_witx_compute_single(inst: *mut wasinn_witx_instance_t, mem: *mut u8, mem_len: usize, ctx: u32) -> i32 {
     witx_call(inst, mem, mem_len, |i, _| i.compute(ctx))
 }
 
@@ -314,7 +320,7 @@ pub unsafe extern "C" fn wasinn_witx_compute_single(inst: *mut WitxInstance, mem
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn wasinn_witx_get_output_single(
-    inst: *mut WitxInstance,
+    inst: *mut wasinn_witx_instance_t,
     mem: *mut u8,
     mem_len: usize,
     ctx: u32,
@@ -332,6 +338,6 @@ pub unsafe extern "C" fn wasinn_witx_get_output_single(
 /// # Safety
 /// As `wasinn_witx_load`.
 #[no_mangle]
-pub unsafe extern "C" fn wasinn_witx_fini_single(inst: *mut WitxInstance, mem: *mut u8, mem_len: usize, ctx: u32) -> i32 {
+pub unsafe extern "C" fn wasinn_witx_fini_single(inst: *mut wasinn_witx_instance_t, mem: *mut u8, mem_len: usize, ctx: u32) -> i32 {
     witx_call(inst, mem, mem_len, |i, _| i.fini_single(ctx))
 }
