@@ -6,20 +6,17 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${WASINN_VENV:-$REPO/.venv}"
 PY="$VENV/bin/python"
 
-log() { printf '\n=== %s\n' "$*"; }
+log() { printf '\n=== [%4ss] %s\n' "$SECONDS" "$*"; }
 
 # Debian packages: clang + wasi-libc build the C guests, wabt for wat2wasm, cmake/ctest for the C
 # side, valgrind and pkg-config for the consumer checks.
+APT_PACKAGES=(clang lld wasi-libc libclang-rt-dev-wasm32 wabt cmake pkg-config valgrind python3-venv)
+
 ensure_apt() {
-    local missing=()
-    command -v clang >/dev/null || missing+=(clang)
-    command -v wasm-ld >/dev/null || missing+=(lld)
-    [ -d /usr/share/wasi-sysroot ] || missing+=(wasi-libc)
-    ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a >/dev/null 2>&1 || missing+=(libclang-rt-dev-wasm32)
-    command -v wat2wasm >/dev/null || missing+=(wabt)
-    command -v cmake >/dev/null || missing+=(cmake)
-    command -v pkg-config >/dev/null || missing+=(pkg-config)
-    command -v valgrind >/dev/null || missing+=(valgrind)
+    local missing=() pkg
+    for pkg in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    done
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing Debian packages: ${missing[*]}"
         local sudo=""

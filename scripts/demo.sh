@@ -16,6 +16,7 @@
 #
 # usage: scripts/demo.sh            (from anywhere; works in the repo root)
 # env:   WASINN_DEMO_PROFILE=debug  use the debug build (the test suite does)
+#        WASINN_DEMO_NO_BUILD=1     use the build already in target/ (the test suite does)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,9 +32,13 @@ vpy="$PY"
 # ------------------------------------------------------- 3. libwasinn build --
 # The demo proper uses a release build; the test suite passes WASINN_DEMO_PROFILE=debug to reuse
 # the build it already has (dependencies are optimised in debug builds too).
+# WASINN_DEMO_NO_BUILD=1 (set by the test suite, which built already) skips cargo: a plain
+# `cargo build` unifies dependency features differently from the test build and would rebuild tract.
 profile="${WASINN_DEMO_PROFILE:-release}"
-log "cargo build ($profile)"
-if [ "$profile" = release ]; then cargo build --release; else cargo build; fi
+if [ -z "${WASINN_DEMO_NO_BUILD:-}" ]; then
+  log "cargo build ($profile)"
+  if [ "$profile" = release ]; then cargo build --release; else cargo build; fi
+fi
 log "scripts/install.sh target/stage"
 rm -rf "$stage"
 "$repo/scripts/install.sh" "$stage" --profile "$profile"
