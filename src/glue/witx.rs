@@ -310,7 +310,8 @@ pub unsafe extern "C" fn wasinn_witx_finalize_execution_context(
 /// As `wasinn_witx_load`.
 #[no_mangle]
 pub unsafe extern "C" fn wasinn_witx_compute_single(inst: *mut wasinn_witx_instance_t, mem: *mut u8, mem_len: usize, ctx: u32) -> i32 {
-    witx_call(inst, mem, mem_len, |i, _| i.compute(ctx))
+    // SAFETY: forwarded contract.
+    unsafe { wasinn_witx_compute(inst, mem, mem_len, ctx) }
 }
 
 /// `wasi_ephemeral_nn.get_output_single(...)` (WasmEdge streaming): `wasinn_witx_get_output`.
@@ -329,7 +330,8 @@ pub unsafe extern "C" fn wasinn_witx_get_output_single(
     out_max_bytes: u32,
     bytes_written_ptr: u32,
 ) -> i32 {
-    witx_call(inst, mem, mem_len, |i, m| i.get_output(m, ctx, index, out_ptr, out_max_bytes, bytes_written_ptr))
+    // SAFETY: forwarded contract.
+    unsafe { wasinn_witx_get_output(inst, mem, mem_len, ctx, index, out_ptr, out_max_bytes, bytes_written_ptr) }
 }
 
 /// `wasi_ephemeral_nn.fini_single(ctx)` (WasmEdge streaming): ends a streaming session. Nothing
