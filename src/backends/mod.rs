@@ -1,10 +1,12 @@
-//! Built-in backends. tract-onnx is always present: it needs no native library, so a runtime that
-//! ships only `libwasinn.so` can still run ONNX models.
+//! Built-in backends, and the adapter ([`plugin`]) that puts a loaded plugin behind the same
+//! traits. tract-onnx is always present: it needs no native library, so a runtime that ships only
+//! `libwasinn.so` can still run ONNX models.
 
 use std::sync::{Arc, OnceLock};
 
 use crate::core::backend::Backend;
 
+pub mod plugin;
 pub mod tract;
 
 /// The built-in backends, in order of preference.

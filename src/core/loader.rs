@@ -1,17 +1,73 @@
 //! Backend selection and model loading: which backend serves an (encoding, target) pair, and how
 //! `autodetect` is resolved from the bytes (by sniffing the format, never by trying each backend).
+//!
+//! Selection, per load:
+//! 1. an explicit backend name ([`LoadOptions::backend`]) uses that backend or fails;
+//! 2. otherwise the available backends serving the encoding are ordered by the preference list
+//!    and the first one running the requested target is used (no fallback to another backend
+//!    when that one then fails to load the model: errors stay the chosen backend's).
+//!
+//! The preference list is, from highest priority: the list set with [`set_preference`], else
+//! the `WASINN_BACKEND_PREFERENCE` environment variable (comma-separated backend names), else
+//! [`DEFAULT_PREFERENCE`] (`onnxruntime`, `openvino`, `tract`: for ONNX, ONNX Runtime when its
+//! plugin is installed, else OpenVINO, else the built-in tract). Backends the list does not name
+//! come after the named ones, built-ins first then plugins in discovery order.
 
 use std::path::Path;
 use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 use crate::core::backend::{Backend, LoadRequest};
 use crate::core::error::{Error, Result, Status};
 use crate::core::graph::Graph;
 use crate::core::types::{Encoding, Target};
 
-/// The backends available to this process, in order of preference.
-pub fn backends() -> &'static [Arc<dyn Backend>] {
-    crate::backends::builtin()
+/// The default backend preference, highest first.
+pub const DEFAULT_PREFERENCE: &[&str] = &["onnxruntime", "openvino", "tract"];
+
+/// Environment variable overriding the preference (comma-separated backend names).
+pub const PREFERENCE_ENV: &str = "WASINN_BACKEND_PREFERENCE";
+
+static PREFERENCE: RwLock<Option<Vec<String>>> = RwLock::new(None);
+
+/// Sets the backend preference for this process (highest first); `None` restores the
+/// environment/default list.
+pub fn set_preference(names: Option<Vec<String>>) {
+    *PREFERENCE.write() = names;
+}
+
+/// The preference list in force (highest first).
+pub fn preference() -> Vec<String> {
+    if let Some(p) = PREFERENCE.read().as_ref() {
+        return p.clone();
+    }
+    if let Ok(v) = std::env::var(PREFERENCE_ENV) {
+        let list: Vec<String> = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+        if !list.is_empty() {
+            return list;
+        }
+    }
+    DEFAULT_PREFERENCE.iter().map(|s| s.to_string()).collect()
+}
+
+/// The backends available to this process (built-in, then plugins), in order of preference.
+pub fn backends() -> Vec<Arc<dyn Backend>> {
+    let mut all: Vec<Arc<dyn Backend>> = crate::backends::builtin().to_vec();
+    all.extend(crate::core::plugins::loaded());
+    let pref = preference();
+    // Stable sort: unnamed backends keep their built-in-then-discovery order after the named ones.
+    all.sort_by_key(|b| pref.iter().position(|p| p == b.name()).unwrap_or(usize::MAX));
+    all
+}
+
+/// Options of [`load_with`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions<'a> {
+    /// Use exactly this backend (by name) instead of the preference order.
+    pub backend: Option<&'a str>,
+    /// Directory the host read the model from (see [`load`]).
+    pub model_dir: Option<&'a Path>,
 }
 
 /// Guesses the encoding of a model from its bytes.
@@ -32,11 +88,16 @@ pub fn detect_encoding(builders: &[&[u8]]) -> Result<Encoding> {
     Err(Error::new(Status::InvalidEncoding, "autodetect: the bytes are not ONNX, OpenVINO IR or TFLite"))
 }
 
-/// Loads a model with the first backend that serves its encoding and target.
+/// Loads a model with the preferred backend that serves its encoding and target.
 ///
 /// `model_dir` is `Some` only for models the host itself read from disk; for every other source
 /// the backend must refuse references to host files.
 pub fn load(builders: &[&[u8]], encoding: Encoding, target: Target, model_dir: Option<&Path>) -> Result<Arc<Graph>> {
+    load_with(builders, encoding, target, &LoadOptions { backend: None, model_dir })
+}
+
+/// Loads a model, optionally with an explicitly named backend.
+pub fn load_with(builders: &[&[u8]], encoding: Encoding, target: Target, options: &LoadOptions<'_>) -> Result<Arc<Graph>> {
     if builders.is_empty() {
         return Err(Error::invalid("no graph builders given"));
     }
@@ -44,15 +105,36 @@ pub fn load(builders: &[&[u8]], encoding: Encoding, target: Target, model_dir: O
         Encoding::Autodetect => detect_encoding(builders)?,
         e => e,
     };
-    let mut serving = backends().iter().filter(|b| b.encodings().contains(&encoding)).peekable();
-    if serving.peek().is_none() {
-        return Err(Error::new(Status::InvalidEncoding, format!("no backend serves the {encoding} encoding")));
-    }
-    let backend = serving
-        .find(|b| target == Target::Auto || b.targets().contains(&target))
-        .ok_or_else(|| Error::unsupported(format!("no backend runs {encoding} models on the {target} target")))?;
+    let all = backends();
+    let backend = match options.backend {
+        Some(name) => {
+            let b = all.iter().find(|b| b.name() == name).ok_or_else(|| {
+                let names: Vec<&str> = all.iter().map(|b| b.name()).collect();
+                Error::not_found(format!("no backend named {name:?} is available (available: {names:?})"))
+            })?;
+            if !b.encodings().contains(&encoding) {
+                return Err(Error::new(
+                    Status::InvalidEncoding,
+                    format!("the {name} backend does not load {encoding} models"),
+                ));
+            }
+            if target != Target::Auto && !b.targets().contains(&target) {
+                return Err(Error::unsupported(format!("the {name} backend does not run on the {target} target")));
+            }
+            b
+        }
+        None => {
+            let mut serving = all.iter().filter(|b| b.encodings().contains(&encoding)).peekable();
+            if serving.peek().is_none() {
+                return Err(Error::new(Status::InvalidEncoding, format!("no backend serves the {encoding} encoding")));
+            }
+            serving
+                .find(|b| target == Target::Auto || b.targets().contains(&target))
+                .ok_or_else(|| Error::unsupported(format!("no backend runs {encoding} models on the {target} target")))?
+        }
+    };
     let target = if target == Target::Auto { backend.targets()[0] } else { target };
-    let request = LoadRequest { builders, encoding, target, model_dir };
+    let request = LoadRequest { builders, encoding, target, model_dir: options.model_dir };
     let inner = backend.load(&request)?;
     Ok(Arc::new(Graph::new(backend.name(), encoding, target, inner)))
 }

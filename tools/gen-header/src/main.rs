@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod backend_header;
+
 /// The library crate's root (this tool lives in `tools/gen-header`).
 fn crate_root() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -163,6 +165,10 @@ fn main() -> ExitCode {
         }
     };
     let root = crate_root();
+    // The plugin ABI header (include/wasinn_backend.h) first; see backend_header.rs.
+    if !backend_header::run(&root, check) {
+        return ExitCode::FAILURE;
+    }
     let header_path = root.join("include/wasinn.h");
     let generated = match generate(&root) {
         Ok(g) => g,

@@ -1,0 +1,366 @@
+//! The libwasinn backend plugin ABI: `#[repr(C)]` types and constants only, no logic.
+//!
+//! A backend plugin is a shared library (`libwasinn_backend_<name>.so`) exporting exactly one
+//! symbol, [`WASINN_BACKEND_ENTRY_SYMBOL`] (`wasinn_backend_plugin_entry`), of type
+//! [`WasinnBackendEntryFn`]. The host calls it once, right after `dlopen`, with the newest ABI
+//! version it speaks and a zeroed [`WasinnBackendPlugin`] table of the size it knows; the plugin
+//! fills the table and returns a status.
+//!
+//! Rules both sides follow (C users: `include/wasinn_backend.h`, generated from this crate):
+//! - Versioning: the table starts with `abi_version` and `struct_size` and only ever grows at the
+//!   end; a field, once shipped, keeps its offset and meaning (const asserts below and
+//!   `_Static_assert`s in `c-tests/` pin them). The plugin writes the version it implements (at
+//!   most the host's, never 0) and the number of bytes it filled (at most `table_size`, at least
+//!   [`WASINN_BACKEND_PLUGIN_V1_SIZE`]); the host ignores fields beyond `struct_size`.
+//! - Memory: whatever a plugin allocates, the plugin frees (`graph_free`, `ctx_free`); the host
+//!   never frees plugin memory and the plugin never frees host memory. Strings and errors crossing
+//!   the boundary are copied by the receiver before the call returns (errors are written into a
+//!   host buffer, see [`WasinnBackendError`]); borrowed pointers stay valid only as documented on
+//!   each field.
+//! - Plugins are never unloaded (`dlclose` is never called), so the table's static strings and
+//!   function pointers stay valid for the life of the process.
+//! - Function pointer types are nullable (`Option`); a v1 table has every one set.
+//! - Panics and C++ exceptions never cross the boundary: each plugin function catches its own and
+//!   returns [`WASINN_BACKEND_STATUS_PANIC`].
+//! - Status, tensor type, encoding and target values are the numbers of libwasinn's C API
+//!   (`wasinn.h`): WIT numbering, library extensions at 100+ (1000+ for statuses).
+//! - Threads: the entry and `load` may be called from any thread; a graph may be used from many
+//!   threads at once (`graph_*`, `ctx_new`); one execution context is used by one thread at a time.
+#![no_std]
+#![deny(missing_docs)]
+
+use core::ffi::c_char;
+use core::mem::{offset_of, size_of};
+
+/// The newest plugin ABI version this crate describes.
+pub const WASINN_BACKEND_ABI_VERSION: u32 = 1;
+
+/// The name of the one symbol a plugin exports (NUL-terminated for `dlsym`).
+pub const WASINN_BACKEND_ENTRY_SYMBOL: &[u8] = b"wasinn_backend_plugin_entry\0";
+
+/// File names the host considers plugins when it scans a directory: `<prefix><name>.so`.
+pub const WASINN_BACKEND_FILE_PREFIX: &str = "libwasinn_backend_";
+
+// Status codes (the same numbers as `wasinn_status_t`).
+/// Success.
+pub const WASINN_BACKEND_STATUS_SUCCESS: u32 = 0;
+/// An argument was invalid (wrong length, unknown enum value, out-of-range index...).
+pub const WASINN_BACKEND_STATUS_INVALID_ARGUMENT: u32 = 1;
+/// The model bytes are not a valid model for the encoding.
+pub const WASINN_BACKEND_STATUS_INVALID_ENCODING: u32 = 2;
+/// The backend failed while loading or computing.
+pub const WASINN_BACKEND_STATUS_RUNTIME_ERROR: u32 = 5;
+/// The operation, element type or target is not supported.
+pub const WASINN_BACKEND_STATUS_UNSUPPORTED_OPERATION: u32 = 6;
+/// A size limit was exceeded.
+pub const WASINN_BACKEND_STATUS_TOO_LARGE: u32 = 7;
+/// A named thing does not exist.
+pub const WASINN_BACKEND_STATUS_NOT_FOUND: u32 = 8;
+/// A panic (or C++ exception) was caught inside the plugin.
+pub const WASINN_BACKEND_STATUS_PANIC: u32 = 1000;
+/// The model references host files and `model_dir` was NULL.
+pub const WASINN_BACKEND_STATUS_SECURITY: u32 = 1001;
+
+// Tensor element types (the same numbers as libwasinn's tensor types).
+/// IEEE 754 half precision.
+pub const WASINN_BACKEND_TENSOR_TYPE_FP16: u32 = 0;
+/// IEEE 754 single precision.
+pub const WASINN_BACKEND_TENSOR_TYPE_FP32: u32 = 1;
+/// IEEE 754 double precision.
+pub const WASINN_BACKEND_TENSOR_TYPE_FP64: u32 = 2;
+/// bfloat16.
+pub const WASINN_BACKEND_TENSOR_TYPE_BF16: u32 = 3;
+/// Unsigned 8-bit integer.
+pub const WASINN_BACKEND_TENSOR_TYPE_U8: u32 = 4;
+/// Signed 32-bit integer.
+pub const WASINN_BACKEND_TENSOR_TYPE_I32: u32 = 5;
+/// Signed 64-bit integer.
+pub const WASINN_BACKEND_TENSOR_TYPE_I64: u32 = 6;
+/// Signed 8-bit integer.
+pub const WASINN_BACKEND_TENSOR_TYPE_I8: u32 = 100;
+/// Unsigned 16-bit integer.
+pub const WASINN_BACKEND_TENSOR_TYPE_U16: u32 = 101;
+/// Signed 16-bit integer.
+pub const WASINN_BACKEND_TENSOR_TYPE_I16: u32 = 102;
+/// Unsigned 32-bit integer.
+pub const WASINN_BACKEND_TENSOR_TYPE_U32: u32 = 103;
+/// Unsigned 64-bit integer.
+pub const WASINN_BACKEND_TENSOR_TYPE_U64: u32 = 104;
+/// Boolean, one byte per element, 0 or 1.
+pub const WASINN_BACKEND_TENSOR_TYPE_BOOL: u32 = 105;
+/// In [`WasinnBackendIoInfo::ty`]: the element type is unknown or has no libwasinn equivalent.
+pub const WASINN_BACKEND_TENSOR_TYPE_UNKNOWN: u32 = 0xFFFF_FFFF;
+
+// Graph encodings.
+/// OpenVINO IR: two builders, the XML then the weights.
+pub const WASINN_BACKEND_ENCODING_OPENVINO: u32 = 0;
+/// ONNX protobuf: one builder.
+pub const WASINN_BACKEND_ENCODING_ONNX: u32 = 1;
+/// TensorFlow.
+pub const WASINN_BACKEND_ENCODING_TENSORFLOW: u32 = 2;
+/// PyTorch.
+pub const WASINN_BACKEND_ENCODING_PYTORCH: u32 = 3;
+/// TensorFlow Lite flatbuffer.
+pub const WASINN_BACKEND_ENCODING_TENSORFLOWLITE: u32 = 4;
+/// GGML.
+pub const WASINN_BACKEND_ENCODING_GGML: u32 = 5;
+
+// Execution targets (the host never passes "auto": it resolves it to one of the plugin's targets).
+/// The CPU.
+pub const WASINN_BACKEND_TARGET_CPU: u32 = 0;
+/// A GPU: never silently replaced by the CPU.
+pub const WASINN_BACKEND_TARGET_GPU: u32 = 1;
+/// A TPU: never silently replaced by the CPU.
+pub const WASINN_BACKEND_TARGET_TPU: u32 = 2;
+
+/// In [`WasinnBackendIoInfo`]: the rank is unknown.
+pub const WASINN_BACKEND_RANK_UNKNOWN: i64 = -1;
+/// In [`WasinnBackendIoInfo`] dims: a dimension known only at run time.
+pub const WASINN_BACKEND_DIM_DYNAMIC: i64 = -1;
+
+/// Where a plugin function reports an error message. The host owns the buffer; the plugin copies
+/// its message (UTF-8, truncated to `capacity`, no NUL needed) into it and sets `len`, before
+/// returning a non-zero status. The host copies it out at once.
+#[repr(C)]
+#[derive(Debug)]
+pub struct WasinnBackendError {
+    /// Host-owned buffer of `capacity` bytes.
+    pub message: *mut u8,
+    /// Size of `message`.
+    pub capacity: usize,
+    /// Bytes written (at most `capacity`); the host sets it to 0 before each call.
+    pub len: usize,
+}
+
+/// A borrowed byte buffer (one graph builder).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct WasinnBackendBytes {
+    /// The bytes (may be NULL when `len` is 0).
+    pub data: *const u8,
+    /// Number of bytes.
+    pub len: usize,
+}
+
+/// A borrowed tensor view.
+///
+/// As input (`ctx_set_input`): host memory, valid only during the call; the plugin copies it.
+/// The host guarantees `product(dims) * element size == len`.
+/// As output (`ctx_get_output`): plugin memory, valid until the next `ctx_compute`,
+/// `ctx_set_input` or `ctx_free` on the same context. The host validates the sizes before use.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct WasinnBackendTensor {
+    /// `rank` dimensions (may be NULL when `rank` is 0).
+    pub dims: *const usize,
+    /// Number of dimensions.
+    pub rank: usize,
+    /// Raw little-endian element bytes, row-major (may be NULL when `len` is 0).
+    pub data: *const u8,
+    /// Number of bytes.
+    pub len: usize,
+    /// Element type (`WASINN_BACKEND_TENSOR_TYPE_*`).
+    pub ty: u32,
+    /// Zero.
+    pub reserved: u32,
+}
+
+/// What a model declares about one input or output. Plugin memory, valid while the graph lives;
+/// the host copies it at once.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct WasinnBackendIoInfo {
+    /// The tensor's name, UTF-8, `name_len` bytes (no NUL needed).
+    pub name: *const u8,
+    /// Length of `name` in bytes.
+    pub name_len: usize,
+    /// `rank` dimensions, each a size or [`WASINN_BACKEND_DIM_DYNAMIC`] (NULL when rank <= 0).
+    pub dims: *const i64,
+    /// Number of dimensions, or [`WASINN_BACKEND_RANK_UNKNOWN`].
+    pub rank: i64,
+    /// Element type, or [`WASINN_BACKEND_TENSOR_TYPE_UNKNOWN`].
+    pub ty: u32,
+    /// Zero.
+    pub reserved: u32,
+}
+
+/// A graph loaded by a plugin (opaque to the host).
+pub struct WasinnBackendGraph {
+    _private: [u8; 0],
+}
+
+/// An execution context created by a plugin (opaque to the host).
+pub struct WasinnBackendCtx {
+    _private: [u8; 0],
+}
+
+/// Loads a model. `builders`: `builders_len` buffers (host memory, copied before return).
+/// `model_dir`: NUL-terminated directory the host read the model from, or NULL for bytes from a
+/// guest or caller, in which case the plugin refuses any model referencing host files with
+/// [`WASINN_BACKEND_STATUS_SECURITY`]. On success writes a new graph to `*graph_out`, to be freed
+/// with `graph_free`.
+pub type WasinnBackendLoadFn = Option<unsafe extern "C" fn(
+    builders: *const WasinnBackendBytes,
+    builders_len: usize,
+    encoding: u32,
+    target: u32,
+    model_dir: *const c_char,
+    graph_out: *mut *mut WasinnBackendGraph,
+    err: *mut WasinnBackendError,
+) -> u32>;
+
+/// Frees a graph. The host calls it once, after freeing every context made from it.
+pub type WasinnBackendGraphFreeFn = Option<unsafe extern "C" fn(graph: *mut WasinnBackendGraph)>;
+
+/// Writes the number of inputs (`is_output` 0) or outputs (`is_output` 1) to `*count_out`.
+pub type WasinnBackendGraphIoCountFn = Option<unsafe extern "C" fn(
+    graph: *const WasinnBackendGraph,
+    is_output: u32,
+    count_out: *mut usize,
+    err: *mut WasinnBackendError,
+) -> u32>;
+
+/// Describes input or output `index` into `*info_out` (pointers into the graph, valid while it lives).
+pub type WasinnBackendGraphIoInfoFn = Option<unsafe extern "C" fn(
+    graph: *const WasinnBackendGraph,
+    is_output: u32,
+    index: usize,
+    info_out: *mut WasinnBackendIoInfo,
+    err: *mut WasinnBackendError,
+) -> u32>;
+
+/// Creates an execution context, freed with `ctx_free`.
+pub type WasinnBackendCtxNewFn = Option<unsafe extern "C" fn(
+    graph: *const WasinnBackendGraph,
+    ctx_out: *mut *mut WasinnBackendCtx,
+    err: *mut WasinnBackendError,
+) -> u32>;
+
+/// Frees an execution context.
+pub type WasinnBackendCtxFreeFn = Option<unsafe extern "C" fn(ctx: *mut WasinnBackendCtx)>;
+
+/// Copies `*tensor` (host memory) into input `index` (range-checked by the host).
+pub type WasinnBackendCtxSetInputFn = Option<unsafe extern "C" fn(
+    ctx: *mut WasinnBackendCtx,
+    index: usize,
+    tensor: *const WasinnBackendTensor,
+    err: *mut WasinnBackendError,
+) -> u32>;
+
+/// Runs the model on the inputs (the host calls it only once every input was set).
+pub type WasinnBackendCtxComputeFn = Option<
+    unsafe extern "C" fn(ctx: *mut WasinnBackendCtx, err: *mut WasinnBackendError) -> u32>;
+
+/// Describes output `index` of the last successful compute into `*tensor_out` (plugin memory, see
+/// [`WasinnBackendTensor`]).
+pub type WasinnBackendCtxGetOutputFn = Option<unsafe extern "C" fn(
+    ctx: *const WasinnBackendCtx,
+    index: usize,
+    tensor_out: *mut WasinnBackendTensor,
+    err: *mut WasinnBackendError,
+) -> u32>;
+
+/// The plugin's function table, filled by the entry point. Append-only: new fields go at the end
+/// and come with a new ABI version.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct WasinnBackendPlugin {
+    /// The ABI version the plugin implements for this host (1 ..= the host's version).
+    pub abi_version: u32,
+    /// Bytes of this table the plugin filled (<= the host's `table_size`).
+    pub struct_size: u32,
+    /// Backend name, NUL-terminated ASCII (e.g. `onnxruntime`); static plugin memory.
+    pub name: *const c_char,
+    /// Version text, NUL-terminated (e.g. `1.0.0 (onnxruntime 1.32.0)`); static plugin memory.
+    pub version: *const c_char,
+    /// Encodings served (`WASINN_BACKEND_ENCODING_*`); static plugin memory.
+    pub encodings: *const u32,
+    /// Number of `encodings`.
+    pub encodings_len: usize,
+    /// Targets served (`WASINN_BACKEND_TARGET_*`), preferred first; static plugin memory.
+    pub targets: *const u32,
+    /// Number of `targets`.
+    pub targets_len: usize,
+    /// See [`WasinnBackendLoadFn`].
+    pub load: WasinnBackendLoadFn,
+    /// See [`WasinnBackendGraphFreeFn`].
+    pub graph_free: WasinnBackendGraphFreeFn,
+    /// See [`WasinnBackendGraphIoCountFn`].
+    pub graph_io_count: WasinnBackendGraphIoCountFn,
+    /// See [`WasinnBackendGraphIoInfoFn`].
+    pub graph_io_info: WasinnBackendGraphIoInfoFn,
+    /// See [`WasinnBackendCtxNewFn`].
+    pub ctx_new: WasinnBackendCtxNewFn,
+    /// See [`WasinnBackendCtxFreeFn`].
+    pub ctx_free: WasinnBackendCtxFreeFn,
+    /// See [`WasinnBackendCtxSetInputFn`].
+    pub ctx_set_input: WasinnBackendCtxSetInputFn,
+    /// See [`WasinnBackendCtxComputeFn`].
+    pub ctx_compute: WasinnBackendCtxComputeFn,
+    /// See [`WasinnBackendCtxGetOutputFn`].
+    pub ctx_get_output: WasinnBackendCtxGetOutputFn,
+}
+
+/// The entry point: `host_abi_version` is the newest version the host speaks, `table` a zeroed
+/// table of `table_size` bytes. The plugin fills at most `table_size` bytes and returns
+/// [`WASINN_BACKEND_STATUS_SUCCESS`], or another status with a message in `*err` when it cannot
+/// serve (its vendor library is missing or too old, no common ABI version...). The host calls it
+/// once per process and plugin file.
+pub type WasinnBackendEntryFn = unsafe extern "C" fn(
+    host_abi_version: u32,
+    table: *mut WasinnBackendPlugin,
+    table_size: usize,
+    err: *mut WasinnBackendError,
+) -> u32;
+
+/// Size of the version-1 table: the smallest `struct_size` a host accepts.
+pub const WASINN_BACKEND_PLUGIN_V1_SIZE: usize = size_of::<WasinnBackendPlugin>();
+
+// Layout pins for 64-bit targets (the C test has the same `_Static_assert`s). Changing any of
+// these breaks every plugin already built: append fields instead.
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    assert!(offset_of!(WasinnBackendPlugin, abi_version) == 0);
+    assert!(offset_of!(WasinnBackendPlugin, struct_size) == 4);
+    assert!(offset_of!(WasinnBackendPlugin, name) == 8);
+    assert!(offset_of!(WasinnBackendPlugin, version) == 16);
+    assert!(offset_of!(WasinnBackendPlugin, encodings) == 24);
+    assert!(offset_of!(WasinnBackendPlugin, encodings_len) == 32);
+    assert!(offset_of!(WasinnBackendPlugin, targets) == 40);
+    assert!(offset_of!(WasinnBackendPlugin, targets_len) == 48);
+    assert!(offset_of!(WasinnBackendPlugin, load) == 56);
+    assert!(offset_of!(WasinnBackendPlugin, graph_free) == 64);
+    assert!(offset_of!(WasinnBackendPlugin, graph_io_count) == 72);
+    assert!(offset_of!(WasinnBackendPlugin, graph_io_info) == 80);
+    assert!(offset_of!(WasinnBackendPlugin, ctx_new) == 88);
+    assert!(offset_of!(WasinnBackendPlugin, ctx_free) == 96);
+    assert!(offset_of!(WasinnBackendPlugin, ctx_set_input) == 104);
+    assert!(offset_of!(WasinnBackendPlugin, ctx_compute) == 112);
+    assert!(offset_of!(WasinnBackendPlugin, ctx_get_output) == 120);
+    assert!(size_of::<WasinnBackendPlugin>() == 128);
+
+    assert!(offset_of!(WasinnBackendError, message) == 0);
+    assert!(offset_of!(WasinnBackendError, capacity) == 8);
+    assert!(offset_of!(WasinnBackendError, len) == 16);
+    assert!(size_of::<WasinnBackendError>() == 24);
+
+    assert!(offset_of!(WasinnBackendBytes, data) == 0);
+    assert!(offset_of!(WasinnBackendBytes, len) == 8);
+    assert!(size_of::<WasinnBackendBytes>() == 16);
+
+    assert!(offset_of!(WasinnBackendTensor, dims) == 0);
+    assert!(offset_of!(WasinnBackendTensor, rank) == 8);
+    assert!(offset_of!(WasinnBackendTensor, data) == 16);
+    assert!(offset_of!(WasinnBackendTensor, len) == 24);
+    assert!(offset_of!(WasinnBackendTensor, ty) == 32);
+    assert!(offset_of!(WasinnBackendTensor, reserved) == 36);
+    assert!(size_of::<WasinnBackendTensor>() == 40);
+
+    assert!(offset_of!(WasinnBackendIoInfo, name) == 0);
+    assert!(offset_of!(WasinnBackendIoInfo, name_len) == 8);
+    assert!(offset_of!(WasinnBackendIoInfo, dims) == 16);
+    assert!(offset_of!(WasinnBackendIoInfo, rank) == 24);
+    assert!(offset_of!(WasinnBackendIoInfo, ty) == 32);
+    assert!(offset_of!(WasinnBackendIoInfo, reserved) == 36);
+    assert!(size_of::<WasinnBackendIoInfo>() == 40);
+};

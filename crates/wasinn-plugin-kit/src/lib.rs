@@ -1,0 +1,670 @@
+//! The Rust side of writing a libwasinn backend plugin: implement [`Plugin`], [`PluginGraph`] and
+//! [`PluginCtx`] in safe Rust and call [`export_plugin!`]; this crate supplies the one exported
+//! entry symbol, the `extern "C"` function table, version negotiation, NULL checks, the panic
+//! boundary of every function and the copying of error messages into the host's buffer.
+//!
+//! Invariants kept here (see `wasinn-plugin-abi` for the ABI rules):
+//! - every table function runs inside [`boundary`]: a panic becomes
+//!   `WASINN_BACKEND_STATUS_PANIC` with the panic text, never an unwind into the host;
+//! - a graph handle is a `Box<GraphBox>` holding an `Arc` of the plugin graph, and every context
+//!   holds another `Arc`, so a context never outlives the model it runs whatever order the host
+//!   frees them in;
+//! - the plugin instance is created once per process by the first entry call and never dropped
+//!   (plugins are never unloaded).
+
+use std::any::Any;
+use std::ffi::{c_char, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+pub use wasinn_plugin_abi as abi;
+use wasinn_plugin_abi::*;
+
+/// An error returned by plugin code: a `WASINN_BACKEND_STATUS_*` value and a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginError {
+    /// The status.
+    pub status: u32,
+    /// The message copied to the host.
+    pub message: String,
+}
+
+impl PluginError {
+    /// An error with a status and message.
+    pub fn new(status: u32, message: impl Into<String>) -> Self {
+        PluginError { status, message: message.into() }
+    }
+    /// `INVALID_ARGUMENT`.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(WASINN_BACKEND_STATUS_INVALID_ARGUMENT, message)
+    }
+    /// `RUNTIME_ERROR`.
+    pub fn runtime(message: impl Into<String>) -> Self {
+        Self::new(WASINN_BACKEND_STATUS_RUNTIME_ERROR, message)
+    }
+    /// `UNSUPPORTED_OPERATION`.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(WASINN_BACKEND_STATUS_UNSUPPORTED_OPERATION, message)
+    }
+    /// `INVALID_ENCODING`.
+    pub fn encoding(message: impl Into<String>) -> Self {
+        Self::new(WASINN_BACKEND_STATUS_INVALID_ENCODING, message)
+    }
+}
+
+/// Result alias for plugin code.
+pub type PResult<T> = Result<T, PluginError>;
+
+/// What the plugin declares about itself in the table.
+pub struct PluginInfo {
+    /// Backend name (ASCII, no NUL).
+    pub name: String,
+    /// Version text.
+    pub version: String,
+    /// Encodings served (`WASINN_BACKEND_ENCODING_*`).
+    pub encodings: Vec<u32>,
+    /// Targets served, preferred first (`WASINN_BACKEND_TARGET_*`).
+    pub targets: Vec<u32>,
+}
+
+/// One declared input or output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IoDesc {
+    /// Name in the model.
+    pub name: String,
+    /// Element type or `WASINN_BACKEND_TENSOR_TYPE_UNKNOWN`.
+    pub ty: u32,
+    /// Dimensions (`WASINN_BACKEND_DIM_DYNAMIC` for unknown sizes), `None` for unknown rank.
+    pub dims: Option<Vec<i64>>,
+}
+
+/// A borrowed tensor (input from the host or output to it).
+#[derive(Clone, Copy, Debug)]
+pub struct TensorView<'a> {
+    /// Element type (`WASINN_BACKEND_TENSOR_TYPE_*`).
+    pub ty: u32,
+    /// Dimensions.
+    pub dims: &'a [usize],
+    /// Raw little-endian bytes.
+    pub data: &'a [u8],
+}
+
+/// Size in bytes of one element of `ty`, `None` for unknown types.
+pub fn element_size(ty: u32) -> Option<usize> {
+    Some(match ty {
+        WASINN_BACKEND_TENSOR_TYPE_U8 | WASINN_BACKEND_TENSOR_TYPE_I8 | WASINN_BACKEND_TENSOR_TYPE_BOOL => 1,
+        WASINN_BACKEND_TENSOR_TYPE_FP16
+        | WASINN_BACKEND_TENSOR_TYPE_BF16
+        | WASINN_BACKEND_TENSOR_TYPE_U16
+        | WASINN_BACKEND_TENSOR_TYPE_I16 => 2,
+        WASINN_BACKEND_TENSOR_TYPE_FP32 | WASINN_BACKEND_TENSOR_TYPE_I32 | WASINN_BACKEND_TENSOR_TYPE_U32 => 4,
+        WASINN_BACKEND_TENSOR_TYPE_FP64 | WASINN_BACKEND_TENSOR_TYPE_I64 | WASINN_BACKEND_TENSOR_TYPE_U64 => 8,
+        _ => return None,
+    })
+}
+
+/// A backend implemented by a plugin. Created once per process by the entry point.
+pub trait Plugin: Sized + Send + Sync + 'static {
+    /// The plugin's graph type.
+    type Graph: PluginGraph;
+    /// Finds the vendor library and initialises it; an error rejects the plugin with its message.
+    fn init() -> PResult<Self>;
+    /// Name, version, encodings, targets.
+    fn info(&self) -> PluginInfo;
+    /// Loads a model (the bytes are borrowed for the call only). `model_dir` is `None` for bytes
+    /// from a guest or caller: then refuse models that reference host files (`STATUS_SECURITY`).
+    fn load(&self, builders: &[&[u8]], encoding: u32, target: u32, model_dir: Option<&Path>) -> PResult<Self::Graph>;
+}
+
+/// A loaded model; shared between threads.
+pub trait PluginGraph: Send + Sync + Sized + 'static {
+    /// The context type.
+    type Ctx: PluginCtx;
+    /// Declared inputs.
+    fn inputs(&self) -> &[IoDesc];
+    /// Declared outputs.
+    fn outputs(&self) -> &[IoDesc];
+    /// Creates an execution context that keeps the graph alive.
+    fn new_ctx(self: &Arc<Self>) -> PResult<Self::Ctx>;
+}
+
+/// One execution context, used by one thread at a time.
+pub trait PluginCtx: Send + 'static {
+    /// Copies `tensor` into input `index`.
+    fn set_input(&mut self, index: usize, tensor: TensorView<'_>) -> PResult<()>;
+    /// Runs the model.
+    fn compute(&mut self) -> PResult<()>;
+    /// Borrows output `index` of the last compute.
+    fn output(&self, index: usize) -> PResult<TensorView<'_>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The boundary.
+
+/// Copies `message` into the host's error buffer (truncated on a UTF-8 boundary).
+///
+/// # Safety
+/// `err` is NULL or points to a valid `WasinnBackendError` whose buffer holds `capacity` bytes.
+pub unsafe fn write_error(err: *mut WasinnBackendError, message: &str) {
+    let Some(err) = err.as_mut() else { return };
+    if err.message.is_null() {
+        err.len = 0;
+        return;
+    }
+    let mut n = message.len().min(err.capacity);
+    while !message.is_char_boundary(n) {
+        n -= 1;
+    }
+    std::ptr::copy_nonoverlapping(message.as_ptr(), err.message, n);
+    err.len = n;
+}
+
+fn panic_text(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}
+
+/// Runs `f`, turning its error or panic into a status and a message in `err`.
+///
+/// # Safety
+/// `err` as for [`write_error`].
+pub unsafe fn boundary(err: *mut WasinnBackendError, f: impl FnOnce() -> PResult<()>) -> u32 {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => WASINN_BACKEND_STATUS_SUCCESS,
+        Ok(Err(e)) => {
+            write_error(err, &e.message);
+            if e.status == WASINN_BACKEND_STATUS_SUCCESS {
+                WASINN_BACKEND_STATUS_RUNTIME_ERROR
+            } else {
+                e.status
+            }
+        }
+        Err(payload) => {
+            // Even formatting the message must not unwind out of here.
+            let text = catch_unwind(AssertUnwindSafe(|| panic_text(&*payload))).unwrap_or_default();
+            write_error(err, &format!("the plugin panicked: {text}"));
+            WASINN_BACKEND_STATUS_PANIC
+        }
+    }
+}
+
+fn null(what: &str) -> PluginError {
+    PluginError::invalid(format!("{what} is NULL"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The instance and the handles.
+
+/// The table strings live as long as the process (plugins are never unloaded).
+struct Instance {
+    plugin: Box<dyn Any + Send + Sync>,
+    name: &'static CStr,
+    version: &'static CStr,
+    encodings: &'static [u32],
+    targets: &'static [u32],
+}
+
+/// The result of `P::init`, kept so every entry call reports the same outcome.
+static INSTANCE: OnceLock<Result<Instance, PluginError>> = OnceLock::new();
+
+fn leak_cstr(s: String) -> &'static CStr {
+    let bytes: Vec<u8> = s.into_bytes().into_iter().filter(|&b| b != 0).collect();
+    Box::leak(std::ffi::CString::new(bytes).unwrap_or_default().into_boxed_c_str())
+}
+
+fn plugin<P: Plugin>() -> PResult<&'static P> {
+    match INSTANCE.get() {
+        Some(Ok(inst)) => inst
+            .plugin
+            .downcast_ref::<P>()
+            .ok_or_else(|| PluginError::runtime("plugin instance has an unexpected type")),
+        Some(Err(e)) => Err(e.clone()),
+        None => Err(PluginError::runtime("the plugin's entry point was not called")),
+    }
+}
+
+struct GraphBox<G: PluginGraph> {
+    graph: Arc<G>,
+    inputs: Vec<IoDesc>,
+    outputs: Vec<IoDesc>,
+}
+
+struct CtxBox<G: PluginGraph> {
+    ctx: G::Ctx,
+    /// Keeps the model alive while the context exists.
+    _graph: Arc<G>,
+}
+
+/// The entry point's body; call it from the `#[no_mangle]` function ([`export_plugin!`] does).
+///
+/// # Safety
+/// Pointers as documented on `WasinnBackendEntryFn`.
+pub unsafe fn entry<P: Plugin>(
+    host_abi_version: u32,
+    table: *mut WasinnBackendPlugin,
+    table_size: usize,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    boundary(err, || {
+        if table.is_null() {
+            return Err(null("table"));
+        }
+        if host_abi_version < 1 {
+            return Err(PluginError::unsupported(format!(
+                "the host speaks plugin ABI version {host_abi_version}; this plugin implements 1..={WASINN_BACKEND_ABI_VERSION}"
+            )));
+        }
+        if table_size < WASINN_BACKEND_PLUGIN_V1_SIZE {
+            return Err(PluginError::invalid(format!(
+                "table of {table_size} bytes is smaller than the version 1 table ({WASINN_BACKEND_PLUGIN_V1_SIZE} bytes)"
+            )));
+        }
+        let inst = INSTANCE
+            .get_or_init(|| {
+                catch_unwind(P::init)
+                    .unwrap_or_else(|p| Err(PluginError::new(WASINN_BACKEND_STATUS_PANIC, panic_text(&*p))))
+                    .map(|p| {
+                        let info = p.info();
+                        Instance {
+                            name: leak_cstr(info.name),
+                            version: leak_cstr(info.version),
+                            encodings: Box::leak(info.encodings.into_boxed_slice()),
+                            targets: Box::leak(info.targets.into_boxed_slice()),
+                            plugin: Box::new(p),
+                        }
+                    })
+            })
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let filled = WasinnBackendPlugin {
+            abi_version: WASINN_BACKEND_ABI_VERSION.min(host_abi_version),
+            struct_size: WASINN_BACKEND_PLUGIN_V1_SIZE as u32,
+            name: inst.name.as_ptr(),
+            version: inst.version.as_ptr(),
+            encodings: inst.encodings.as_ptr(),
+            encodings_len: inst.encodings.len(),
+            targets: inst.targets.as_ptr(),
+            targets_len: inst.targets.len(),
+            load: Some(load::<P>),
+            graph_free: Some(graph_free::<P>),
+            graph_io_count: Some(graph_io_count::<P>),
+            graph_io_info: Some(graph_io_info::<P>),
+            ctx_new: Some(ctx_new::<P>),
+            ctx_free: Some(ctx_free::<P>),
+            ctx_set_input: Some(ctx_set_input::<P>),
+            ctx_compute: Some(ctx_compute::<P>),
+            ctx_get_output: Some(ctx_get_output::<P>),
+        };
+        // Write only what the host has room for (it checked table_size >= the v1 size above).
+        table.write(filled);
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn load<P: Plugin>(
+    builders: *const WasinnBackendBytes,
+    builders_len: usize,
+    encoding: u32,
+    target: u32,
+    model_dir: *const c_char,
+    graph_out: *mut *mut WasinnBackendGraph,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    boundary(err, || {
+        if graph_out.is_null() {
+            return Err(null("graph_out"));
+        }
+        if builders.is_null() && builders_len > 0 {
+            return Err(null("builders"));
+        }
+        let raw = if builders_len == 0 { &[][..] } else { std::slice::from_raw_parts(builders, builders_len) };
+        let mut views = Vec::with_capacity(raw.len());
+        for (i, b) in raw.iter().enumerate() {
+            if b.len == 0 {
+                views.push(&[][..]);
+            } else if b.data.is_null() {
+                return Err(null(&format!("builder {i}")));
+            } else {
+                views.push(std::slice::from_raw_parts(b.data, b.len));
+            }
+        }
+        let dir: Option<PathBuf> = if model_dir.is_null() {
+            None
+        } else {
+            use std::os::unix::ffi::OsStrExt;
+            Some(PathBuf::from(std::ffi::OsStr::from_bytes(CStr::from_ptr(model_dir).to_bytes())))
+        };
+        let graph = plugin::<P>()?.load(&views, encoding, target, dir.as_deref())?;
+        let boxed = GraphBox { inputs: graph.inputs().to_vec(), outputs: graph.outputs().to_vec(), graph: Arc::new(graph) };
+        *graph_out = Box::into_raw(Box::new(boxed)) as *mut WasinnBackendGraph;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn graph_free<P: Plugin>(graph: *mut WasinnBackendGraph) {
+    if !graph.is_null() {
+        let _ = catch_unwind(|| drop(Box::from_raw(graph as *mut GraphBox<P::Graph>)));
+    }
+}
+
+unsafe fn graph_ref<'a, P: Plugin>(graph: *const WasinnBackendGraph) -> PResult<&'a GraphBox<P::Graph>> {
+    (graph as *const GraphBox<P::Graph>).as_ref().ok_or_else(|| null("graph"))
+}
+
+unsafe extern "C" fn graph_io_count<P: Plugin>(
+    graph: *const WasinnBackendGraph,
+    is_output: u32,
+    count_out: *mut usize,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    boundary(err, || {
+        let g = graph_ref::<P>(graph)?;
+        if count_out.is_null() {
+            return Err(null("count_out"));
+        }
+        *count_out = if is_output != 0 { g.outputs.len() } else { g.inputs.len() };
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn graph_io_info<P: Plugin>(
+    graph: *const WasinnBackendGraph,
+    is_output: u32,
+    index: usize,
+    info_out: *mut WasinnBackendIoInfo,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    boundary(err, || {
+        let g = graph_ref::<P>(graph)?;
+        if info_out.is_null() {
+            return Err(null("info_out"));
+        }
+        let list = if is_output != 0 { &g.outputs } else { &g.inputs };
+        let d = list.get(index).ok_or_else(|| PluginError::invalid(format!("index {index} out of range")))?;
+        let (dims, rank) = match &d.dims {
+            Some(v) => (if v.is_empty() { std::ptr::null() } else { v.as_ptr() }, v.len() as i64),
+            None => (std::ptr::null(), WASINN_BACKEND_RANK_UNKNOWN),
+        };
+        *info_out =
+            WasinnBackendIoInfo { name: d.name.as_ptr(), name_len: d.name.len(), dims, rank, ty: d.ty, reserved: 0 };
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn ctx_new<P: Plugin>(
+    graph: *const WasinnBackendGraph,
+    ctx_out: *mut *mut WasinnBackendCtx,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    boundary(err, || {
+        let g = graph_ref::<P>(graph)?;
+        if ctx_out.is_null() {
+            return Err(null("ctx_out"));
+        }
+        let ctx = g.graph.new_ctx()?;
+        let boxed: CtxBox<P::Graph> = CtxBox { ctx, _graph: Arc::clone(&g.graph) };
+        *ctx_out = Box::into_raw(Box::new(boxed)) as *mut WasinnBackendCtx;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn ctx_free<P: Plugin>(ctx: *mut WasinnBackendCtx) {
+    if !ctx.is_null() {
+        let _ = catch_unwind(|| drop(Box::from_raw(ctx as *mut CtxBox<P::Graph>)));
+    }
+}
+
+unsafe extern "C" fn ctx_set_input<P: Plugin>(
+    ctx: *mut WasinnBackendCtx,
+    index: usize,
+    tensor: *const WasinnBackendTensor,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    boundary(err, || {
+        let c = (ctx as *mut CtxBox<P::Graph>).as_mut().ok_or_else(|| null("ctx"))?;
+        let t = tensor.as_ref().ok_or_else(|| null("tensor"))?;
+        let dims = if t.rank == 0 {
+            &[][..]
+        } else if t.dims.is_null() {
+            return Err(null("tensor dims"));
+        } else {
+            std::slice::from_raw_parts(t.dims, t.rank)
+        };
+        let data = if t.len == 0 {
+            &[][..]
+        } else if t.data.is_null() {
+            return Err(null("tensor data"));
+        } else {
+            std::slice::from_raw_parts(t.data, t.len)
+        };
+        let size = element_size(t.ty).ok_or_else(|| PluginError::invalid(format!("unknown tensor type {}", t.ty)))?;
+        let expected = dims.iter().try_fold(size, |a, &d| a.checked_mul(d));
+        if expected != Some(data.len()) {
+            return Err(PluginError::invalid(format!("tensor of {} bytes does not match type {} dims {dims:?}", data.len(), t.ty)));
+        }
+        c.ctx.set_input(index, TensorView { ty: t.ty, dims, data })
+    })
+}
+
+unsafe extern "C" fn ctx_compute<P: Plugin>(ctx: *mut WasinnBackendCtx, err: *mut WasinnBackendError) -> u32 {
+    boundary(err, || {
+        let c = (ctx as *mut CtxBox<P::Graph>).as_mut().ok_or_else(|| null("ctx"))?;
+        c.ctx.compute()
+    })
+}
+
+unsafe extern "C" fn ctx_get_output<P: Plugin>(
+    ctx: *const WasinnBackendCtx,
+    index: usize,
+    tensor_out: *mut WasinnBackendTensor,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    boundary(err, || {
+        let c = (ctx as *const CtxBox<P::Graph>).as_ref().ok_or_else(|| null("ctx"))?;
+        if tensor_out.is_null() {
+            return Err(null("tensor_out"));
+        }
+        let v = c.ctx.output(index)?;
+        *tensor_out = WasinnBackendTensor {
+            dims: v.dims.as_ptr(),
+            rank: v.dims.len(),
+            data: v.data.as_ptr(),
+            len: v.data.len(),
+            ty: v.ty,
+            reserved: 0,
+        };
+        Ok(())
+    })
+}
+
+/// Exports `wasinn_backend_plugin_entry` for the plugin type `$plugin`.
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:ty) => {
+        /// The plugin's one exported symbol (see `wasinn_backend.h`).
+        ///
+        /// # Safety
+        /// Called by libwasinn with the pointers documented in the plugin ABI.
+        #[no_mangle]
+        pub unsafe extern "C" fn wasinn_backend_plugin_entry(
+            host_abi_version: u32,
+            table: *mut $crate::abi::WasinnBackendPlugin,
+            table_size: usize,
+            err: *mut $crate::abi::WasinnBackendError,
+        ) -> u32 {
+            $crate::entry::<$plugin>(host_abi_version, table, table_size, err)
+        }
+        const _: $crate::abi::WasinnBackendEntryFn = wasinn_backend_plugin_entry;
+    };
+}
+
+/// Helpers plugins share for finding their vendor library.
+pub mod find {
+    use std::path::{Path, PathBuf};
+
+    /// The first file in `dir` whose name starts with `prefix` (e.g. `libonnxruntime.so.`),
+    /// preferring the longest name (the fully versioned file).
+    pub fn versioned_lib(dir: &Path, prefix: &str) -> Option<PathBuf> {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n == prefix.trim_end_matches('.') || n.starts_with(prefix))
+            })
+            .collect();
+        found.sort_by_key(|p| std::cmp::Reverse(p.as_os_str().len()));
+        found.into_iter().next()
+    }
+
+    /// Python `site-packages` directories to look in for a vendor wheel: `$VIRTUAL_ENV`, then
+    /// `$WASINN_PYTHON_SITE_PACKAGES` (colon-separated), each as given or as
+    /// `<venv>/lib/python3*/site-packages`. No Python is run.
+    pub fn site_packages() -> Vec<PathBuf> {
+        let mut roots: Vec<PathBuf> = Vec::new();
+        if let Some(v) = std::env::var_os("WASINN_PYTHON_SITE_PACKAGES") {
+            roots.extend(std::env::split_paths(&v));
+        }
+        if let Some(v) = std::env::var_os("VIRTUAL_ENV") {
+            roots.push(PathBuf::from(v));
+        }
+        let mut out = Vec::new();
+        for root in roots {
+            if root.file_name().is_some_and(|n| n == "site-packages") {
+                out.push(root);
+                continue;
+            }
+            for lib in ["lib", "lib64"] {
+                if let Ok(entries) = std::fs::read_dir(root.join(lib)) {
+                    let mut pys: Vec<PathBuf> = entries
+                        .filter_map(|e| e.ok())
+                        .map(|e| e.path().join("site-packages"))
+                        .filter(|p| p.is_dir())
+                        .collect();
+                    pys.sort();
+                    out.extend(pys);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A minimal reader of the ONNX protobuf, enough to find tensors whose data lives in external
+/// files (which a model from guest bytes must never make the host read). Plugins run it before
+/// handing the bytes to their vendor library, which would otherwise resolve such paths itself.
+pub mod onnx {
+    /// Where the first external-data tensor points (its `location`, or `"?"`), `Ok(None)` when
+    /// there is none, `Err` when the bytes are not a well-formed protobuf.
+    pub fn find_external_data(model: &[u8]) -> Result<Option<String>, String> {
+        // Field numbers from onnx.proto3 that lead to TensorProtos.
+        walk(model, Kind::Model, 0)
+    }
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum Kind {
+        Model,
+        Graph,
+        Node,
+        Attribute,
+        Tensor,
+        Sparse,
+        Function,
+        Training,
+        StringEntry,
+    }
+
+    /// The kind of message a length-delimited field of `kind` holds, if it leads to tensors.
+    fn child(kind: Kind, field: u64) -> Option<Kind> {
+        use Kind::*;
+        Some(match (kind, field) {
+            (Model, 7) => Graph,
+            (Model, 25) => Function,
+            (Model, 20) => Training,
+            (Graph, 1) => Node,
+            (Graph, 5) => Tensor,
+            (Graph, 15) => Sparse,
+            (Node, 5) => Attribute,
+            (Attribute, 5) | (Attribute, 10) => Tensor,
+            (Attribute, 6) | (Attribute, 11) => Graph,
+            (Attribute, 22) | (Attribute, 23) => Sparse,
+            (Sparse, 1) | (Sparse, 2) => Tensor,
+            (Function, 7) => Node,
+            (Training, 1) | (Training, 2) => Graph,
+            (Tensor, 13) => StringEntry,
+            _ => return None,
+        })
+    }
+
+    fn varint(buf: &[u8], pos: &mut usize) -> Result<u64, String> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = *buf.get(*pos).ok_or("truncated varint")?;
+            *pos += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err("varint too long".into())
+    }
+
+    fn walk(buf: &[u8], kind: Kind, depth: u32) -> Result<Option<String>, String> {
+        if depth > 64 {
+            return Err("protobuf nesting too deep".into());
+        }
+        let mut pos = 0;
+        let mut external = false;
+        let mut location: Option<String> = None;
+        let (mut key, mut value) = (None::<&[u8]>, None::<&[u8]>);
+        while pos < buf.len() {
+            let tag = varint(buf, &mut pos)?;
+            let (field, wire) = (tag >> 3, tag & 7);
+            match wire {
+                0 => {
+                    let v = varint(buf, &mut pos)?;
+                    if kind == Kind::Tensor && field == 14 && v == 1 {
+                        external = true;
+                    }
+                }
+                1 => pos = pos.checked_add(8).filter(|&p| p <= buf.len()).ok_or("truncated fixed64")?,
+                5 => pos = pos.checked_add(4).filter(|&p| p <= buf.len()).ok_or("truncated fixed32")?,
+                2 => {
+                    let len = usize::try_from(varint(buf, &mut pos)?).map_err(|_| "length overflow")?;
+                    let end = pos.checked_add(len).filter(|&e| e <= buf.len()).ok_or("truncated field")?;
+                    let body = &buf[pos..end];
+                    pos = end;
+                    if kind == Kind::StringEntry {
+                        match field {
+                            1 => key = Some(body),
+                            2 => value = Some(body),
+                            _ => {}
+                        }
+                        continue;
+                    }
+                    if let Some(next) = child(kind, field) {
+                        if next == Kind::StringEntry {
+                            external = true;
+                            if let Some(loc) = walk(body, next, depth + 1)? {
+                                location.get_or_insert(loc);
+                            }
+                        } else if let Some(found) = walk(body, next, depth + 1)? {
+                            return Ok(Some(found));
+                        }
+                    }
+                }
+                _ => return Err(format!("unsupported protobuf wire type {wire}")),
+            }
+        }
+        if kind == Kind::StringEntry {
+            // Report the location entry's value to the enclosing tensor.
+            return Ok((key == Some(b"location".as_slice()))
+                .then(|| String::from_utf8_lossy(value.unwrap_or_default()).into_owned()));
+        }
+        Ok(external.then(|| location.unwrap_or_else(|| "?".into())))
+    }
+}

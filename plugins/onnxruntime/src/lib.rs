@@ -1,0 +1,373 @@
+//! libwasinn backend plugin for ONNX Runtime (`libwasinn_backend_onnxruntime.so`).
+//!
+//! ONNX Runtime itself is opened at run time (ort's `load-dynamic`), from the first of:
+//! 1. `WASINN_ORT_LIB`: an explicit path to `libonnxruntime.so*`;
+//! 2. `ORT_DYLIB_PATH`: ort's own convention;
+//! 3. an installed `onnxruntime` Python wheel (`onnxruntime/capi/libonnxruntime.so.*`) in the
+//!    site-packages of `$WASINN_PYTHON_SITE_PACKAGES` (colon-separated venvs or site-packages
+//!    directories) or `$VIRTUAL_ENV`. No Python is run.
+//! When none is found, or the library is older than 1.17, the entry point fails and libwasinn
+//! lists the plugin as rejected with that reason.
+//!
+//! Design:
+//! - one ORT environment per process (ORT allows only one), made by the entry point;
+//! - a graph owns one session behind a mutex (`Session::run` needs `&mut`), so contexts of one
+//!   graph run one at a time; each context owns its input tensors (allocated by ORT once per
+//!   shape and overwritten in place: one copy of the caller's bytes) and the outputs of its last
+//!   run, which `output` exposes without copying;
+//! - `gpu` registers the CUDA execution provider with `error_on_failure`, and is refused with
+//!   `UNSUPPORTED_OPERATION` when the library has no CUDA: never a silent CPU fallback;
+//! - models from guest bytes (`model_dir` NULL) that reference external data files are refused
+//!   with `SECURITY` before ORT sees them.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::Mutex;
+
+use ort::ep::{ExecutionProvider, CUDA};
+use ort::session::{Session, SessionInputValue};
+use ort::value::{DynTensor, DynTensorValueType, DynValue, TensorElementType, ValueType};
+use wasinn_plugin_kit::abi::*;
+use wasinn_plugin_kit::*;
+
+/// The oldest ONNX Runtime the plugin accepts (ort without an `api-N` feature needs API 17).
+const MIN_ORT_MINOR: u32 = 17;
+
+struct OrtPlugin {
+    env: ort::environment::Environment,
+    version: String,
+}
+
+export_plugin!(OrtPlugin);
+
+/// Where to look for the library, in order, with the rule that produced each candidate.
+fn candidates() -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for var in ["WASINN_ORT_LIB", "ORT_DYLIB_PATH"] {
+        if let Some(p) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            out.push((format!("${var}"), PathBuf::from(p)));
+        }
+    }
+    for sp in find::site_packages() {
+        if let Some(lib) = find::versioned_lib(&sp.join("onnxruntime/capi"), "libonnxruntime.so.") {
+            out.push((format!("the onnxruntime wheel in {}", sp.display()), lib));
+        }
+    }
+    out
+}
+
+/// The library's version string, read before ort accepts it so a too-old library gets a clear
+/// reason instead of ort's own.
+fn library_version(path: &Path) -> Result<String, String> {
+    use std::ffi::{c_char, CStr, CString};
+    use std::os::unix::ffi::OsStrExt;
+    #[repr(C)]
+    struct ApiBase {
+        get_api: *const std::ffi::c_void,
+        get_version_string: unsafe extern "C" fn() -> *const c_char,
+    }
+    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| "path contains a NUL byte".to_string())?;
+    // SAFETY: the handle is never closed (ort opens the same file again and gets this mapping);
+    // OrtGetApiBase and GetVersionString are ONNX Runtime's stable entry points.
+    unsafe {
+        let handle = libc::dlopen(c.as_ptr(), libc::RTLD_NOW);
+        if handle.is_null() {
+            let e = libc::dlerror();
+            let text = if e.is_null() { "unknown error".into() } else { CStr::from_ptr(e).to_string_lossy().into_owned() };
+            return Err(format!("cannot open {}: {text}", path.display()));
+        }
+        let sym = libc::dlsym(handle, c"OrtGetApiBase".as_ptr());
+        if sym.is_null() {
+            return Err(format!("{} does not export OrtGetApiBase: not ONNX Runtime", path.display()));
+        }
+        let get_base: unsafe extern "C" fn() -> *const ApiBase = std::mem::transmute(sym);
+        let base = get_base();
+        if base.is_null() {
+            return Err(format!("{}: OrtGetApiBase returned NULL", path.display()));
+        }
+        Ok(CStr::from_ptr(((*base).get_version_string)()).to_string_lossy().into_owned())
+    }
+}
+
+impl Plugin for OrtPlugin {
+    type Graph = OrtGraph;
+
+    fn init() -> PResult<Self> {
+        let found = candidates();
+        let Some((rule, path)) = found.into_iter().next() else {
+            return Err(PluginError::runtime(
+                "ONNX Runtime library not found: set WASINN_ORT_LIB or ORT_DYLIB_PATH to libonnxruntime.so, or \
+                 point WASINN_PYTHON_SITE_PACKAGES (or VIRTUAL_ENV) at an environment with the onnxruntime wheel",
+            ));
+        };
+        let version = library_version(&path).map_err(|e| PluginError::runtime(format!("{e} (from {rule})")))?;
+        let minor = version.split('.').nth(1).and_then(|m| m.parse::<u32>().ok()).unwrap_or(0);
+        if minor < MIN_ORT_MINOR {
+            return Err(PluginError::runtime(format!(
+                "ONNX Runtime {version} at {} (from {rule}) is too old: 1.{MIN_ORT_MINOR} or newer is needed",
+                path.display()
+            )));
+        }
+        let builder = ort::init_from(&path)
+            .map_err(|e| PluginError::runtime(format!("cannot load ONNX Runtime from {} ({rule}): {e}", path.display())))?;
+        let env = builder
+            .with_name("libwasinn")
+            .with_telemetry(false)
+            .build()
+            .map_err(|e| PluginError::runtime(format!("cannot create the ONNX Runtime environment: {e}")))?;
+        Ok(OrtPlugin { env, version: format!("{} (onnxruntime {version}, {})", env!("CARGO_PKG_VERSION"), path.display()) })
+    }
+
+    fn info(&self) -> PluginInfo {
+        PluginInfo {
+            name: "onnxruntime".into(),
+            version: self.version.clone(),
+            encodings: vec![WASINN_BACKEND_ENCODING_ONNX],
+            targets: vec![WASINN_BACKEND_TARGET_CPU, WASINN_BACKEND_TARGET_GPU],
+        }
+    }
+
+    fn load(&self, builders: &[&[u8]], encoding: u32, target: u32, model_dir: Option<&Path>) -> PResult<OrtGraph> {
+        if encoding != WASINN_BACKEND_ENCODING_ONNX {
+            return Err(PluginError::encoding(format!("the onnxruntime backend loads only ONNX models (encoding {encoding})")));
+        }
+        let [bytes] = builders else {
+            return Err(PluginError::invalid(format!("an ONNX model is exactly one graph builder, got {}", builders.len())));
+        };
+        match onnx::find_external_data(bytes) {
+            Err(e) => return Err(PluginError::encoding(format!("not a valid ONNX model: {e}"))),
+            Ok(Some(location)) if model_dir.is_none() => {
+                return Err(PluginError::new(
+                    WASINN_BACKEND_STATUS_SECURITY,
+                    format!(
+                        "the model stores tensor data in an external file ({location:?}); external data is \
+                         refused for models not loaded from a host directory"
+                    ),
+                ))
+            }
+            Ok(_) => {}
+        }
+        let ort_err = |what: &'static str| move |e: ort::Error| PluginError::runtime(format!("onnxruntime: {what}: {e}"));
+        let mut builder = Session::builder(&self.env).map_err(ort_err("cannot create a session builder"))?;
+        match target {
+            WASINN_BACKEND_TARGET_CPU => {}
+            WASINN_BACKEND_TARGET_GPU => {
+                if !CUDA::is_available().unwrap_or(false) {
+                    return Err(PluginError::unsupported(
+                        "the gpu target needs ONNX Runtime's CUDA execution provider, which this ONNX Runtime \
+                         library does not include",
+                    ));
+                }
+                builder = builder
+                    .with_execution_providers([CUDA::default().build().error_on_failure()])
+                    .map_err(|e| PluginError::unsupported(format!("onnxruntime: cannot enable CUDA: {e}")))?;
+            }
+            t => return Err(PluginError::unsupported(format!("the onnxruntime backend has no target {t}"))),
+        }
+        if let Some(dir) = model_dir {
+            builder = builder
+                .with_config_entry("session.model_external_initializers_file_folder_path", dir.to_string_lossy())
+                .map_err(|e| PluginError::runtime(format!("onnxruntime: cannot set the model directory: {e}")))?;
+        }
+        let session = builder.commit_from_memory(bytes).map_err(|e| {
+            let text = e.to_string();
+            let status = if text.contains("Protobuf parsing failed") || text.contains("INVALID_PROTOBUF") {
+                WASINN_BACKEND_STATUS_INVALID_ENCODING
+            } else {
+                WASINN_BACKEND_STATUS_RUNTIME_ERROR
+            };
+            PluginError::new(status, format!("onnxruntime could not load the model: {text}"))
+        })?;
+        let io = |o: &ort::value::Outlet| -> IoDesc {
+            match o.dtype() {
+                ValueType::Tensor { ty, shape, .. } => IoDesc {
+                    name: o.name().to_string(),
+                    ty: type_to_abi(*ty).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN),
+                    dims: Some(shape.iter().map(|&d| if d < 0 { WASINN_BACKEND_DIM_DYNAMIC } else { d }).collect()),
+                },
+                _ => IoDesc { name: o.name().to_string(), ty: WASINN_BACKEND_TENSOR_TYPE_UNKNOWN, dims: None },
+            }
+        };
+        let inputs = session.inputs().iter().map(io).collect();
+        let outputs = session.outputs().iter().map(io).collect();
+        Ok(OrtGraph { session: Mutex::new(session), inputs, outputs })
+    }
+}
+
+fn type_to_abi(t: TensorElementType) -> Option<u32> {
+    use TensorElementType as T;
+    Some(match t {
+        T::Float16 => WASINN_BACKEND_TENSOR_TYPE_FP16,
+        T::Float32 => WASINN_BACKEND_TENSOR_TYPE_FP32,
+        T::Float64 => WASINN_BACKEND_TENSOR_TYPE_FP64,
+        T::Bfloat16 => WASINN_BACKEND_TENSOR_TYPE_BF16,
+        T::Uint8 => WASINN_BACKEND_TENSOR_TYPE_U8,
+        T::Int32 => WASINN_BACKEND_TENSOR_TYPE_I32,
+        T::Int64 => WASINN_BACKEND_TENSOR_TYPE_I64,
+        T::Int8 => WASINN_BACKEND_TENSOR_TYPE_I8,
+        T::Uint16 => WASINN_BACKEND_TENSOR_TYPE_U16,
+        T::Int16 => WASINN_BACKEND_TENSOR_TYPE_I16,
+        T::Uint32 => WASINN_BACKEND_TENSOR_TYPE_U32,
+        T::Uint64 => WASINN_BACKEND_TENSOR_TYPE_U64,
+        T::Bool => WASINN_BACKEND_TENSOR_TYPE_BOOL,
+        _ => return None,
+    })
+}
+
+fn type_from_abi(t: u32) -> PResult<TensorElementType> {
+    use TensorElementType as T;
+    Ok(match t {
+        WASINN_BACKEND_TENSOR_TYPE_FP16 => T::Float16,
+        WASINN_BACKEND_TENSOR_TYPE_FP32 => T::Float32,
+        WASINN_BACKEND_TENSOR_TYPE_FP64 => T::Float64,
+        WASINN_BACKEND_TENSOR_TYPE_BF16 => T::Bfloat16,
+        WASINN_BACKEND_TENSOR_TYPE_U8 => T::Uint8,
+        WASINN_BACKEND_TENSOR_TYPE_I32 => T::Int32,
+        WASINN_BACKEND_TENSOR_TYPE_I64 => T::Int64,
+        WASINN_BACKEND_TENSOR_TYPE_I8 => T::Int8,
+        WASINN_BACKEND_TENSOR_TYPE_U16 => T::Uint16,
+        WASINN_BACKEND_TENSOR_TYPE_I16 => T::Int16,
+        WASINN_BACKEND_TENSOR_TYPE_U32 => T::Uint32,
+        WASINN_BACKEND_TENSOR_TYPE_U64 => T::Uint64,
+        WASINN_BACKEND_TENSOR_TYPE_BOOL => T::Bool,
+        other => return Err(PluginError::invalid(format!("unknown tensor type {other}"))),
+    })
+}
+
+struct OrtGraph {
+    session: Mutex<Session>,
+    inputs: Vec<IoDesc>,
+    outputs: Vec<IoDesc>,
+}
+
+impl PluginGraph for OrtGraph {
+    type Ctx = OrtCtx;
+    fn inputs(&self) -> &[IoDesc] {
+        &self.inputs
+    }
+    fn outputs(&self) -> &[IoDesc] {
+        &self.outputs
+    }
+    fn new_ctx(self: &Arc<Self>) -> PResult<OrtCtx> {
+        Ok(OrtCtx {
+            graph: Arc::clone(self),
+            inputs: (0..self.inputs.len()).map(|_| None).collect(),
+            outputs: Vec::new(),
+        })
+    }
+}
+
+/// An input tensor owned by ORT, with what it was made for.
+struct Input {
+    ty: u32,
+    dims: Vec<usize>,
+    tensor: DynTensor,
+}
+
+/// An output of the last run.
+struct Output {
+    ty: u32,
+    dims: Vec<usize>,
+    value: DynTensor,
+    len: usize,
+}
+
+struct OrtCtx {
+    graph: Arc<OrtGraph>,
+    inputs: Vec<Option<Input>>,
+    outputs: Vec<Result<Output, PluginError>>,
+}
+
+// SAFETY: ORT values are plain heap objects; a context is used by one thread at a time (the
+// host's contract), never concurrently.
+unsafe impl Send for OrtCtx {}
+
+impl PluginCtx for OrtCtx {
+    fn set_input(&mut self, index: usize, t: TensorView<'_>) -> PResult<()> {
+        let slot = self.inputs.get_mut(index).ok_or_else(|| PluginError::invalid(format!("input index {index} out of range")))?;
+        if t.ty == WASINN_BACKEND_TENSOR_TYPE_BOOL {
+            if let Some(pos) = t.data.iter().position(|&b| b > 1) {
+                return Err(PluginError::invalid(format!("bool tensor element {pos} is {}; bool elements must be 0 or 1", t.data[pos])));
+            }
+        }
+        let reuse = matches!(slot, Some(i) if i.ty == t.ty && i.dims == t.dims);
+        if !reuse {
+            let session = self.graph.session.lock().map_err(|_| PluginError::runtime("session lock poisoned"))?;
+            let shape: Vec<i64> = t.dims.iter().map(|&d| d as i64).collect();
+            let tensor = DynTensor::new(session.allocator(), type_from_abi(t.ty)?, shape)
+                .map_err(|e| PluginError::runtime(format!("onnxruntime could not allocate input {index}: {e}")))?;
+            *slot = Some(Input { ty: t.ty, dims: t.dims.to_vec(), tensor });
+        }
+        let input = slot.as_mut().expect("set above");
+        if !t.data.is_empty() {
+            let dst = input.tensor.data_ptr_mut() as *mut u8;
+            if dst.is_null() {
+                return Err(PluginError::runtime("onnxruntime gave an input tensor without memory"));
+            }
+            // SAFETY: the tensor was allocated for exactly this type and shape, so it holds
+            // product(dims) * element size == t.data.len() bytes (checked by the kit).
+            unsafe { std::ptr::copy_nonoverlapping(t.data.as_ptr(), dst, t.data.len()) };
+        }
+        Ok(())
+    }
+
+    fn compute(&mut self) -> PResult<()> {
+        self.outputs.clear();
+        let values: Vec<SessionInputValue<'_>> = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                t.as_ref().map(|t| SessionInputValue::from(&t.tensor)).ok_or_else(|| PluginError::invalid(format!("input {i} was not set")))
+            })
+            .collect::<PResult<_>>()?;
+        let mut session = self.graph.session.lock().map_err(|_| PluginError::runtime("session lock poisoned"))?;
+        let mut results = session
+            .run(values.as_slice())
+            .map_err(|e| PluginError::runtime(format!("onnxruntime failed to run the model: {e}")))?;
+        let mut outputs = Vec::with_capacity(self.graph.outputs.len());
+        for desc in &self.graph.outputs {
+            let value: Option<DynValue> = results.remove(desc.name.as_str());
+            outputs.push(value.ok_or_else(|| PluginError::runtime(format!("onnxruntime returned no output {:?}", desc.name))).and_then(convert_output));
+        }
+        drop(results);
+        drop(session);
+        self.outputs = outputs;
+        Ok(())
+    }
+
+    fn output(&self, index: usize) -> PResult<TensorView<'_>> {
+        let out = self
+            .outputs
+            .get(index)
+            .ok_or_else(|| PluginError::invalid(format!("output {index} is not available")))?
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let ptr = out.value.data_ptr() as *const u8;
+        let data = if out.len == 0 || ptr.is_null() {
+            &[][..]
+        } else {
+            // SAFETY: a CPU tensor of `len` bytes owned by this context, alive until the next
+            // compute (ORT does not move its data).
+            unsafe { std::slice::from_raw_parts(ptr, out.len) }
+        };
+        Ok(TensorView { ty: out.ty, dims: &out.dims, data })
+    }
+}
+
+fn convert_output(value: DynValue) -> PResult<Output> {
+    let (ty, dims) = match value.dtype() {
+        ValueType::Tensor { ty, shape, .. } => (*ty, shape.iter().map(|&d| d.max(0) as usize).collect::<Vec<_>>()),
+        other => return Err(PluginError::unsupported(format!("onnxruntime produced a {other} output, which is not a tensor"))),
+    };
+    let abi = type_to_abi(ty)
+        .ok_or_else(|| PluginError::unsupported(format!("onnxruntime produced a {ty} output, which has no wasi-nn tensor type")))?;
+    let value = value.downcast::<DynTensorValueType>().map_err(|e| PluginError::runtime(format!("onnxruntime output: {e}")))?;
+    if !value.memory_info().is_cpu_accessible() {
+        return Err(PluginError::unsupported("onnxruntime left the output in device memory"));
+    }
+    let len = element_size(abi)
+        .and_then(|s| dims.iter().try_fold(s, |a, &d| a.checked_mul(d)))
+        .ok_or_else(|| PluginError::runtime("output size overflows"))?;
+    Ok(Output { ty: abi, dims, value, len })
+}

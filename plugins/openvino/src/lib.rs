@@ -1,0 +1,341 @@
+//! libwasinn backend plugin for OpenVINO (`libwasinn_backend_openvino.so`).
+//!
+//! OpenVINO's C library is opened at run time (openvino-sys `runtime-linking`), from the first of:
+//! 1. `WASINN_OPENVINO_LIB`: an explicit path to `libopenvino_c.so*`;
+//! 2. `OPENVINO_INSTALL_DIR` (an OpenVINO archive/installation: `runtime/lib/intel64/`);
+//! 3. an installed `openvino` Python wheel (`openvino/libs/libopenvino_c.so.*`) in the
+//!    site-packages of `$WASINN_PYTHON_SITE_PACKAGES` or `$VIRTUAL_ENV`. No Python is run.
+//! The file is opened where it lies (the wheel's libraries find each other through `$ORIGIN`).
+//!
+//! Behaviour:
+//! - encodings: `openvino` (exactly two builders, IR XML then weights; anything but IR XML is
+//!   refused, so OpenVINO never sniffs another format that could name host files) and `onnx`
+//!   (one builder; external data refused when the bytes come from a guest);
+//! - `INFERENCE_PRECISION_HINT=f32` on the CPU by default, so f32 models compute in f32 on every
+//!   CPU (OpenVINO otherwise silently uses bf16 on CPUs with avx512_bf16);
+//!   `WASINN_OPENVINO_PRECISION` overrides it (e.g. `bf16`), for hosts that opt in;
+//! - target `gpu` uses OpenVINO's GPU device when present and fails with `UNSUPPORTED_OPERATION`
+//!   otherwise;
+//! - a graph holds the compiled model; each context owns an infer request, its input tensors
+//!   (reused while the shape stays the same: one copy of the caller's bytes) and the output
+//!   tensors of its last inference, exposed without copying.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use openvino::{CompiledModel, Core, DeviceType, ElementType, InferRequest, Shape, Tensor};
+use wasinn_plugin_kit::abi::*;
+use wasinn_plugin_kit::*;
+
+struct OvPlugin {
+    core: Mutex<Core>,
+    version: String,
+    has_gpu: bool,
+}
+
+export_plugin!(OvPlugin);
+
+fn candidates() -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    if let Some(p) = std::env::var_os("WASINN_OPENVINO_LIB").filter(|v| !v.is_empty()) {
+        out.push(("$WASINN_OPENVINO_LIB".to_string(), PathBuf::from(p)));
+    }
+    if let Some(dir) = std::env::var_os("OPENVINO_INSTALL_DIR").filter(|v| !v.is_empty()) {
+        let dir = PathBuf::from(dir);
+        for sub in ["runtime/lib/intel64", "runtime/lib/intel64/Release", "runtime/lib/aarch64", "lib", "."] {
+            if let Some(lib) = find::versioned_lib(&dir.join(sub), "libopenvino_c.so") {
+                out.push(("$OPENVINO_INSTALL_DIR".to_string(), lib));
+                break;
+            }
+        }
+    }
+    for sp in find::site_packages() {
+        if let Some(lib) = find::versioned_lib(&sp.join("openvino/libs"), "libopenvino_c.so.") {
+            out.push((format!("the openvino wheel in {}", sp.display()), lib));
+        }
+    }
+    out
+}
+
+fn ov_err(what: &'static str) -> impl Fn(openvino::InferenceError) -> PluginError {
+    move |e| PluginError::runtime(format!("openvino: {what}: {e}"))
+}
+
+impl Plugin for OvPlugin {
+    type Graph = OvGraph;
+
+    fn init() -> PResult<Self> {
+        let Some((rule, path)) = candidates().into_iter().next() else {
+            return Err(PluginError::runtime(
+                "OpenVINO library not found: set WASINN_OPENVINO_LIB to libopenvino_c.so, OPENVINO_INSTALL_DIR to \
+                 an OpenVINO installation, or point WASINN_PYTHON_SITE_PACKAGES (or VIRTUAL_ENV) at an environment \
+                 with the openvino wheel",
+            ));
+        };
+        openvino_sys::library::load_from(&path)
+            .map_err(|e| PluginError::runtime(format!("cannot load OpenVINO from {} ({rule}): {e}", path.display())))?;
+        let mut core = Core::new().map_err(|e| PluginError::runtime(format!("cannot start OpenVINO ({}): {e}", path.display())))?;
+        let precision = std::env::var("WASINN_OPENVINO_PRECISION").unwrap_or_else(|_| "f32".into());
+        core.set_property(&DeviceType::CPU, &openvino::RwPropertyKey::HintInferencePrecision, &precision)
+            .map_err(|e| PluginError::runtime(format!("cannot set the CPU inference precision to {precision}: {e}")))?;
+        let has_gpu = core.available_devices().map(|d| d.iter().any(|d| d.as_ref().starts_with("GPU"))).unwrap_or(false);
+        let ov_version = core
+            .versions("CPU")
+            .ok()
+            .and_then(|v| v.into_iter().next())
+            .map(|(_, v)| v.build_number.to_string())
+            .unwrap_or_else(|| "?".into());
+        Ok(OvPlugin {
+            core: Mutex::new(core),
+            version: format!("{} (openvino {ov_version}, {})", env!("CARGO_PKG_VERSION"), path.display()),
+            has_gpu,
+        })
+    }
+
+    fn info(&self) -> PluginInfo {
+        PluginInfo {
+            name: "openvino".into(),
+            version: self.version.clone(),
+            encodings: vec![WASINN_BACKEND_ENCODING_OPENVINO, WASINN_BACKEND_ENCODING_ONNX],
+            targets: vec![WASINN_BACKEND_TARGET_CPU, WASINN_BACKEND_TARGET_GPU],
+        }
+    }
+
+    fn load(&self, builders: &[&[u8]], encoding: u32, target: u32, model_dir: Option<&Path>) -> PResult<OvGraph> {
+        let device = match target {
+            WASINN_BACKEND_TARGET_CPU => DeviceType::CPU,
+            WASINN_BACKEND_TARGET_GPU if self.has_gpu => DeviceType::GPU,
+            WASINN_BACKEND_TARGET_GPU => {
+                return Err(PluginError::unsupported("the gpu target needs an OpenVINO GPU device; none is available"))
+            }
+            t => return Err(PluginError::unsupported(format!("the openvino backend has no target {t}"))),
+        };
+        let looks_xml = |b: &[u8]| {
+            let t = b.trim_ascii_start();
+            t.starts_with(b"<?xml") || t.starts_with(b"<net")
+        };
+        let mut core = self.core.lock().map_err(|_| PluginError::runtime("OpenVINO core lock poisoned"))?;
+        let model = match encoding {
+            WASINN_BACKEND_ENCODING_OPENVINO => {
+                let [xml, weights] = builders else {
+                    return Err(PluginError::invalid(format!(
+                        "an OpenVINO IR model is two graph builders (XML, weights), got {}",
+                        builders.len()
+                    )));
+                };
+                if !looks_xml(xml) {
+                    return Err(PluginError::encoding("the openvino encoding takes OpenVINO IR XML; these bytes are not XML"));
+                }
+                let mut w = Tensor::new(ElementType::U8, &Shape::new(&[weights.len() as i64]).map_err(ov_err("shape"))?)
+                    .map_err(ov_err("cannot allocate the weights"))?;
+                if !weights.is_empty() {
+                    w.get_raw_data_mut().map_err(ov_err("weights"))?.copy_from_slice(weights);
+                }
+                core.read_model_from_buffer(xml, Some(&w))
+            }
+            WASINN_BACKEND_ENCODING_ONNX => {
+                let [bytes] = builders else {
+                    return Err(PluginError::invalid(format!("an ONNX model is exactly one graph builder, got {}", builders.len())));
+                };
+                if looks_xml(bytes) {
+                    return Err(PluginError::encoding("these bytes are OpenVINO IR XML, not ONNX"));
+                }
+                match onnx::find_external_data(bytes) {
+                    Err(e) => return Err(PluginError::encoding(format!("not a valid ONNX model: {e}"))),
+                    Ok(Some(location)) if model_dir.is_none() => {
+                        return Err(PluginError::new(
+                            WASINN_BACKEND_STATUS_SECURITY,
+                            format!(
+                                "the model stores tensor data in an external file ({location:?}); external data is \
+                                 refused for models not loaded from a host directory"
+                            ),
+                        ))
+                    }
+                    Ok(Some(_)) => {
+                        return Err(PluginError::unsupported(
+                            "the openvino backend cannot load ONNX external data from memory",
+                        ))
+                    }
+                    Ok(None) => {}
+                }
+                core.read_model_from_buffer(bytes, None)
+            }
+            e => return Err(PluginError::encoding(format!("the openvino backend does not load encoding {e}"))),
+        }
+        .map_err(|e| PluginError::encoding(format!("openvino could not read the model: {e}")))?;
+        let io = |node: openvino::Node| -> PResult<IoDesc> {
+            let name = node.get_name().map_err(ov_err("name"))?;
+            let ty = node.get_element_type().ok().and_then(type_to_abi).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN);
+            let dims = node.get_partial_shape().ok().and_then(|ps| {
+                if ps.get_rank().is_dynamic() {
+                    return None;
+                }
+                Some(
+                    ps.get_dimensions()
+                        .iter()
+                        .map(|d| if d.is_dynamic() { WASINN_BACKEND_DIM_DYNAMIC } else { d.get_min() })
+                        .collect(),
+                )
+            });
+            Ok(IoDesc { name, ty, dims })
+        };
+        let inputs = (0..model.get_inputs_len().map_err(ov_err("inputs"))?)
+            .map(|i| io(model.get_input_by_index(i).map_err(ov_err("input"))?))
+            .collect::<PResult<Vec<_>>>()?;
+        let outputs = (0..model.get_outputs_len().map_err(ov_err("outputs"))?)
+            .map(|i| io(model.get_output_by_index(i).map_err(ov_err("output"))?))
+            .collect::<PResult<Vec<_>>>()?;
+        let compiled = core
+            .compile_model(&model, device)
+            .map_err(|e| PluginError::runtime(format!("openvino could not compile the model: {e}")))?;
+        Ok(OvGraph { compiled: Mutex::new(compiled), inputs, outputs })
+    }
+}
+
+fn type_to_abi(t: ElementType) -> Option<u32> {
+    Some(match t {
+        ElementType::F16 => WASINN_BACKEND_TENSOR_TYPE_FP16,
+        ElementType::F32 => WASINN_BACKEND_TENSOR_TYPE_FP32,
+        ElementType::F64 => WASINN_BACKEND_TENSOR_TYPE_FP64,
+        ElementType::Bf16 => WASINN_BACKEND_TENSOR_TYPE_BF16,
+        ElementType::U8 => WASINN_BACKEND_TENSOR_TYPE_U8,
+        ElementType::I32 => WASINN_BACKEND_TENSOR_TYPE_I32,
+        ElementType::I64 => WASINN_BACKEND_TENSOR_TYPE_I64,
+        ElementType::I8 => WASINN_BACKEND_TENSOR_TYPE_I8,
+        ElementType::U16 => WASINN_BACKEND_TENSOR_TYPE_U16,
+        ElementType::I16 => WASINN_BACKEND_TENSOR_TYPE_I16,
+        ElementType::U32 => WASINN_BACKEND_TENSOR_TYPE_U32,
+        ElementType::U64 => WASINN_BACKEND_TENSOR_TYPE_U64,
+        ElementType::Boolean => WASINN_BACKEND_TENSOR_TYPE_BOOL,
+        _ => return None,
+    })
+}
+
+fn type_from_abi(t: u32) -> PResult<ElementType> {
+    Ok(match t {
+        WASINN_BACKEND_TENSOR_TYPE_FP16 => ElementType::F16,
+        WASINN_BACKEND_TENSOR_TYPE_FP32 => ElementType::F32,
+        WASINN_BACKEND_TENSOR_TYPE_FP64 => ElementType::F64,
+        WASINN_BACKEND_TENSOR_TYPE_BF16 => ElementType::Bf16,
+        WASINN_BACKEND_TENSOR_TYPE_U8 => ElementType::U8,
+        WASINN_BACKEND_TENSOR_TYPE_I32 => ElementType::I32,
+        WASINN_BACKEND_TENSOR_TYPE_I64 => ElementType::I64,
+        WASINN_BACKEND_TENSOR_TYPE_I8 => ElementType::I8,
+        WASINN_BACKEND_TENSOR_TYPE_U16 => ElementType::U16,
+        WASINN_BACKEND_TENSOR_TYPE_I16 => ElementType::I16,
+        WASINN_BACKEND_TENSOR_TYPE_U32 => ElementType::U32,
+        WASINN_BACKEND_TENSOR_TYPE_U64 => ElementType::U64,
+        WASINN_BACKEND_TENSOR_TYPE_BOOL => ElementType::Boolean,
+        other => return Err(PluginError::invalid(format!("unknown tensor type {other}"))),
+    })
+}
+
+struct OvGraph {
+    /// `create_infer_request` needs `&mut`; held only while a context is created.
+    compiled: Mutex<CompiledModel>,
+    inputs: Vec<IoDesc>,
+    outputs: Vec<IoDesc>,
+}
+
+// SAFETY: OpenVINO compiled models are thread-safe; the mutex serialises the one `&mut` call.
+unsafe impl Sync for OvGraph {}
+
+impl PluginGraph for OvGraph {
+    type Ctx = OvCtx;
+    fn inputs(&self) -> &[IoDesc] {
+        &self.inputs
+    }
+    fn outputs(&self) -> &[IoDesc] {
+        &self.outputs
+    }
+    fn new_ctx(self: &Arc<Self>) -> PResult<OvCtx> {
+        let request = self
+            .compiled
+            .lock()
+            .map_err(|_| PluginError::runtime("compiled model lock poisoned"))?
+            .create_infer_request()
+            .map_err(ov_err("cannot create an infer request"))?;
+        Ok(OvCtx {
+            _graph: Arc::clone(self),
+            request,
+            inputs: (0..self.inputs.len()).map(|_| None).collect(),
+            outputs: Vec::new(),
+        })
+    }
+}
+
+struct Input {
+    ty: u32,
+    dims: Vec<usize>,
+    tensor: Tensor,
+}
+
+struct Output {
+    ty: u32,
+    dims: Vec<usize>,
+    tensor: Tensor,
+}
+
+struct OvCtx {
+    _graph: Arc<OvGraph>,
+    request: InferRequest,
+    inputs: Vec<Option<Input>>,
+    outputs: Vec<Result<Output, PluginError>>,
+}
+
+impl PluginCtx for OvCtx {
+    fn set_input(&mut self, index: usize, t: TensorView<'_>) -> PResult<()> {
+        let slot = self.inputs.get_mut(index).ok_or_else(|| PluginError::invalid(format!("input index {index} out of range")))?;
+        if t.ty == WASINN_BACKEND_TENSOR_TYPE_BOOL {
+            if let Some(pos) = t.data.iter().position(|&b| b > 1) {
+                return Err(PluginError::invalid(format!("bool tensor element {pos} is {}; bool elements must be 0 or 1", t.data[pos])));
+            }
+        }
+        if !matches!(slot, Some(i) if i.ty == t.ty && i.dims == t.dims) {
+            let dims: Vec<i64> = t.dims.iter().map(|&d| d as i64).collect();
+            let shape = Shape::new(&dims).map_err(ov_err("shape"))?;
+            let tensor = Tensor::new(type_from_abi(t.ty)?, &shape).map_err(ov_err("cannot allocate an input tensor"))?;
+            *slot = Some(Input { ty: t.ty, dims: t.dims.to_vec(), tensor });
+        }
+        let input = slot.as_mut().expect("set above");
+        if !t.data.is_empty() {
+            let dst = input.tensor.get_raw_data_mut().map_err(ov_err("input data"))?;
+            if dst.len() != t.data.len() {
+                return Err(PluginError::runtime(format!("OpenVINO input tensor holds {} bytes, not {}", dst.len(), t.data.len())));
+            }
+            dst.copy_from_slice(t.data);
+        }
+        self.request
+            .set_input_tensor_by_index(index, &input.tensor)
+            .map_err(|e| PluginError::invalid(format!("openvino refused input {index}: {e}")))
+    }
+
+    fn compute(&mut self) -> PResult<()> {
+        self.outputs.clear();
+        self.request.infer().map_err(|e| PluginError::runtime(format!("openvino failed to run the model: {e}")))?;
+        let n = self._graph.outputs.len();
+        self.outputs = (0..n)
+            .map(|i| {
+                let tensor = self.request.get_output_tensor_by_index(i).map_err(ov_err("output"))?;
+                let et = tensor.get_element_type().map_err(ov_err("output type"))?;
+                let ty = type_to_abi(et)
+                    .ok_or_else(|| PluginError::unsupported(format!("openvino produced a {et:?} output, which has no wasi-nn tensor type")))?;
+                let shape = tensor.get_shape().map_err(ov_err("output shape"))?;
+                let dims = shape.get_dimensions().iter().map(|&d| d.max(0) as usize).collect();
+                Ok(Output { ty, dims, tensor })
+            })
+            .collect();
+        Ok(())
+    }
+
+    fn output(&self, index: usize) -> PResult<TensorView<'_>> {
+        let out = self
+            .outputs
+            .get(index)
+            .ok_or_else(|| PluginError::invalid(format!("output {index} is not available")))?
+            .as_ref()
+            .map_err(Clone::clone)?;
+        let data = out.tensor.get_raw_data().map_err(ov_err("output data"))?;
+        Ok(TensorView { ty: out.ty, dims: &out.dims, data })
+    }
+}

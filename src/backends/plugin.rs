@@ -1,0 +1,290 @@
+//! A loaded backend plugin behind the core's [`Backend`] traits.
+//!
+//! Every call goes through the plugin's table with a fresh host-owned error buffer; statuses map
+//! 1:1 onto [`Status`] (unknown values become `RuntimeError`). Everything the plugin returns is
+//! validated before the core sees it: names are copied and bounded, ranks bounded by
+//! [`MAX_RANK`], output views checked for `product(dims) * element size == len` with checked
+//! arithmetic, so a plugin returning garbage sizes gets an error, never an out-of-bounds read.
+//!
+//! Ownership: a graph handle is freed with the plugin's `graph_free` when the last `Arc` of the
+//! graph goes; every context holds such an `Arc`, so contexts are always freed (`ctx_free`)
+//! before their graph.
+
+use std::ffi::CString;
+use std::sync::Arc;
+
+use wasinn_plugin_abi as abi;
+
+use crate::core::backend::{Backend, BackendContext, BackendGraph, Dim, IoInfo, LoadRequest};
+use crate::core::error::{Error, Result};
+use crate::core::plugins::{ErrorBuf, OpenedPlugin, PluginFns};
+use crate::core::tensor::{byte_len, OutputRef, TensorRef, MAX_RANK};
+use crate::core::types::{Encoding, Target, TensorType};
+
+/// Most inputs or outputs accepted from a plugin's model.
+const MAX_IO: usize = 1 << 16;
+/// Longest input/output name accepted from a plugin.
+const MAX_NAME: usize = 4096;
+
+/// A backend served by a plugin.
+pub struct PluginBackend {
+    name: String,
+    version: String,
+    path: std::path::PathBuf,
+    encodings: Vec<Encoding>,
+    targets: Vec<Target>,
+    fns: PluginFns,
+}
+
+impl PluginBackend {
+    pub(crate) fn new(p: OpenedPlugin) -> Self {
+        PluginBackend {
+            name: p.name,
+            version: p.version,
+            path: p.path,
+            encodings: p.encodings,
+            targets: p.targets,
+            fns: p.table,
+        }
+    }
+    /// The plugin file.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Backend for PluginBackend {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn version(&self) -> &str {
+        &self.version
+    }
+    fn encodings(&self) -> &[Encoding] {
+        &self.encodings
+    }
+    fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+    fn load(&self, request: &LoadRequest<'_>) -> Result<Arc<dyn BackendGraph>> {
+        let builders: Vec<abi::WasinnBackendBytes> =
+            request.builders.iter().map(|b| abi::WasinnBackendBytes { data: b.as_ptr(), len: b.len() }).collect();
+        let dir = match request.model_dir {
+            Some(d) => {
+                use std::os::unix::ffi::OsStrExt;
+                Some(CString::new(d.as_os_str().as_bytes()).map_err(|_| Error::invalid("model directory contains a NUL byte"))?)
+            }
+            None => None,
+        };
+        let target = match request.target {
+            Target::Auto => *self.targets.first().unwrap_or(&Target::Cpu),
+            t => t,
+        };
+        let mut err = ErrorBuf::new();
+        let mut graph: *mut abi::WasinnBackendGraph = std::ptr::null_mut();
+        // SAFETY: the plugin ABI's load contract: host buffers valid for the call, out-pointers valid.
+        let status = unsafe {
+            (self.fns.load)(
+                builders.as_ptr(),
+                builders.len(),
+                request.encoding as u32,
+                target as u32,
+                dir.as_ref().map_or(std::ptr::null(), |d| d.as_ptr()),
+                &mut graph,
+                &mut err.raw,
+            )
+        };
+        err.check(status, &format!("{} load", self.name))?;
+        if graph.is_null() {
+            return Err(Error::runtime(format!("the {} plugin reported success but returned no graph", self.name)));
+        }
+        let mut handle = GraphHandle { fns: self.fns, ptr: graph, inputs: Vec::new(), outputs: Vec::new(), backend: self.name.clone() };
+        handle.inputs = handle.io(false)?;
+        handle.outputs = handle.io(true)?;
+        Ok(Arc::new(PluginGraph(Arc::new(handle))))
+    }
+}
+
+/// Owns a plugin graph pointer.
+struct GraphHandle {
+    fns: PluginFns,
+    ptr: *mut abi::WasinnBackendGraph,
+    inputs: Vec<IoInfo>,
+    outputs: Vec<IoInfo>,
+    backend: String,
+}
+
+// SAFETY: the plugin ABI requires graphs to be usable from many threads at once.
+unsafe impl Send for GraphHandle {}
+// SAFETY: as above.
+unsafe impl Sync for GraphHandle {}
+
+impl Drop for GraphHandle {
+    fn drop(&mut self) {
+        // SAFETY: freed once, after every context (they hold an Arc of this handle).
+        unsafe { (self.fns.graph_free)(self.ptr) }
+    }
+}
+
+impl GraphHandle {
+    /// Copies the declared inputs or outputs out of plugin memory.
+    fn io(&self, is_output: bool) -> Result<Vec<IoInfo>> {
+        let what = if is_output { "output" } else { "input" };
+        let mut err = ErrorBuf::new();
+        let mut count = 0usize;
+        // SAFETY: valid graph and out-pointers.
+        let status = unsafe { (self.fns.graph_io_count)(self.ptr, is_output as u32, &mut count, &mut err.raw) };
+        err.check(status, &format!("{} {what} count", self.backend))?;
+        if count > MAX_IO {
+            return Err(Error::runtime(format!("the {} plugin reports {count} {what}s, more than {MAX_IO}", self.backend)));
+        }
+        let mut out = Vec::with_capacity(count);
+        for index in 0..count {
+            let mut info = abi::WasinnBackendIoInfo {
+                name: std::ptr::null(),
+                name_len: 0,
+                dims: std::ptr::null(),
+                rank: abi::WASINN_BACKEND_RANK_UNKNOWN,
+                ty: abi::WASINN_BACKEND_TENSOR_TYPE_UNKNOWN,
+                reserved: 0,
+            };
+            // SAFETY: valid graph and out-pointers.
+            let status = unsafe { (self.fns.graph_io_info)(self.ptr, is_output as u32, index, &mut info, &mut err.raw) };
+            err.check(status, &format!("{} {what} {index} info", self.backend))?;
+            let bad = |m: &str| Error::runtime(format!("the {} plugin describes {what} {index} badly: {m}", self.backend));
+            if info.name_len > MAX_NAME || (info.name.is_null() && info.name_len > 0) {
+                return Err(bad("invalid name"));
+            }
+            // SAFETY: plugin memory of name_len bytes, valid while the graph lives; copied now.
+            let name = if info.name_len == 0 {
+                String::new()
+            } else {
+                String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(info.name, info.name_len) }).into_owned()
+            };
+            let dims = match info.rank {
+                abi::WASINN_BACKEND_RANK_UNKNOWN => None,
+                r if r < 0 || r as usize > MAX_RANK => return Err(bad(&format!("rank {r}"))),
+                0 => Some(Vec::new()),
+                r => {
+                    if info.dims.is_null() {
+                        return Err(bad("NULL dims"));
+                    }
+                    // SAFETY: plugin memory of `rank` i64s; copied now.
+                    let raw = unsafe { std::slice::from_raw_parts(info.dims, r as usize) };
+                    Some(
+                        raw.iter()
+                            .map(|&d| match d {
+                                abi::WASINN_BACKEND_DIM_DYNAMIC => Ok(Dim::Dynamic),
+                                d if d >= 0 => Ok(Dim::Fixed(d as u64)),
+                                d => Err(bad(&format!("dimension {d}"))),
+                            })
+                            .collect::<Result<Vec<_>>>()?,
+                    )
+                }
+            };
+            let ty = TensorType::try_from(info.ty).ok();
+            out.push(IoInfo { name, ty, dims });
+        }
+        Ok(out)
+    }
+}
+
+/// The core's view of a plugin graph.
+struct PluginGraph(Arc<GraphHandle>);
+
+impl BackendGraph for PluginGraph {
+    fn inputs(&self) -> &[IoInfo] {
+        &self.0.inputs
+    }
+    fn outputs(&self) -> &[IoInfo] {
+        &self.0.outputs
+    }
+    fn init_execution_context(&self) -> Result<Box<dyn BackendContext>> {
+        let g = &self.0;
+        let mut err = ErrorBuf::new();
+        let mut ctx: *mut abi::WasinnBackendCtx = std::ptr::null_mut();
+        // SAFETY: valid graph and out-pointers.
+        let status = unsafe { (g.fns.ctx_new)(g.ptr, &mut ctx, &mut err.raw) };
+        err.check(status, &format!("{} context creation", g.backend))?;
+        if ctx.is_null() {
+            return Err(Error::runtime(format!("the {} plugin reported success but returned no context", g.backend)));
+        }
+        Ok(Box::new(PluginContext { graph: Arc::clone(g), ptr: ctx, err }))
+    }
+}
+
+struct PluginContext {
+    graph: Arc<GraphHandle>,
+    ptr: *mut abi::WasinnBackendCtx,
+    /// Reused for every call on this context (a context is used by one thread at a time).
+    err: Box<ErrorBuf>,
+}
+
+// SAFETY: the plugin ABI allows a context to move between threads as long as one thread uses it
+// at a time, which `&mut self` / the core's mutex guarantee.
+unsafe impl Send for PluginContext {}
+
+impl Drop for PluginContext {
+    fn drop(&mut self) {
+        // SAFETY: freed once; the graph outlives it (we hold an Arc).
+        unsafe { (self.graph.fns.ctx_free)(self.ptr) }
+    }
+}
+
+impl BackendContext for PluginContext {
+    fn set_input(&mut self, index: usize, tensor: &TensorRef<'_>) -> Result<()> {
+        let t = abi::WasinnBackendTensor {
+            dims: tensor.dims().as_ptr(),
+            rank: tensor.dims().len(),
+            data: tensor.data().as_ptr(),
+            len: tensor.data().len(),
+            ty: tensor.ty() as u32,
+            reserved: 0,
+        };
+        self.err.raw.len = 0;
+        // SAFETY: host memory valid for the call; the plugin copies it.
+        let status = unsafe { (self.graph.fns.ctx_set_input)(self.ptr, index, &t, &mut self.err.raw) };
+        self.err.check(status, &format!("{} set_input", self.graph.backend))
+    }
+
+    fn compute(&mut self) -> Result<()> {
+        self.err.raw.len = 0;
+        // SAFETY: valid context.
+        let status = unsafe { (self.graph.fns.ctx_compute)(self.ptr, &mut self.err.raw) };
+        self.err.check(status, &format!("{} compute", self.graph.backend))
+    }
+
+    fn output(&self, index: usize) -> Result<OutputRef<'_>> {
+        let mut t = abi::WasinnBackendTensor {
+            dims: std::ptr::null(),
+            rank: 0,
+            data: std::ptr::null(),
+            len: 0,
+            ty: abi::WASINN_BACKEND_TENSOR_TYPE_UNKNOWN,
+            reserved: 0,
+        };
+        // `output` takes &self: a separate buffer, as `self.err` may not be mutated here.
+        let mut err = ErrorBuf::new();
+        // SAFETY: valid context and out-pointer.
+        let status = unsafe { (self.graph.fns.ctx_get_output)(self.ptr, index, &mut t, &mut err.raw) };
+        err.check(status, &format!("{} get_output", self.graph.backend))?;
+        let bad = |m: String| Error::runtime(format!("the {} plugin returned an invalid output {index}: {m}", self.graph.backend));
+        let ty = TensorType::try_from(t.ty).map_err(|_| bad(format!("unknown tensor type {}", t.ty)))?;
+        if t.rank > MAX_RANK {
+            return Err(bad(format!("rank {}", t.rank)));
+        }
+        if (t.rank > 0 && t.dims.is_null()) || (t.len > 0 && t.data.is_null()) || t.len > isize::MAX as usize {
+            return Err(bad("NULL dims or data".into()));
+        }
+        // SAFETY: plugin memory valid until the next mutation of this context, which `&self`
+        // excludes for the lifetime of the returned view.
+        let dims: &[usize] = if t.rank == 0 { &[] } else { unsafe { std::slice::from_raw_parts(t.dims, t.rank) } };
+        let expected = byte_len(ty, dims).map_err(|e| bad(e.message))?;
+        if expected != t.len {
+            return Err(bad(format!("{} bytes for {ty} {dims:?}, which needs {expected}", t.len)));
+        }
+        // SAFETY: as for dims; `len` bytes checked consistent with the shape.
+        let data: &[u8] = if t.len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(t.data, t.len) } };
+        Ok(OutputRef { ty, dims, data })
+    }
+}

@@ -1,0 +1,446 @@
+//! Backend plugin discovery: finds `libwasinn_backend_<name>.so` files, opens them, negotiates the
+//! plugin ABI (`wasinn-plugin-abi`) and records every candidate, accepted or rejected, for the
+//! backend listing.
+//!
+//! Search order (the first plugin with a given backend name wins; later ones are rejected as
+//! duplicates):
+//! 1. paths given through the API ([`add_path`]: a plugin file or a directory), in call order;
+//! 2. `WASINN_PLUGIN_PATH`: colon-separated plugin files or directories;
+//! 3. the directory holding `libwasinn.so` itself (found with `dladdr`), only when libwasinn is
+//!    loaded as a shared library (not when linked statically into a program or test).
+//!
+//! In a directory only files named `libwasinn_backend_*.so` are candidates. Every `dlopen` gets
+//! a path, never a bare name, so the loader's own search path is never consulted.
+//!
+//! Invariants:
+//! - a plugin is never unloaded: its library handle is leaked, so its function pointers and
+//!   static strings stay valid for the life of the process;
+//! - everything the plugin's table says (name, version, encodings, targets) is validated and
+//!   copied at once; a table that fails validation rejects the plugin, it never reaches the
+//!   loader's backend list;
+//! - a rejected candidate is recorded with its reason and never takes the process down (short of
+//!   the plugin's own library constructors crashing, which no loader can prevent).
+//! - discovery from the environment and beside libwasinn runs once, at the first use.
+
+use std::ffi::{c_char, CStr};
+use std::mem::MaybeUninit;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
+use wasinn_plugin_abi as abi;
+
+use crate::backends::plugin::PluginBackend;
+use crate::core::backend::Backend;
+use crate::core::error::{Error, Result, Status};
+use crate::core::types::{Encoding, Target};
+
+/// The plugin ABI version this host speaks.
+pub const HOST_ABI_VERSION: u32 = abi::WASINN_BACKEND_ABI_VERSION;
+
+/// Environment variable with extra plugin files or directories (colon-separated).
+pub const PLUGIN_PATH_ENV: &str = "WASINN_PLUGIN_PATH";
+
+/// Longest backend name or version text accepted from a plugin.
+const MAX_TEXT: usize = 256;
+/// Most encodings or targets a plugin may declare.
+const MAX_LIST: usize = 64;
+/// Size of the buffer plugins write error messages into.
+pub(crate) const ERROR_CAPACITY: usize = 4096;
+
+/// Whether a backend can be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendStatus {
+    /// Available for loading models.
+    Available,
+    /// A plugin candidate that was rejected; [`BackendEntry::reason`] says why.
+    Rejected,
+}
+
+/// One backend in the listing: a built-in backend, a loaded plugin or a rejected candidate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackendEntry {
+    /// Backend name (for a rejected candidate that never said its name: the file name).
+    pub name: String,
+    /// Version text (empty when unknown).
+    pub version: String,
+    /// The plugin file, `None` for built-in backends.
+    pub path: Option<PathBuf>,
+    /// Encodings served.
+    pub encodings: Vec<Encoding>,
+    /// Targets served, preferred first.
+    pub targets: Vec<Target>,
+    /// Available or rejected.
+    pub status: BackendStatus,
+    /// Why a candidate was rejected (`None` when available).
+    pub reason: Option<String>,
+}
+
+struct State {
+    /// Canonical paths already tried (each file is opened at most once per process).
+    seen: Vec<PathBuf>,
+    /// Plugin candidates in discovery order.
+    entries: Vec<BackendEntry>,
+    /// The accepted plugins, in discovery order.
+    loaded: Vec<Arc<dyn Backend>>,
+}
+
+fn state() -> &'static Mutex<State> {
+    static STATE: OnceLock<Mutex<State>> = OnceLock::new();
+    STATE.get_or_init(|| Mutex::new(State { seen: Vec::new(), entries: Vec::new(), loaded: Vec::new() }))
+}
+
+/// Runs discovery from `WASINN_PLUGIN_PATH` and beside libwasinn, once.
+fn ensure_discovered() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let mut st = state().lock();
+        if let Some(v) = std::env::var_os(PLUGIN_PATH_ENV) {
+            for p in std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()) {
+                scan(&mut st, &p, true);
+            }
+        }
+        if let Some(dir) = library_dir() {
+            scan(&mut st, &dir, false);
+        }
+    });
+}
+
+/// Loads a plugin file, or every `libwasinn_backend_*.so` in a directory, ahead of the
+/// environment's plugins (call it before the first model load for it to take precedence).
+/// Returns the entries recorded for the path (accepted or rejected); an error only when the path
+/// itself does not exist.
+pub fn add_path(path: &Path) -> Result<Vec<BackendEntry>> {
+    if !path.exists() {
+        return Err(Error::not_found(format!("plugin path {} does not exist", path.display())));
+    }
+    let mut st = state().lock();
+    let before = st.entries.len();
+    scan(&mut st, path, true);
+    let added = st.entries[before..].to_vec();
+    drop(st);
+    ensure_discovered();
+    Ok(added)
+}
+
+/// The accepted plugin backends, in discovery order.
+pub fn loaded() -> Vec<Arc<dyn Backend>> {
+    ensure_discovered();
+    state().lock().loaded.clone()
+}
+
+/// Every backend: the built-in ones, then each plugin candidate in discovery order (accepted or
+/// rejected with its reason).
+pub fn list() -> Vec<BackendEntry> {
+    ensure_discovered();
+    let mut out: Vec<BackendEntry> = crate::backends::builtin()
+        .iter()
+        .map(|b| BackendEntry {
+            name: b.name().to_string(),
+            version: b.version().to_string(),
+            path: None,
+            encodings: b.encodings().to_vec(),
+            targets: b.targets().to_vec(),
+            status: BackendStatus::Available,
+            reason: None,
+        })
+        .collect();
+    out.extend(state().lock().entries.iter().cloned());
+    out
+}
+
+/// The directory holding the shared library this code is in, when that library is libwasinn.
+fn library_dir() -> Option<PathBuf> {
+    let mut info = MaybeUninit::<libc::Dl_info>::zeroed();
+    // SAFETY: dladdr only reads the address and fills `info`; any address inside this library
+    // identifies it.
+    let found = unsafe { libc::dladdr(library_dir as *const libc::c_void, info.as_mut_ptr()) };
+    if found == 0 {
+        return None;
+    }
+    // SAFETY: dladdr succeeded, so `info` is initialised; dli_fname is NULL or a C string.
+    let info = unsafe { info.assume_init() };
+    if info.dli_fname.is_null() {
+        return None;
+    }
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: checked non-NULL above.
+    let file = PathBuf::from(std::ffi::OsStr::from_bytes(unsafe { CStr::from_ptr(info.dli_fname) }.to_bytes()));
+    let name = file.file_name()?.to_str()?;
+    if !(name.starts_with("libwasinn.so") || name.starts_with("libwasinn-") && name.contains(".so")) {
+        return None;
+    }
+    let file = file.canonicalize().unwrap_or(file);
+    file.parent().map(Path::to_path_buf)
+}
+
+/// Tries `path`: a plugin file, or a directory scanned for `libwasinn_backend_*.so`.
+/// A file named explicitly is tried whatever its name.
+fn scan(st: &mut State, path: &Path, explicit: bool) {
+    if path.is_dir() {
+        let Ok(read) = std::fs::read_dir(path) else { return };
+        let mut files: Vec<PathBuf> = read
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with(abi::WASINN_BACKEND_FILE_PREFIX) && n.ends_with(".so")
+                })
+            })
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for f in files {
+            try_file(st, &f);
+        }
+    } else if explicit && path.is_file() {
+        try_file(st, path);
+    }
+}
+
+fn try_file(st: &mut State, path: &Path) {
+    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    if st.seen.contains(&canonical) {
+        return;
+    }
+    st.seen.push(canonical.clone());
+    let file_name = canonical.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let reject = |name: String, version: String, reason: String| BackendEntry {
+        name,
+        version,
+        path: Some(canonical.clone()),
+        encodings: Vec::new(),
+        targets: Vec::new(),
+        status: BackendStatus::Rejected,
+        reason: Some(reason),
+    };
+    match open_plugin(&canonical) {
+        Err(reason) => st.entries.push(reject(file_name, String::new(), reason)),
+        Ok(plugin) => {
+            let builtin_names = crate::backends::builtin().iter().map(|b| b.name().to_string());
+            let taken = builtin_names.chain(st.loaded.iter().map(|b| b.name().to_string())).find(|n| *n == plugin.name);
+            if let Some(taken) = taken {
+                let reason = format!("duplicate backend name {taken:?}: a backend of that name was found first");
+                st.entries.push(reject(plugin.name.clone(), plugin.version.clone(), reason));
+                return;
+            }
+            st.entries.push(BackendEntry {
+                name: plugin.name.clone(),
+                version: plugin.version.clone(),
+                path: Some(canonical.clone()),
+                encodings: plugin.encodings.clone(),
+                targets: plugin.targets.clone(),
+                status: BackendStatus::Available,
+                reason: None,
+            });
+            st.loaded.push(Arc::new(PluginBackend::new(plugin)));
+        }
+    }
+}
+
+/// What a validated plugin table says, copied out of plugin memory.
+pub(crate) struct OpenedPlugin {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) path: PathBuf,
+    pub(crate) encodings: Vec<Encoding>,
+    pub(crate) targets: Vec<Target>,
+    pub(crate) table: PluginFns,
+}
+
+/// The table's function pointers, all checked non-NULL when the plugin was opened.
+#[derive(Clone, Copy)]
+pub(crate) struct PluginFns {
+    pub(crate) load: FnOf<abi::WasinnBackendLoadFn>,
+    pub(crate) graph_free: FnOf<abi::WasinnBackendGraphFreeFn>,
+    pub(crate) graph_io_count: FnOf<abi::WasinnBackendGraphIoCountFn>,
+    pub(crate) graph_io_info: FnOf<abi::WasinnBackendGraphIoInfoFn>,
+    pub(crate) ctx_new: FnOf<abi::WasinnBackendCtxNewFn>,
+    pub(crate) ctx_free: FnOf<abi::WasinnBackendCtxFreeFn>,
+    pub(crate) ctx_set_input: FnOf<abi::WasinnBackendCtxSetInputFn>,
+    pub(crate) ctx_compute: FnOf<abi::WasinnBackendCtxComputeFn>,
+    pub(crate) ctx_get_output: FnOf<abi::WasinnBackendCtxGetOutputFn>,
+}
+
+/// The function type inside the ABI's nullable (`Option`) function pointer aliases.
+pub(crate) trait NullableFn {
+    type Fn: Copy;
+}
+impl<F: Copy> NullableFn for Option<F> {
+    type Fn = F;
+}
+/// `FnOf<abi::WasinnBackendLoadFn>` is the non-nullable `unsafe extern "C" fn` it wraps.
+pub(crate) type FnOf<T> = <T as NullableFn>::Fn;
+
+/// A host-owned error buffer handed to plugin calls.
+pub(crate) struct ErrorBuf {
+    buf: Vec<u8>,
+    pub(crate) raw: abi::WasinnBackendError,
+}
+
+impl ErrorBuf {
+    pub(crate) fn new() -> Box<ErrorBuf> {
+        let mut b = Box::new(ErrorBuf {
+            buf: vec![0; ERROR_CAPACITY],
+            raw: abi::WasinnBackendError { message: std::ptr::null_mut(), capacity: ERROR_CAPACITY, len: 0 },
+        });
+        b.raw.message = b.buf.as_mut_ptr();
+        b
+    }
+    /// The message the plugin wrote (its `len` clamped to the buffer).
+    pub(crate) fn message(&self) -> String {
+        let n = self.raw.len.min(self.buf.len());
+        String::from_utf8_lossy(&self.buf[..n]).into_owned()
+    }
+    /// Turns a plugin status into a result, with the plugin's message (copied now).
+    pub(crate) fn check(&self, status: u32, what: &str) -> Result<()> {
+        if status == abi::WASINN_BACKEND_STATUS_SUCCESS {
+            return Ok(());
+        }
+        let msg = self.message();
+        let msg = if msg.is_empty() { format!("{what} failed") } else { msg };
+        match Status::from_code(status) {
+            Some(s) if s != Status::Success => Err(Error::new(s, msg)),
+            _ => Err(Error::runtime(format!("{what}: the plugin returned unknown status {status}: {msg}"))),
+        }
+    }
+}
+
+/// Copies a NUL-terminated plugin string (bounded, UTF-8, printable).
+unsafe fn copy_text(p: *const c_char, what: &str) -> std::result::Result<String, String> {
+    if p.is_null() {
+        return Err(format!("its table has no {what}"));
+    }
+    let mut len = 0;
+    while len <= MAX_TEXT && *p.add(len) != 0 {
+        len += 1;
+    }
+    if len > MAX_TEXT {
+        return Err(format!("its {what} is longer than {MAX_TEXT} bytes"));
+    }
+    let bytes = std::slice::from_raw_parts(p as *const u8, len);
+    let s = std::str::from_utf8(bytes).map_err(|_| format!("its {what} is not UTF-8"))?;
+    if s.chars().any(char::is_control) {
+        return Err(format!("its {what} contains control characters"));
+    }
+    Ok(s.to_string())
+}
+
+unsafe fn copy_list(p: *const u32, len: usize, what: &str) -> std::result::Result<Vec<u32>, String> {
+    if len > MAX_LIST {
+        return Err(format!("it declares {len} {what}, more than {MAX_LIST}"));
+    }
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    if p.is_null() {
+        return Err(format!("its {what} list is NULL"));
+    }
+    Ok(std::slice::from_raw_parts(p, len).to_vec())
+}
+
+/// Opens and validates one plugin; the error is the rejection reason.
+fn open_plugin(path: &Path) -> std::result::Result<OpenedPlugin, String> {
+    use libloading::os::unix::{Library, Symbol, RTLD_LOCAL, RTLD_NOW};
+    // SAFETY: loading a library runs its initialisers; that is the point of a plugin. The path is
+    // absolute (canonicalized), never a bare name.
+    let lib = unsafe { Library::open(Some(path), RTLD_NOW | RTLD_LOCAL) }
+        .map_err(|e| format!("cannot be opened as a shared library: {e}"))?;
+    // SAFETY: the symbol's type is fixed by the plugin ABI.
+    let entry: Symbol<abi::WasinnBackendEntryFn> = match unsafe { lib.get(abi::WASINN_BACKEND_ENTRY_SYMBOL) } {
+        Ok(s) => s,
+        Err(_) => {
+            return Err(format!(
+                "missing entry symbol `{}`: not a libwasinn backend plugin",
+                String::from_utf8_lossy(&abi::WASINN_BACKEND_ENTRY_SYMBOL[..abi::WASINN_BACKEND_ENTRY_SYMBOL.len() - 1])
+            ))
+        }
+    };
+    let entry: abi::WasinnBackendEntryFn = *entry;
+    // Never unloaded: the table's pointers must stay valid for the life of the process.
+    std::mem::forget(lib);
+
+    // A larger zeroed area than the table: a plugin that writes past `table_size` scribbles on
+    // the guard bytes, which are checked, instead of on the stack.
+    #[repr(C)]
+    struct Guarded {
+        table: abi::WasinnBackendPlugin,
+        guard: [u8; 64],
+    }
+    let mut area = MaybeUninit::<Guarded>::zeroed();
+    let table_ptr = area.as_mut_ptr() as *mut abi::WasinnBackendPlugin;
+    let err = ErrorBuf::new();
+    let mut err = err;
+    // SAFETY: the entry's contract: a zeroed table of `table_size` bytes and an error buffer.
+    let status = unsafe {
+        entry(HOST_ABI_VERSION, table_ptr, std::mem::size_of::<abi::WasinnBackendPlugin>(), &mut err.raw)
+    };
+    if status != abi::WASINN_BACKEND_STATUS_SUCCESS {
+        let msg = err.message();
+        let status_text = Status::from_code(status).map(|s| s.to_string()).unwrap_or_else(|| format!("status {status}"));
+        return Err(format!("its entry point failed ({status_text}): {msg}"));
+    }
+    // SAFETY: zero-initialised, then written by the plugin; every field type accepts any bit
+    // pattern the plugin could write except the function pointers, which are Option<fn> where 0
+    // is None and anything else is taken as the plugin's function (its contract).
+    let area = unsafe { area.assume_init() };
+    if area.guard.iter().any(|&b| b != 0) {
+        return Err("its entry point wrote past the end of the table".into());
+    }
+    let t = area.table;
+    if t.abi_version == 0 || t.abi_version > HOST_ABI_VERSION {
+        return Err(format!(
+            "wrong ABI version {}: this libwasinn speaks plugin ABI version 1..={HOST_ABI_VERSION}",
+            t.abi_version
+        ));
+    }
+    let size = t.struct_size as usize;
+    if size < abi::WASINN_BACKEND_PLUGIN_V1_SIZE || size > std::mem::size_of::<abi::WasinnBackendPlugin>() {
+        return Err(format!(
+            "its table size {size} is outside {}..={} bytes",
+            abi::WASINN_BACKEND_PLUGIN_V1_SIZE,
+            std::mem::size_of::<abi::WasinnBackendPlugin>()
+        ));
+    }
+    // SAFETY: pointers filled by the plugin; the copies are bounded and validated.
+    let (name, version, encodings, targets) = unsafe {
+        (
+            copy_text(t.name, "name")?,
+            copy_text(t.version, "version")?,
+            copy_list(t.encodings, t.encodings_len, "encodings")?,
+            copy_list(t.targets, t.targets_len, "targets")?,
+        )
+    };
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(format!("its name {name:?} is not a non-empty [A-Za-z0-9_-] word"));
+    }
+    let encodings = encodings
+        .into_iter()
+        .map(|e| match Encoding::try_from(e) {
+            Ok(Encoding::Autodetect) | Err(_) => Err(format!("it declares unknown encoding {e}")),
+            Ok(enc) => Ok(enc),
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let targets = targets
+        .into_iter()
+        .map(|v| match Target::try_from(v) {
+            Ok(Target::Auto) | Err(_) => Err(format!("it declares unknown target {v}")),
+            Ok(t) => Ok(t),
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    if encodings.is_empty() || targets.is_empty() {
+        return Err("it declares no encodings or no targets".into());
+    }
+    let missing = |f: &str| format!("missing function `{f}` in its table");
+    let table = PluginFns {
+        load: t.load.ok_or_else(|| missing("load"))?,
+        graph_free: t.graph_free.ok_or_else(|| missing("graph_free"))?,
+        graph_io_count: t.graph_io_count.ok_or_else(|| missing("graph_io_count"))?,
+        graph_io_info: t.graph_io_info.ok_or_else(|| missing("graph_io_info"))?,
+        ctx_new: t.ctx_new.ok_or_else(|| missing("ctx_new"))?,
+        ctx_free: t.ctx_free.ok_or_else(|| missing("ctx_free"))?,
+        ctx_set_input: t.ctx_set_input.ok_or_else(|| missing("ctx_set_input"))?,
+        ctx_compute: t.ctx_compute.ok_or_else(|| missing("ctx_compute"))?,
+        ctx_get_output: t.ctx_get_output.ok_or_else(|| missing("ctx_get_output"))?,
+    };
+    Ok(OpenedPlugin { name, version, path: path.to_path_buf(), encodings, targets, table })
+}

@@ -1,0 +1,335 @@
+//! Plugin discovery, ABI negotiation, rejection and error paths, with the mock plugin
+//! (`plugins/mock`) copied under names that select its misbehaviour.
+//!
+//! Plugin state is per process, so every test goes through one [`setup`] that copies the mock
+//! variants into a temporary directory and registers it with `plugins::add_path`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::*;
+use wasinn::core::error::Status;
+use wasinn::core::loader::{self, LoadOptions};
+use wasinn::core::plugins::{self, BackendEntry, BackendStatus};
+use wasinn::core::tensor::TensorRef;
+use wasinn::core::types::{Encoding, Target, TensorType};
+
+/// `target/<profile>` of this test binary (`target/<profile>/deps/plugins-<hash>`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().and_then(Path::parent).unwrap().to_path_buf()
+}
+
+/// The built plugin `lib<crate_lib>.so`, building its crate first if it is missing.
+pub fn built_plugin(package: &str, lib: &str) -> PathBuf {
+    let path = profile_dir().join(format!("lib{lib}.so"));
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.args(["build", "-p", package]);
+        if profile_dir().file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build");
+        assert!(status.success(), "cargo build -p {package} failed");
+    }
+    assert!(path.exists(), "{} not built", path.display());
+    path
+}
+
+const VARIANTS: &[&str] = &[
+    "mockok",
+    "mock_wrongabi",
+    "mock_bigtable",
+    "mock_panicinit",
+    "mock_novendor",
+    "mock_paniccompute",
+    "mock_garbage",
+    "mock_nullfn",
+];
+
+struct Setup {
+    _dir: TempDir,
+    entries: Vec<BackendEntry>,
+}
+
+fn setup() -> &'static Setup {
+    static SETUP: OnceLock<Setup> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        let mock = built_plugin("wasinn-backend-mock", "wasinn_backend_mock");
+        let dir = TempDir::new("plugins");
+        for v in VARIANTS {
+            std::fs::copy(&mock, dir.path().join(format!("libwasinn_backend_{v}.so"))).unwrap();
+        }
+        // Not a shared library at all.
+        dir.write("libwasinn_backend_notelf.so", b"this is not an ELF file");
+        // A real shared library without the entry symbol: libwasinn itself.
+        let lib = profile_dir().join("libwasinn.so");
+        if lib.exists() {
+            std::fs::copy(&lib, dir.path().join("libwasinn_backend_nosymbol.so")).unwrap();
+        }
+        // Same backend name as a plugin found first.
+        std::fs::copy(&mock, dir.path().join("libwasinn_backend_tract.so")).unwrap();
+        // Files that do not match the plugin naming pattern are never opened.
+        dir.write("libsomething_else.so", b"junk");
+        let entries = plugins::add_path(dir.path()).unwrap();
+        Setup { _dir: dir, entries }
+    })
+}
+
+fn entry(name_part: &str) -> BackendEntry {
+    let s = setup();
+    s.entries
+        .iter()
+        .find(|e| e.path.as_ref().is_some_and(|p| p.file_name().unwrap().to_string_lossy().contains(name_part)))
+        .unwrap_or_else(|| panic!("no entry for {name_part}: {:#?}", s.entries))
+        .clone()
+}
+
+fn rejected(name_part: &str) -> String {
+    let e = entry(name_part);
+    assert_eq!(e.status, BackendStatus::Rejected, "{e:#?}");
+    e.reason.unwrap()
+}
+
+#[test]
+fn the_working_mock_is_listed_and_loaded() {
+    let e = entry("mockok");
+    assert_eq!(e.status, BackendStatus::Available, "{e:#?}");
+    assert_eq!(e.name, "mockok");
+    assert_eq!(e.version, "0.1.0-mock");
+    assert_eq!(e.encodings, [Encoding::Ggml]);
+    assert_eq!(e.targets, [Target::Cpu]);
+    assert!(e.reason.is_none());
+    let list = plugins::list();
+    assert_eq!(list[0].name, "tract", "built-ins come first");
+    assert!(list[0].path.is_none());
+    assert!(list.iter().any(|l| l.name == "mockok" && l.status == BackendStatus::Available));
+    assert!(loader::backends().iter().any(|b| b.name() == "mockok"));
+}
+
+#[test]
+fn only_plugin_named_files_are_candidates() {
+    assert!(!setup().entries.iter().any(|e| e.path.as_ref().unwrap().ends_with("libsomething_else.so")));
+}
+
+#[test]
+fn wrong_abi_version_is_rejected() {
+    let r = rejected("mock_wrongabi");
+    assert!(r.contains("wrong ABI version 99"), "{r}");
+}
+
+#[test]
+fn garbage_table_size_is_rejected() {
+    let r = rejected("mock_bigtable");
+    assert!(r.contains("table size 4096"), "{r}");
+}
+
+#[test]
+fn missing_entry_symbol_is_rejected() {
+    if !profile_dir().join("libwasinn.so").exists() {
+        panic!("libwasinn.so was not built next to the test binary");
+    }
+    let r = rejected("nosymbol");
+    assert!(r.contains("missing entry symbol `wasinn_backend_plugin_entry`"), "{r}");
+}
+
+#[test]
+fn a_file_that_is_not_a_library_is_rejected() {
+    let r = rejected("notelf");
+    assert!(r.contains("cannot be opened as a shared library"), "{r}");
+}
+
+#[test]
+fn a_panic_in_plugin_init_is_caught_and_rejects_it() {
+    let r = rejected("mock_panicinit");
+    assert!(r.contains("panics in init"), "{r}");
+}
+
+#[test]
+fn a_missing_vendor_library_is_reported() {
+    let r = rejected("mock_novendor");
+    assert!(r.contains("libmockvendor.so.1 not found"), "{r}");
+}
+
+#[test]
+fn a_table_without_a_function_is_rejected() {
+    let r = rejected("mock_nullfn");
+    assert!(r.contains("missing function `ctx_compute`"), "{r}");
+}
+
+#[test]
+fn duplicate_backend_names_are_rejected() {
+    let e = entry("libwasinn_backend_tract.so");
+    assert_eq!(e.status, BackendStatus::Rejected);
+    assert!(e.reason.unwrap().contains("duplicate backend name \"tract\""));
+}
+
+#[test]
+fn rejected_plugins_never_serve_loads() {
+    setup();
+    let names: Vec<String> = loader::backends().iter().map(|b| b.name().to_string()).collect();
+    for bad in ["mock_wrongabi", "mock_bigtable", "mock_panicinit", "mock_novendor", "mock_nullfn"] {
+        assert!(!names.contains(&bad.to_string()), "{bad} in {names:?}");
+    }
+}
+
+fn mock_opts(name: &str) -> LoadOptions<'_> {
+    LoadOptions { backend: Some(name), model_dir: None }
+}
+
+#[test]
+fn a_model_runs_through_the_mock() {
+    setup();
+    let g = loader::load_with(&[b"model"], Encoding::Ggml, Target::Auto, &mock_opts("mockok")).unwrap();
+    assert_eq!(g.backend(), "mockok");
+    assert_eq!(g.target(), Target::Cpu);
+    assert_eq!(g.inputs().len(), 1);
+    assert_eq!(g.inputs()[0].name, "x");
+    assert_eq!(g.outputs()[1].name, "n");
+    assert_eq!(g.outputs()[1].ty, Some(TensorType::I64));
+    let mut ctx = g.init_execution_context().unwrap();
+    let x = f32_bytes(&[1.0, 2.5, -3.0]);
+    ctx.set_input(0, &TensorRef::new(TensorType::Fp32, vec![3], &x).unwrap()).unwrap();
+    ctx.compute().unwrap();
+    let y = ctx.output_by_name("y").unwrap();
+    assert_eq!(y.dims, [3]);
+    assert_eq!(f32_from(y.data), [2.0, 5.0, -6.0]);
+    assert_eq!(i64_from(ctx.output(1).unwrap().data), [3]);
+    // Without an explicit backend the ggml encoding goes to the only backend serving it.
+    let g2 = loader::load(&[b"model"], Encoding::Ggml, Target::Cpu, None).unwrap();
+    assert!(g2.backend().starts_with("mock"));
+    drop(g);
+    // The context keeps the graph alive after the graph's last other reference is gone.
+    assert_eq!(f32_from(ctx.output(0).unwrap().data), [2.0, 5.0, -6.0]);
+}
+
+#[test]
+fn plugin_errors_carry_status_and_message() {
+    setup();
+    let e = loader::load_with(&[b"fail now"], Encoding::Ggml, Target::Cpu, &mock_opts("mockok")).unwrap_err();
+    assert_eq!(e.status, Status::InvalidEncoding);
+    assert!(e.message.contains("start with \"fail\""), "{e}");
+    let g = loader::load_with(&[b"model"], Encoding::Ggml, Target::Cpu, &mock_opts("mockok")).unwrap();
+    let mut ctx = g.init_execution_context().unwrap();
+    let x = i32_bytes(&[1]);
+    let e = ctx.set_input(0, &TensorRef::new(TensorType::I32, vec![1], &x).unwrap()).unwrap_err();
+    assert_eq!(e.status, Status::UnsupportedOperation);
+    assert!(e.message.contains("must be f32"));
+}
+
+#[test]
+fn a_panic_in_compute_becomes_a_panic_status() {
+    setup();
+    let g = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("mock_paniccompute")).unwrap();
+    let mut ctx = g.init_execution_context().unwrap();
+    let x = f32_bytes(&[1.0]);
+    ctx.set_input(0, &TensorRef::new(TensorType::Fp32, vec![1], &x).unwrap()).unwrap();
+    let e = ctx.compute().unwrap_err();
+    assert_eq!(e.status, Status::Panic);
+    assert!(e.message.contains("mock compute panics on purpose"), "{e}");
+    // The plugin survives: the same context can be used again (and panics again).
+    assert_eq!(ctx.compute().unwrap_err().status, Status::Panic);
+}
+
+#[test]
+fn garbage_output_sizes_are_refused() {
+    setup();
+    let g = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("mock_garbage")).unwrap();
+    let mut ctx = g.init_execution_context().unwrap();
+    let x = f32_bytes(&[1.0, 2.0]);
+    ctx.set_input(0, &TensorRef::new(TensorType::Fp32, vec![2], &x).unwrap()).unwrap();
+    ctx.compute().unwrap();
+    let e = ctx.output(0).unwrap_err();
+    assert_eq!(e.status, Status::RuntimeError);
+    assert!(e.message.contains("0 bytes for fp32 [1], which needs 4"), "{e}");
+    // The well-formed output of the same context is still fine.
+    assert_eq!(i64_from(ctx.output(1).unwrap().data), [2]);
+}
+
+#[test]
+fn explicit_backend_selection_errors() {
+    setup();
+    let e = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("nonexistent")).unwrap_err();
+    assert_eq!(e.status, Status::NotFound);
+    let e = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("mock_wrongabi")).unwrap_err();
+    assert_eq!(e.status, Status::NotFound, "a rejected plugin is not available");
+    let onnx = add_f32_model(&[2]);
+    let e = loader::load_with(&[&onnx], Encoding::Onnx, Target::Cpu, &mock_opts("mockok")).unwrap_err();
+    assert_eq!(e.status, Status::InvalidEncoding);
+    let e = loader::load_with(&[b"m"], Encoding::Ggml, Target::Gpu, &mock_opts("mockok")).unwrap_err();
+    assert_eq!(e.status, Status::UnsupportedOperation);
+    let e = loader::load_with(&[b"m"], Encoding::Ggml, Target::Gpu, &LoadOptions::default()).unwrap_err();
+    assert_eq!(e.status, Status::UnsupportedOperation);
+}
+
+#[test]
+fn add_path_of_a_missing_path_is_not_found() {
+    let e = plugins::add_path(Path::new("/nonexistent/libwasinn_backend_x.so")).unwrap_err();
+    assert_eq!(e.status, Status::NotFound);
+}
+
+#[test]
+fn plugin_abi_numbers_match_the_core() {
+    use wasinn_plugin_abi as abi;
+    for (abi_v, core) in [
+        (abi::WASINN_BACKEND_STATUS_SUCCESS, Status::Success),
+        (abi::WASINN_BACKEND_STATUS_INVALID_ARGUMENT, Status::InvalidArgument),
+        (abi::WASINN_BACKEND_STATUS_INVALID_ENCODING, Status::InvalidEncoding),
+        (abi::WASINN_BACKEND_STATUS_RUNTIME_ERROR, Status::RuntimeError),
+        (abi::WASINN_BACKEND_STATUS_UNSUPPORTED_OPERATION, Status::UnsupportedOperation),
+        (abi::WASINN_BACKEND_STATUS_TOO_LARGE, Status::TooLarge),
+        (abi::WASINN_BACKEND_STATUS_NOT_FOUND, Status::NotFound),
+        (abi::WASINN_BACKEND_STATUS_PANIC, Status::Panic),
+        (abi::WASINN_BACKEND_STATUS_SECURITY, Status::Security),
+    ] {
+        assert_eq!(abi_v, core.code(), "{core:?}");
+    }
+    for (abi_v, core) in [
+        (abi::WASINN_BACKEND_TENSOR_TYPE_FP16, TensorType::Fp16),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_FP32, TensorType::Fp32),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_FP64, TensorType::Fp64),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_BF16, TensorType::Bf16),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_U8, TensorType::U8),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_I32, TensorType::I32),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_I64, TensorType::I64),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_I8, TensorType::I8),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_U16, TensorType::U16),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_I16, TensorType::I16),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_U32, TensorType::U32),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_U64, TensorType::U64),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_BOOL, TensorType::Bool),
+    ] {
+        assert_eq!(abi_v, core as u32, "{core:?}");
+    }
+    assert_eq!(TensorType::ALL.len(), 13, "a new tensor type needs a plugin ABI constant");
+    for (abi_v, core) in [
+        (abi::WASINN_BACKEND_ENCODING_OPENVINO, Encoding::Openvino),
+        (abi::WASINN_BACKEND_ENCODING_ONNX, Encoding::Onnx),
+        (abi::WASINN_BACKEND_ENCODING_TENSORFLOW, Encoding::Tensorflow),
+        (abi::WASINN_BACKEND_ENCODING_PYTORCH, Encoding::Pytorch),
+        (abi::WASINN_BACKEND_ENCODING_TENSORFLOWLITE, Encoding::Tensorflowlite),
+        (abi::WASINN_BACKEND_ENCODING_GGML, Encoding::Ggml),
+    ] {
+        assert_eq!(abi_v, core as u32, "{core:?}");
+    }
+    assert_eq!(abi::WASINN_BACKEND_TARGET_CPU, Target::Cpu as u32);
+    assert_eq!(abi::WASINN_BACKEND_TARGET_GPU, Target::Gpu as u32);
+    assert_eq!(abi::WASINN_BACKEND_TARGET_TPU, Target::Tpu as u32);
+}
+
+#[test]
+fn preference_orders_backends() {
+    setup();
+    assert_eq!(loader::DEFAULT_PREFERENCE, ["onnxruntime", "openvino", "tract"]);
+    let p = loader::preference();
+    if std::env::var_os(loader::PREFERENCE_ENV).is_none() {
+        assert_eq!(p, ["onnxruntime", "openvino", "tract"]);
+    }
+    let names: Vec<String> = loader::backends().iter().map(|b| b.name().to_string()).collect();
+    let tract = names.iter().position(|n| n == "tract").unwrap();
+    let mock = names.iter().position(|n| n == "mockok").unwrap();
+    assert!(tract < mock, "named backends come before unnamed ones: {names:?}");
+}
