@@ -49,6 +49,17 @@
 
 
 /**
+ * The backend can load models.
+ */
+#define WASINN_BACKEND_STATUS_AVAILABLE 0
+
+/**
+ * A plugin candidate that was rejected (wrong ABI version, missing entry symbol, vendor library
+ * not found, duplicate name, ...); `wasinn_backend_reason` says why. It is never used for loading.
+ */
+#define WASINN_BACKEND_STATUS_REJECTED 1
+
+/**
  * OpenVINO IR: two builders, the XML then the weights.
  */
 #define WASINN_ENCODING_OPENVINO 0
@@ -201,6 +212,29 @@ struct wasinn_witx_instance;
 typedef uint32_t wasinn_status_t;
 
 /**
+ * A borrowed byte buffer, e.g. one part of a model (ONNX: one buffer; OpenVINO IR: the XML
+ * then the weights).
+ *
+ * `data` may be NULL only when `len` is 0. The library copies the bytes before the call that
+ * receives the buffer returns.
+ */
+struct wasinn_buffer {
+  /**
+   * First byte.
+   */
+  const uint8_t *data;
+  /**
+   * Number of bytes.
+   */
+  size_t len;
+};
+
+/**
+ * See `struct wasinn_buffer`.
+ */
+typedef struct wasinn_buffer wasinn_buffer_t;
+
+/**
  * A graph handle: a loaded model. 0 is never a valid handle, and a freed handle is never reused.
  */
 typedef uint64_t wasinn_graph_t;
@@ -279,29 +313,6 @@ typedef struct wasinn_named_tensor wasinn_named_tensor_t;
 typedef uint64_t wasinn_outputs_t;
 
 /**
- * A borrowed byte buffer, e.g. one part of a model (ONNX: one buffer; OpenVINO IR: the XML
- * then the weights).
- *
- * `data` may be NULL only when `len` is 0. The library copies the bytes before the call that
- * receives the buffer returns.
- */
-struct wasinn_buffer {
-  /**
-   * First byte.
-   */
-  const uint8_t *data;
-  /**
-   * Number of bytes.
-   */
-  size_t len;
-};
-
-/**
- * See `struct wasinn_buffer`.
- */
-typedef struct wasinn_buffer wasinn_buffer_t;
-
-/**
  * Opaque per-guest-instance state of the `wasi_ephemeral_nn` glue (C name
  * `wasinn_witx_instance_t`): created by `wasinn_witx_instance_new`, freed by
  * `wasinn_witx_instance_free`.
@@ -372,6 +383,236 @@ typedef struct wasinn_witx_instance wasinn_witx_instance_t;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Writes the number of entries in the backend listing to `*out_count`: the built-in backends,
+ * the accepted plugins and the rejected plugin candidates.
+ *
+ * The first call (like the first model load) discovers the plugins of `WASINN_PLUGIN_PATH` and
+ * the directory beside libwasinn. The count is a snapshot: it grows when plugin paths are added
+ * (`wasinn_plugin_add_path`), never shrinks. Written only on success.
+ * Thread safety: may be called from any thread.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `INVALID_ARGUMENT` for a NULL `out_count`; `PANIC`.
+ *
+ * # Safety
+ * `out_count` must be valid for a write.
+ */
+wasinn_status_t wasinn_backend_count(size_t *out_count);
+
+/**
+ * Copies the name of backend `index` (e.g. `"tract"`; for a rejected candidate that never
+ * said its name, its file name) into `buf` as a NUL-terminated UTF-8 string.
+ *
+ * `index` refers to the current listing (see `wasinn_backend_count`; indices of entries found
+ * later may shift after `wasinn_plugin_add_path`). Buffer contract as `wasinn_graph_input_name`:
+ * `*out_len` (when `out_len` is not NULL) receives the length excluding the NUL whenever the
+ * index is valid, even when the buffer is too small, so a caller may query with `buf` NULL and
+ * `buf_len` 0 and retry with `*out_len + 1` bytes; `buf` is written only on success.
+ * Ownership: `buf` is owned by the caller. Thread safety: may be called from any thread.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `TOO_LARGE` when `buf_len < *out_len + 1` (nothing written);
+ * `INVALID_ARGUMENT` for an index out of range or a NULL `buf` with a large enough `buf_len`;
+ * `PANIC`.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for writes of `buf_len` bytes; `out_len` NULL or valid for a write.
+ */
+wasinn_status_t wasinn_backend_name(size_t index,
+                                    char *buf,
+                                    size_t buf_len,
+                                    size_t *out_len);
+
+/**
+ * Copies the version text of backend `index` into `buf` as a NUL-terminated UTF-8 string (`""`
+ * when unknown, e.g. for a candidate rejected before it said its version).
+ *
+ * Same index and buffer contract as `wasinn_backend_name`. Thread safety: may be called from any
+ * thread.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `TOO_LARGE` when `buf_len < *out_len + 1`;
+ * `INVALID_ARGUMENT` for an index out of range or a NULL `buf` with a large enough `buf_len`;
+ * `PANIC`.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for writes of `buf_len` bytes; `out_len` NULL or valid for a write.
+ */
+wasinn_status_t wasinn_backend_version(size_t index,
+                                       char *buf,
+                                       size_t buf_len,
+                                       size_t *out_len);
+
+/**
+ * Copies the plugin file of backend `index` (the canonical path it was opened from) into `buf`
+ * as a NUL-terminated string: `""` for a built-in backend. A path that is not UTF-8 is copied
+ * with its invalid bytes replaced by U+FFFD.
+ *
+ * Same index and buffer contract as `wasinn_backend_name`. Thread safety: may be called from any
+ * thread.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `TOO_LARGE` when `buf_len < *out_len + 1`;
+ * `INVALID_ARGUMENT` for an index out of range or a NULL `buf` with a large enough `buf_len`;
+ * `PANIC`.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for writes of `buf_len` bytes; `out_len` NULL or valid for a write.
+ */
+wasinn_status_t wasinn_backend_path(size_t index,
+                                    char *buf,
+                                    size_t buf_len,
+                                    size_t *out_len);
+
+/**
+ * Copies why backend `index` was rejected (wrong ABI version, missing entry symbol, vendor
+ * library not found, duplicate backend name, ...) into `buf` as a NUL-terminated UTF-8 string:
+ * `""` when the backend is available.
+ *
+ * Same index and buffer contract as `wasinn_backend_name`. Thread safety: may be called from any
+ * thread.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `TOO_LARGE` when `buf_len < *out_len + 1`;
+ * `INVALID_ARGUMENT` for an index out of range or a NULL `buf` with a large enough `buf_len`;
+ * `PANIC`.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for writes of `buf_len` bytes; `out_len` NULL or valid for a write.
+ */
+wasinn_status_t wasinn_backend_reason(size_t index,
+                                      char *buf,
+                                      size_t buf_len,
+                                      size_t *out_len);
+
+/**
+ * Writes the status of backend `index` to `*out_status`: `WASINN_BACKEND_STATUS_AVAILABLE` or
+ * `WASINN_BACKEND_STATUS_REJECTED` (see `wasinn_backend_reason`).
+ *
+ * `index` refers to the current listing (see `wasinn_backend_count`). Written only on success.
+ * Thread safety: may be called from any thread.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `INVALID_ARGUMENT` for a NULL `out_status` or an index out of
+ * range; `PANIC`.
+ *
+ * # Safety
+ * `out_status` must be valid for a write.
+ */
+wasinn_status_t wasinn_backend_status(size_t index,
+                                      uint32_t *out_status);
+
+/**
+ * Writes the encodings backend `index` loads (`WASINN_ENCODING_*` values) to `out[0..n]` and
+ * `n` to `*out_n`. A rejected candidate serves none (`n` is 0).
+ *
+ * `*out_n` is written whenever `out_n` is not NULL and the index is valid, even when `max` is
+ * too small, so a caller may query with `out` NULL and `max` 0 and retry; `out` is written only
+ * on success and may be NULL when `max` is 0. `index` refers to the current listing (see
+ * `wasinn_backend_count`). Ownership: `out` is owned by the caller.
+ * Thread safety: may be called from any thread.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `TOO_LARGE` when `max < n` (nothing written to `out`);
+ * `INVALID_ARGUMENT` for a NULL `out_n`, a NULL `out` with a non-zero `max`, or an index out of
+ * range; `PANIC`.
+ *
+ * # Safety
+ * `out` must be NULL or valid for writes of `max` values; `out_n` valid for a write.
+ */
+wasinn_status_t wasinn_backend_encodings(size_t index,
+                                         uint32_t *out,
+                                         size_t max,
+                                         size_t *out_n);
+
+/**
+ * Writes the targets backend `index` runs on (`WASINN_TARGET_*` values, preferred first; the
+ * first is what `WASINN_TARGET_AUTO` selects) to `out[0..n]` and `n` to `*out_n`. A rejected
+ * candidate serves none (`n` is 0).
+ *
+ * Same contract as `wasinn_backend_encodings`: `*out_n` is written even when `max` is too small;
+ * `out` is written only on success. Thread safety: may be called from any thread.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `TOO_LARGE` when `max < n`; `INVALID_ARGUMENT` for a NULL
+ * `out_n`, a NULL `out` with a non-zero `max`, or an index out of range; `PANIC`.
+ *
+ * # Safety
+ * `out` must be NULL or valid for writes of `max` values; `out_n` valid for a write.
+ */
+wasinn_status_t wasinn_backend_targets(size_t index,
+                                       uint32_t *out,
+                                       size_t max,
+                                       size_t *out_n);
+
+/**
+ * Adds a plugin path: a plugin file (tried whatever its name), or a directory whose
+ * `libwasinn_backend_*.so` files are tried in name order. Paths added here come before
+ * `WASINN_PLUGIN_PATH` and the directory beside libwasinn, provided they are added before the
+ * first model load or listing call (which discover those); the first plugin with a given backend
+ * name wins, later ones are listed as rejected duplicates.
+ *
+ * `path` is a NUL-terminated file name (any bytes but NUL; not necessarily UTF-8). Each file is
+ * opened at most once per process: adding a path again adds nothing. Plugins are never unloaded.
+ * Every candidate found is recorded in the listing: a file that is not a valid plugin (not a
+ * shared library, no entry symbol, wrong ABI version, initialisation failure, ...) does not make
+ * this call fail: it appears with `WASINN_BACKEND_STATUS_REJECTED` and a reason (see
+ * `wasinn_backend_reason`). The new entries are appended to the plugin candidates found so far,
+ * so existing indices stay valid, but entries discovered afterwards from the environment come
+ * after them.
+ * Ownership: `path` is borrowed during the call only.
+ * Thread safety: may be called from any thread; discovery is serialized by an internal lock.
+ *
+ * Returns `WASINN_STATUS_SUCCESS` (even when every candidate was rejected); `INVALID_ARGUMENT`
+ * for a NULL or empty `path`; `NOT_FOUND` when the path does not exist; `PANIC`.
+ *
+ * # Safety
+ * `path` must be NULL or a NUL-terminated string.
+ */
+wasinn_status_t wasinn_plugin_add_path(const char *path);
+
+/**
+ * Sets the backend preference for this process: `names` is a comma-separated list of backend
+ * names, highest priority first (e.g. `"tract,onnxruntime"`; spaces around names are ignored).
+ *
+ * Used when a load does not name its backend: among the available backends serving the
+ * encoding, those named here come first in this order, then the others (built-ins first, then
+ * plugins in discovery order). Names of backends that are not (yet) available are accepted and
+ * simply match nothing. NULL, `""` or a list with no names restores the default order: the
+ * `WASINN_BACKEND_PREFERENCE` environment variable (same syntax) when set, else
+ * `onnxruntime,openvino,tract`. Affects loads started after the call on every thread.
+ * Ownership: `names` is borrowed during the call only (the names are copied).
+ * Thread safety: may be called from any thread.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `INVALID_ARGUMENT` when `names` is not UTF-8; `PANIC`.
+ *
+ * # Safety
+ * `names` must be NULL or a NUL-terminated string.
+ */
+wasinn_status_t wasinn_backend_set_preference(const char *names);
+
+/**
+ * Loads a model from bytes like `wasinn_graph_load`, with the backend named `backend` (a
+ * NUL-terminated name from the listing, e.g. `"tract"`) instead of the preference order. NULL
+ * or `""` selects the backend automatically, exactly as `wasinn_graph_load` does.
+ *
+ * `builders`, `n_builders`, `encoding` and `target` are as for `wasinn_graph_load`
+ * (`WASINN_ENCODING_AUTODETECT` and `WASINN_TARGET_AUTO` are resolved for the named backend).
+ * There is no fallback: when the named backend fails to load the model, its error is returned.
+ * Ownership: the bytes and the name are borrowed only during the call; the caller owns the new
+ * handle and releases it with `wasinn_graph_free`. `*out_graph` is written only on success.
+ * Thread safety: may be called from any thread; loading holds no global lock.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `NOT_FOUND` when no available backend has that name (unknown
+ * or rejected; the message lists the available ones); `INVALID_ARGUMENT` for a NULL pointer, a
+ * name that is not UTF-8, an unknown encoding or target; `INVALID_ENCODING` when the backend does
+ * not load that encoding or the bytes are not a valid model; `UNSUPPORTED_OPERATION` when the
+ * backend does not run on the target; `SECURITY`; `RUNTIME_ERROR`; `EXHAUSTED`; `PANIC`.
+ *
+ * # Safety
+ * `builders` must be valid for `n_builders` buffers, each valid for its `len` bytes; `backend`
+ * NULL or a NUL-terminated string; `out_graph` valid for a write.
+ */
+wasinn_status_t wasinn_graph_load_with_backend(const wasinn_buffer_t *builders,
+                                               size_t n_builders,
+                                               uint32_t encoding,
+                                               uint32_t target,
+                                               const char *backend,
+                                               wasinn_graph_t *out_graph);
 
 /**
  * Creates an execution context for `graph` and returns its handle in `*out_ctx`.

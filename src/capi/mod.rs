@@ -14,6 +14,7 @@
 
 use crate::core::handles::IdSource;
 
+pub mod backends;
 pub mod exec_ctx;
 pub mod ffi;
 pub mod graph;
@@ -22,6 +23,7 @@ pub mod registry;
 pub mod status;
 pub mod tensor;
 
+pub use backends::*;
 pub use exec_ctx::*;
 pub use graph::*;
 pub use outputs::*;
