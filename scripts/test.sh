@@ -81,7 +81,16 @@ SUMMARY+=("python: $(tail -1 build/python-tests.log) ($((SECONDS - t0))s)")
 
 log "real guest: C guest compiled to wasm32-wasi, run by wasm3 through libwasinn"
 WASINN_DEMO_PROFILE=debug WASINN_DEMO_NO_BUILD=1 scripts/demo.sh 2>&1 | tee build/guest-tests.log
-SUMMARY+=("guest: $(grep -E '^check:' build/guest-tests.log | awk '{p+=$2; f+=$4} END {print p" passed, "f" failed"}')")
+SUMMARY+=("guest (tract): $(grep -E '^check:' build/guest-tests.log | awk '{p+=$2; f+=$4} END {print p" passed, "f" failed"}')")
+
+# The same guest, unchanged, on each plugin backend. WASINN_BACKEND pins every load to that
+# backend (no silent fallback to tract); the plugins find their vendor libraries in the venv's wheels.
+for backend in onnxruntime openvino; do
+  log "real guest on the $backend plugin"
+  WASINN_BACKEND=$backend WASINN_PLUGIN_PATH="$REPO/target/debug" WASINN_PYTHON_SITE_PACKAGES="$VENV" \
+    WASINN_DEMO_PROFILE=debug WASINN_DEMO_NO_BUILD=1 scripts/demo.sh 2>&1 | tee "build/guest-$backend.log"
+  SUMMARY+=("guest ($backend): $(grep -E '^check:' "build/guest-$backend.log" | awk '{p+=$2; f+=$4} END {print p" passed, "f" failed"}')")
+done
 
 log "summary"
 printf '%s\n' "${SUMMARY[@]}"

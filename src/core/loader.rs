@@ -2,7 +2,9 @@
 //! `autodetect` is resolved from the bytes (by sniffing the format, never by trying each backend).
 //!
 //! Selection, per load:
-//! 1. an explicit backend name ([`LoadOptions::backend`]) uses that backend or fails;
+//! 1. an explicit backend name ([`LoadOptions::backend`], else the `WASINN_BACKEND` environment
+//!    variable) uses that backend or fails: a host can pin every load, guests' included, to one
+//!    backend without any silent fallback;
 //! 2. otherwise the available backends serving the encoding are ordered by the preference list
 //!    and the first one running the requested target is used (no fallback to another backend
 //!    when that one then fails to load the model: errors stay the chosen backend's).
@@ -28,6 +30,10 @@ pub const DEFAULT_PREFERENCE: &[&str] = &["onnxruntime", "openvino", "tract"];
 
 /// Environment variable overriding the preference (comma-separated backend names).
 pub const PREFERENCE_ENV: &str = "WASINN_BACKEND_PREFERENCE";
+
+/// Environment variable naming the one backend every load must use (when no explicit backend is
+/// given through the API).
+pub const BACKEND_ENV: &str = "WASINN_BACKEND";
 
 static PREFERENCE: RwLock<Option<Vec<String>>> = RwLock::new(None);
 
@@ -106,7 +112,8 @@ pub fn load_with(builders: &[&[u8]], encoding: Encoding, target: Target, options
         e => e,
     };
     let all = backends();
-    let backend = match options.backend {
+    let env_backend = std::env::var(BACKEND_ENV).ok().filter(|s| !s.is_empty());
+    let backend = match options.backend.or(env_backend.as_deref()) {
         Some(name) => {
             let b = all.iter().find(|b| b.name() == name).ok_or_else(|| {
                 let names: Vec<&str> = all.iter().map(|b| b.name()).collect();

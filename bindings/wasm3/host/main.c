@@ -271,16 +271,6 @@ int main(int argc, char **argv)
     uint32_t wasm_len = 0;
     M3Result r;
 
-    for (int p = 0; p < npreloads; p++) {
-        wasinn_status_t st = wasinn_registry_preload(preloads[p]);
-        if (st != 0) {
-            char what[512];
-            snprintf(what, sizeof what, "--nn-preload %s", preloads[p]);
-            print_wasinn_error(what, st);
-            goto out;
-        }
-    }
-
     wasinn_status_t st = wasinn_witx_instance_new(profile, &nn);
     if (st != 0 || nn == NULL) {
         print_wasinn_error("cannot create the wasi-nn instance", st);
@@ -309,6 +299,20 @@ int main(int argc, char **argv)
     if (r) { print_m3_error(runtime, "cannot link WASI", r); goto out; }
     r = wasinn_wasm3_link(module, nn);
     if (r) { print_m3_error(runtime, "cannot link wasi_ephemeral_nn", r); goto out; }
+
+    /* Preload models only now, after m3_LinkWASI: wasm3 0.4.7's WASI opens its preopened
+     * directories at link time and then uses guest fds as host fds, so its preopens must get
+     * host fds 3 and 4. Loading a model first (a backend plugin and its vendor library open
+     * files) would shift them and every guest path_open would hit the wrong descriptor. */
+    for (int p = 0; p < npreloads; p++) {
+        wasinn_status_t pst = wasinn_registry_preload(preloads[p]);
+        if (pst != 0) {
+            char what[512];
+            snprintf(what, sizeof what, "--nn-preload %s", preloads[p]);
+            print_wasinn_error(what, pst);
+            goto out;
+        }
+    }
 
     IM3Function start = NULL;
     r = m3_FindFunction(&start, runtime, "_start");
