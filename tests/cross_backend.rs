@@ -376,3 +376,48 @@ fn openvino_ir_with_two_builders() {
     let e = loader::load_with(&[ADD_IR.as_bytes(), &weights], Encoding::Openvino, Target::Gpu, &opts).unwrap_err();
     assert_eq!(e.status, Status::UnsupportedOperation, "{e}");
 }
+
+/// A too-small output buffer behaves the same on every backend, through the C API: TOO_LARGE,
+/// the needed size reported, nothing written; the right size then succeeds with equal results.
+#[test]
+fn too_small_output_buffers_on_every_backend() {
+    use std::ffi::CString;
+    use wasinn::capi::*;
+    let model = add_f32_model(&[2, 3]);
+    let a = f32_bytes(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    let dims = [2u32, 3];
+    for backend in backends() {
+        let name = CString::new(*backend).unwrap();
+        let builder = wasinn_buffer_t { data: model.as_ptr(), len: model.len() };
+        let mut g: wasinn_graph_t = 0;
+        let st = unsafe {
+            wasinn_graph_load_with_backend(&builder, 1, WASINN_ENCODING_ONNX, WASINN_TARGET_CPU, name.as_ptr(), &mut g)
+        };
+        assert_eq!(st, WASINN_STATUS_SUCCESS, "{backend}: load");
+        let mut ctx: wasinn_exec_ctx_t = 0;
+        assert_eq!(unsafe { wasinn_exec_ctx_new(g, &mut ctx) }, WASINN_STATUS_SUCCESS);
+        let t = wasinn_tensor_t {
+            r#type: WASINN_TENSOR_TYPE_FP32,
+            dims: dims.as_ptr(),
+            rank: 2,
+            data: a.as_ptr(),
+            data_len: a.len(),
+        };
+        for i in 0..2 {
+            assert_eq!(unsafe { wasinn_exec_ctx_set_input(ctx, i, &t) }, WASINN_STATUS_SUCCESS, "{backend}");
+        }
+        assert_eq!(unsafe { wasinn_exec_ctx_compute(ctx) }, WASINN_STATUS_SUCCESS, "{backend}: compute");
+        let mut small = [0xAAu8; 23];
+        let mut needed = 0usize;
+        let st = unsafe { wasinn_exec_ctx_get_output(ctx, 0, small.as_mut_ptr().cast(), small.len(), &mut needed) };
+        assert_eq!(st, WASINN_STATUS_TOO_LARGE, "{backend}");
+        assert_eq!(needed, 24, "{backend}: needed size");
+        assert!(small.iter().all(|&b| b == 0xAA), "{backend}: a too-small buffer was written");
+        let mut out = vec![0u8; needed];
+        let st = unsafe { wasinn_exec_ctx_get_output(ctx, 0, out.as_mut_ptr().cast(), out.len(), &mut needed) };
+        assert_eq!(st, WASINN_STATUS_SUCCESS, "{backend}");
+        assert_eq!(f32_from(&out), [2.0, 4.0, 6.0, 8.0, 10.0, 12.0], "{backend}");
+        assert_eq!(unsafe { wasinn_exec_ctx_free(ctx) }, WASINN_STATUS_SUCCESS);
+        assert_eq!(unsafe { wasinn_graph_free(g) }, WASINN_STATUS_SUCCESS);
+    }
+}
