@@ -115,6 +115,26 @@
 #define WASINN_TARGET_AUTO 100
 
 /**
+ * Log level: failures.
+ */
+#define WASINN_LOG_LEVEL_ERROR 1
+
+/**
+ * Log level: unexpected events that do not stop the operation (e.g. a rejected plugin).
+ */
+#define WASINN_LOG_LEVEL_WARN 2
+
+/**
+ * Log level: backend selection, model loads and their times, plugins accepted.
+ */
+#define WASINN_LOG_LEVEL_INFO 3
+
+/**
+ * Log level: everything, including each plugin candidate examined.
+ */
+#define WASINN_LOG_LEVEL_DEBUG 4
+
+/**
  * IEEE 754 half precision (2 bytes per element).
  */
 #define WASINN_TENSOR_TYPE_FP16 0
@@ -311,6 +331,16 @@ typedef struct wasinn_named_tensor wasinn_named_tensor_t;
  * a freed handle is never reused.
  */
 typedef uint64_t wasinn_outputs_t;
+
+/**
+ * A log callback: receives the message's level (`WASINN_LOG_LEVEL_*`), its text (UTF-8, not
+ * NUL-terminated, `message_len` bytes, valid only during the call: copy it to keep it) and the
+ * `user_data` given to `wasinn_set_log_callback`.
+ */
+typedef void (*wasinn_log_fn)(uint32_t level,
+                              const char *message,
+                              size_t message_len,
+                              void *user_data);
 
 /**
  * Opaque per-guest-instance state of the `wasi_ephemeral_nn` glue (C name
@@ -1026,6 +1056,37 @@ wasinn_status_t wasinn_graph_backend_name(wasinn_graph_t graph,
                                           char *buf,
                                           size_t buf_len,
                                           size_t *out_len);
+
+/**
+ * Sets the process-wide log callback: every message of level `max_level` or more severe
+ * (`WASINN_LOG_LEVEL_ERROR` 1 .. `WASINN_LOG_LEVEL_DEBUG` 4; 0 receives nothing) is passed to
+ * `callback` with `user_data`, instead of the `WASINN_LOG` stderr output.
+ *
+ * A NULL `callback` removes the callback and restores the default behaviour: messages go to
+ * stderr (prefixed `wasinn: `) up to the level the `WASINN_LOG` environment variable names
+ * (`off`, `error`, `warn`, `info` or `debug`; read once, at the first message), or nowhere when
+ * it is unset. `max_level` and `user_data` are then ignored.
+ *
+ * Thread safety: may be called from any thread. Messages are emitted by the thread doing the
+ * work, so the callback may be called from any thread, and concurrently from several; it must
+ * be thread-safe, as must whatever `user_data` points to. Once this function returns, the
+ * previous callback is no longer called (calls already in progress finish first: this function
+ * waits for them). The callback may call other `wasinn_*` functions, but not
+ * `wasinn_set_log_callback` (that deadlocks). It must not unwind (C++ exceptions, longjmp).
+ * Cost: with no callback and `WASINN_LOG` unset, a message costs one atomic load.
+ * Ownership: `user_data` is the caller's, handed back unchanged; it must stay valid until the
+ * callback is replaced or removed.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `INVALID_ARGUMENT` for a `max_level` above
+ * `WASINN_LOG_LEVEL_DEBUG` (with a non-NULL callback; nothing changes); `PANIC`.
+ *
+ * # Safety
+ * `callback` must be NULL or a function of the `wasinn_log_fn` type that is safe to call from
+ * any thread with `user_data`, until replaced.
+ */
+wasinn_status_t wasinn_set_log_callback(wasinn_log_fn callback,
+                                        void *user_data,
+                                        uint32_t max_level);
 
 /**
  * Writes the number of outputs in the list to `*out_count`.

@@ -108,13 +108,23 @@ pub fn load_with(builders: &[&[u8]], encoding: Encoding, target: Target, options
         return Err(Error::invalid("no graph builders given"));
     }
     let encoding = match encoding {
-        Encoding::Autodetect => detect_encoding(builders)?,
+        Encoding::Autodetect => {
+            let e = detect_encoding(builders)?;
+            crate::wasinn_log!(Debug, "load: autodetect: the bytes are {e}");
+            e
+        }
         e => e,
     };
     let all = backends();
     let env_backend = std::env::var(BACKEND_ENV).ok().filter(|s| !s.is_empty());
+    let why;
     let backend = match options.backend.or(env_backend.as_deref()) {
         Some(name) => {
+            why = if options.backend.is_some() {
+                "named by the caller".to_string()
+            } else {
+                format!("named by {BACKEND_ENV}")
+            };
             let b = all.iter().find(|b| b.name() == name).ok_or_else(|| {
                 let names: Vec<&str> = all.iter().map(|b| b.name()).collect();
                 Error::not_found(format!("no backend named {name:?} is available (available: {names:?})"))
@@ -135,14 +145,45 @@ pub fn load_with(builders: &[&[u8]], encoding: Encoding, target: Target, options
             if serving.peek().is_none() {
                 return Err(Error::new(Status::InvalidEncoding, format!("no backend serves the {encoding} encoding")));
             }
-            serving
+            let b = serving
                 .find(|b| target == Target::Auto || b.targets().contains(&target))
-                .ok_or_else(|| Error::unsupported(format!("no backend runs {encoding} models on the {target} target")))?
+                .ok_or_else(|| Error::unsupported(format!("no backend runs {encoding} models on the {target} target")))?;
+            why = if crate::core::log::enabled(crate::core::log::Level::Info) {
+                let order: Vec<&str> = all.iter().map(|b| b.name()).collect();
+                format!("first serving {encoding} on {target} in preference order {order:?}")
+            } else {
+                String::new()
+            };
+            b
         }
     };
     let target = if target == Target::Auto { backend.targets()[0] } else { target };
+    crate::wasinn_log!(
+        Info,
+        "load: encoding {encoding}, target {target}: backend {} ({why})",
+        backend.name()
+    );
     let request = LoadRequest { builders, encoding, target, model_dir: options.model_dir };
-    let inner = backend.load(&request)?;
+    let started = std::time::Instant::now();
+    let inner = match backend.load(&request) {
+        Ok(g) => g,
+        Err(e) => {
+            crate::wasinn_log!(
+                Info,
+                "load: the {} backend failed after {:.1} ms: {}",
+                backend.name(),
+                started.elapsed().as_secs_f64() * 1e3,
+                e.message
+            );
+            return Err(e);
+        }
+    };
+    crate::wasinn_log!(
+        Info,
+        "load: the {} backend loaded the {encoding} model in {:.1} ms",
+        backend.name(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
     Ok(Arc::new(Graph::new(backend.name(), encoding, target, inner)))
 }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod graph;
 pub mod handles;
 pub mod loader;
+pub mod log;
 pub mod plugins;
 pub mod registry;
 pub mod tensor;

@@ -96,13 +96,26 @@ fn ensure_discovered() {
     DONE.get_or_init(|| {
         let mut st = state().lock();
         if let Some(v) = std::env::var_os(PLUGIN_PATH_ENV) {
+            crate::wasinn_log!(Debug, "plugins: {PLUGIN_PATH_ENV}={}", v.to_string_lossy());
             for p in std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()) {
                 scan(&mut st, &p, true);
             }
+        } else {
+            crate::wasinn_log!(Debug, "plugins: {PLUGIN_PATH_ENV} is not set");
         }
-        if let Some(dir) = library_dir() {
-            scan(&mut st, &dir, false);
+        match library_dir() {
+            Some(dir) => {
+                crate::wasinn_log!(Debug, "plugins: searching beside libwasinn: {}", dir.display());
+                scan(&mut st, &dir, false);
+            }
+            None => crate::wasinn_log!(Debug, "plugins: libwasinn is not loaded as libwasinn.so: no search beside it"),
         }
+        let accepted: Vec<&str> = st.loaded.iter().map(|b| b.name()).collect();
+        crate::wasinn_log!(
+            Info,
+            "plugins: discovery done: {} candidate(s), accepted {accepted:?}",
+            st.entries.len()
+        );
     });
 }
 
@@ -178,7 +191,10 @@ fn library_dir() -> Option<PathBuf> {
 /// A file named explicitly is tried whatever its name.
 fn scan(st: &mut State, path: &Path, explicit: bool) {
     if path.is_dir() {
-        let Ok(read) = std::fs::read_dir(path) else { return };
+        let Ok(read) = std::fs::read_dir(path) else {
+            crate::wasinn_log!(Debug, "plugins: cannot read directory {}", path.display());
+            return;
+        };
         let mut files: Vec<PathBuf> = read
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
@@ -189,19 +205,24 @@ fn scan(st: &mut State, path: &Path, explicit: bool) {
             .filter(|p| p.is_file())
             .collect();
         files.sort();
+        crate::wasinn_log!(Debug, "plugins: {} candidate file(s) in {}", files.len(), path.display());
         for f in files {
             try_file(st, &f);
         }
     } else if explicit && path.is_file() {
         try_file(st, path);
+    } else {
+        crate::wasinn_log!(Debug, "plugins: skipping {}: not a directory or plugin file", path.display());
     }
 }
 
 fn try_file(st: &mut State, path: &Path) {
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     if st.seen.contains(&canonical) {
+        crate::wasinn_log!(Debug, "plugins: candidate {}: already examined", canonical.display());
         return;
     }
+    crate::wasinn_log!(Debug, "plugins: examining candidate {}", canonical.display());
     st.seen.push(canonical.clone());
     let file_name = canonical.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let reject = |name: String, version: String, reason: String| BackendEntry {
@@ -214,15 +235,28 @@ fn try_file(st: &mut State, path: &Path) {
         reason: Some(reason),
     };
     match open_plugin(&canonical) {
-        Err(reason) => st.entries.push(reject(file_name, String::new(), reason)),
+        Err(reason) => {
+            crate::wasinn_log!(Warn, "plugins: candidate {}: rejected: {reason}", canonical.display());
+            st.entries.push(reject(file_name, String::new(), reason));
+        }
         Ok(plugin) => {
             let builtin_names = crate::backends::builtin().iter().map(|b| b.name().to_string());
             let taken = builtin_names.chain(st.loaded.iter().map(|b| b.name().to_string())).find(|n| *n == plugin.name);
             if let Some(taken) = taken {
                 let reason = format!("duplicate backend name {taken:?}: a backend of that name was found first");
+                crate::wasinn_log!(Warn, "plugins: candidate {}: rejected: {reason}", canonical.display());
                 st.entries.push(reject(plugin.name.clone(), plugin.version.clone(), reason));
                 return;
             }
+            crate::wasinn_log!(
+                Info,
+                "plugins: candidate {}: accepted: backend {} {} (encodings {:?}, targets {:?})",
+                canonical.display(),
+                plugin.name,
+                plugin.version,
+                plugin.encodings.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+                plugin.targets.iter().map(|t| t.to_string()).collect::<Vec<_>>()
+            );
             st.entries.push(BackendEntry {
                 name: plugin.name.clone(),
                 version: plugin.version.clone(),

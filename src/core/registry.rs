@@ -120,9 +120,22 @@ impl Registry {
             let mut registry = Registry::new();
             if let Ok(list) = std::env::var(PRELOAD_ENV) {
                 for spec in PreloadSpec::parse_list(&list) {
+                    let described = spec
+                        .as_ref()
+                        .ok()
+                        .map(|s| {
+                            let paths: Vec<String> = s.paths.iter().map(|p| p.display().to_string()).collect();
+                            format!("{:?} ({} on {}, {})", s.name, s.encoding, s.target, paths.join(", "))
+                        })
+                        .unwrap_or_default();
                     match spec.and_then(|s| registry.insert(&s.name, s.encoding, s.target, Source::Files(s.paths))) {
-                        Ok(()) => {}
-                        Err(e) => registry.env_errors.push(format!("{PRELOAD_ENV}: {}", e.message)),
+                        Ok(()) => {
+                            crate::wasinn_log!(Debug, "registry: {PRELOAD_ENV} registered {described} (loaded at first use)");
+                        }
+                        Err(e) => {
+                            crate::wasinn_log!(Warn, "registry: {PRELOAD_ENV}: {}", e.message);
+                            registry.env_errors.push(format!("{PRELOAD_ENV}: {}", e.message));
+                        }
                     }
                 }
             }
@@ -169,8 +182,12 @@ impl Registry {
 
     fn load_now(&self, name: &str) -> Result<()> {
         match self.get(name) {
-            Ok(_) => Ok(()),
+            Ok(g) => {
+                crate::wasinn_log!(Info, "registry: preloaded {name:?} with the {} backend", g.backend());
+                Ok(())
+            }
             Err(e) => {
+                crate::wasinn_log!(Warn, "registry: preloading {name:?} failed: {}", e.message);
                 // A model that failed to load is not left registered half-way.
                 self.entries.write().remove(name);
                 Err(e)

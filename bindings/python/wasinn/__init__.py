@@ -62,6 +62,7 @@ from ._core import (
     status_str,
     version,
 )
+from ._log import LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_OFF, LOG_WARN, set_log_callback
 
 import types as _types
 

@@ -16,7 +16,7 @@ import ctypes
 import ctypes.util
 import os
 import threading
-from ctypes import POINTER, Structure, c_char, c_char_p, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
+from ctypes import CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
 
 SONAME = "libwasinn.so.0"
 ENV_VAR = "WASINN_LIB"
@@ -56,6 +56,9 @@ class LibraryNotFound(OSError):
     """libwasinn could not be found or loaded."""
 
 
+# ``wasinn_log_fn``: (level, message, message_len, user_data); the message is not NUL-terminated.
+LogFn = CFUNCTYPE(None, c_uint32, POINTER(c_char), c_size_t, c_void_p)
+
 _P = POINTER
 _sz = c_size_t
 _u32 = c_uint32
@@ -81,6 +84,20 @@ PROTOTYPES = {
     "wasinn_graph_input_shape": (status_t, [graph_t, _sz, _P(c_int64), _sz, _P(_sz)]),
     "wasinn_graph_output_shape": (status_t, [graph_t, _sz, _P(c_int64), _sz, _P(_sz)]),
     "wasinn_graph_backend_name": (status_t, [graph_t, _P(c_char), _sz, _P(_sz)]),
+    "wasinn_graph_load_with_backend": (status_t, [_P(Buffer), _sz, _u32, _u32, c_char_p, _P(graph_t)]),
+    # backends and plugins
+    "wasinn_backend_count": (status_t, [_P(_sz)]),
+    "wasinn_backend_name": (status_t, [_sz, _P(c_char), _sz, _P(_sz)]),
+    "wasinn_backend_version": (status_t, [_sz, _P(c_char), _sz, _P(_sz)]),
+    "wasinn_backend_path": (status_t, [_sz, _P(c_char), _sz, _P(_sz)]),
+    "wasinn_backend_reason": (status_t, [_sz, _P(c_char), _sz, _P(_sz)]),
+    "wasinn_backend_status": (status_t, [_sz, _P(_u32)]),
+    "wasinn_backend_encodings": (status_t, [_sz, _P(_u32), _sz, _P(_sz)]),
+    "wasinn_backend_targets": (status_t, [_sz, _P(_u32), _sz, _P(_sz)]),
+    "wasinn_plugin_add_path": (status_t, [c_char_p]),
+    "wasinn_backend_set_preference": (status_t, [c_char_p]),
+    # diagnostics
+    "wasinn_set_log_callback": (status_t, [LogFn, c_void_p, _u32]),
     # execution context
     "wasinn_exec_ctx_new": (status_t, [graph_t, _P(exec_ctx_t)]),
     "wasinn_exec_ctx_free": (status_t, [exec_ctx_t]),
