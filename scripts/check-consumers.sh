@@ -8,7 +8,12 @@
 #      is relocatable); the program must resolve libwasinn.so.0 inside the moved prefix;
 #   2. the pkg-config consumer, built with `cc $(pkg-config --cflags --libs wasinn)` against the
 #      moved prefix's wasinn.pc;
-#   3. every installed header, alone, as C99, C11 and C++ (-Wall -Wextra -Werror -pedantic).
+#   3. plugin discovery beside the installed library: tests/consumers/discovery lists the backends
+#      and requires the onnxruntime and openvino plugins AVAILABLE from the moved prefix's lib/
+#      (found with dladdr; WASINN_PLUGIN_PATH is unset), then runs add.onnx on onnxruntime by name.
+#      The plugins find their vendor libraries through WASINN_PYTHON_SITE_PACKAGES (default: the
+#      test venv, $VENV of scripts/common.sh);
+#   4. every installed header, alone, as C99, C11 and C++ (-Wall -Wextra -Werror -pedantic).
 # MODEL is c-tests' add.onnx. Exits non-zero on the first failure.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +49,18 @@ case "$resolved" in
   *) echo "check-consumers: the pkg-config consumer resolves libwasinn.so.0 to '$resolved'" >&2; exit 1 ;;
 esac
 "$work/pkgconfig-consumer" "$model"
+
+echo "--- plugin discovery beside $moved/lib/libwasinn.so"
+cc -std=c11 -Wall -Wextra -Werror -I"$moved/include" -o "$work/discovery" \
+  "$repo/tests/consumers/discovery/main.c" -L"$moved/lib" -lwasinn -Wl,-rpath,"$moved/lib"
+resolved="$(ldd "$work/discovery" | awk '$1 == "libwasinn.so.0" {print $3}')"
+case "$resolved" in
+  "$moved"/lib/*) echo "libwasinn.so.0 => $resolved" ;;
+  *) echo "check-consumers: the discovery check resolves libwasinn.so.0 to '$resolved'" >&2; exit 1 ;;
+esac
+site="${WASINN_PYTHON_SITE_PACKAGES:-$(source "$repo/scripts/common.sh" && echo "$VENV")}"
+env -u WASINN_PLUGIN_PATH -u WASINN_BACKEND -u WASINN_BACKEND_PREFERENCE WASINN_PYTHON_SITE_PACKAGES="$site" \
+  "$work/discovery" "$moved/lib" "$model"
 
 echo "--- installed headers alone as C and C++"
 n=0

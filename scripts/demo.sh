@@ -7,7 +7,7 @@
 #   is libwasinn.
 #
 # Steps: install missing tools (Debian), a Python venv (.venv, scripts/requirements.txt:
-# magika ships the model and its labels), `cargo build --release`,
+# magika ships the model and its labels), `cargo build --workspace --release`,
 # scripts/install.sh target/stage, wasm3's C sources via cargo, host + guest
 # builds into target/demo/, the labels file, sample files, then two runs:
 # the model preloaded by the host (--nn-preload, load_by_name) and the model
@@ -37,7 +37,8 @@ vpy="$PY"
 profile="${WASINN_DEMO_PROFILE:-release}"
 if [ -z "${WASINN_DEMO_NO_BUILD:-}" ]; then
   log "cargo build ($profile)"
-  if [ "$profile" = release ]; then cargo build --release; else cargo build; fi
+  # --workspace: the backend plugins too (scripts/install.sh installs them beside libwasinn).
+  if [ "$profile" = release ]; then cargo build --workspace --release; else cargo build --workspace --all-targets; fi
 fi
 log "scripts/install.sh target/stage"
 rm -rf "$stage"

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # scripts/install.sh PREFIX [--profile release|debug]
 #
-# Installs an already built libwasinn (it never builds: run `cargo build [--release]` first) into
+# Installs an already built libwasinn and its backend plugins (it never builds: run
+# `cargo build --workspace [--release]` first) into
 # PREFIX:
 #   lib/libwasinn.so.X.Y.Z, lib/libwasinn.so.X -> it, lib/libwasinn.so -> libwasinn.so.X
 #   lib/libwasinn.a                   (when built)
+#   lib/libwasinn_backend_onnxruntime.so, lib/libwasinn_backend_openvino.so
+#                                     (the backend plugins, beside libwasinn.so: the directory
+#                                      plugin discovery searches, found with dladdr; the test-only
+#                                      mock plugin is never installed)
 #   include/*.h                       (the committed, generated header)
 #   lib/cmake/wasinn/wasinnConfig.cmake, wasinnConfigVersion.cmake   (find_package(wasinn))
 #   lib/pkgconfig/wasinn.pc
@@ -57,6 +62,15 @@ build_cmd="cargo build"
 [ "$profile" = release ] && build_cmd="cargo build --release"
 [ -f "$so" ] || die "$so not found: build it first ($build_cmd)"
 
+# The backend plugins (built by `cargo build --workspace`, not by a plain `cargo build`).
+plugin_names=(onnxruntime openvino)
+plugins=()
+for name in "${plugin_names[@]}"; do
+  f="$libdir_in/libwasinn_backend_$name.so"
+  [ -f "$f" ] || die "plugin $f not found: build the plugins first (${build_cmd/cargo build/cargo build --workspace})"
+  plugins+=("$f")
+done
+
 headers=("$repo"/include/*.h)
 [ -f "${headers[0]}" ] || die "no headers in $repo/include: generate include/wasinn.h first"
 [ -f "$repo/include/wasinn.h" ] || die "$repo/include/wasinn.h not found"
@@ -99,6 +113,10 @@ else
   rm -f "$libdir/libwasinn.a"
   echo "install.sh: note: $ar not found, installing the shared library only" >&2
 fi
+
+for f in "${plugins[@]}"; do
+  install -m 0755 "$f" "$libdir/$(basename "$f")"
+done
 
 install -m 0644 "${headers[@]}" "$prefix/include/"
 
