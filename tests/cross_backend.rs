@@ -406,7 +406,7 @@ fn too_small_output_buffers_on_every_backend() {
         for i in 0..2 {
             assert_eq!(unsafe { wasinn_exec_ctx_set_input(ctx, i, &t) }, WASINN_STATUS_SUCCESS, "{backend}");
         }
-        assert_eq!(unsafe { wasinn_exec_ctx_compute(ctx) }, WASINN_STATUS_SUCCESS, "{backend}: compute");
+        assert_eq!(wasinn_exec_ctx_compute(ctx), WASINN_STATUS_SUCCESS, "{backend}: compute");
         let mut small = [0xAAu8; 23];
         let mut needed = 0usize;
         let st = unsafe { wasinn_exec_ctx_get_output(ctx, 0, small.as_mut_ptr().cast(), small.len(), &mut needed) };
@@ -417,7 +417,7 @@ fn too_small_output_buffers_on_every_backend() {
         let st = unsafe { wasinn_exec_ctx_get_output(ctx, 0, out.as_mut_ptr().cast(), out.len(), &mut needed) };
         assert_eq!(st, WASINN_STATUS_SUCCESS, "{backend}");
         assert_eq!(f32_from(&out), [2.0, 4.0, 6.0, 8.0, 10.0, 12.0], "{backend}");
-        assert_eq!(unsafe { wasinn_exec_ctx_free(ctx) }, WASINN_STATUS_SUCCESS);
-        assert_eq!(unsafe { wasinn_graph_free(g) }, WASINN_STATUS_SUCCESS);
+        assert_eq!(wasinn_exec_ctx_free(ctx), WASINN_STATUS_SUCCESS);
+        assert_eq!(wasinn_graph_free(g), WASINN_STATUS_SUCCESS);
     }
 }
