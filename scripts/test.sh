@@ -3,8 +3,8 @@
 # dependencies optimised), then runs every layer: Rust, header check, C (ctest), the ABI checks
 # (SONAME, exported symbols), the C tests again under valgrind and under ASan+UBSan, the consumer
 # projects (CMake, pkg-config), the WAMR glue compile check, Python (pytest, including the
-# wasmtime-py host running real guests) and the real wasm guests in wasm3. Exits non-zero on the
-# first failing layer.
+# wasmtime-py host running real guests), the real wasm guests in wasm3 and the README's marked
+# snippets. Exits non-zero on the first failing layer.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
@@ -137,6 +137,12 @@ if grep -q '^wasinn: ' build/guest-openvino.log; then
   echo "wasinn: log lines without WASINN_LOG set" >&2; exit 1
 fi
 SUMMARY+=("WASINN_LOG=debug: $(grep -c '^wasinn: ' "$logf") log lines, discovery and selection present")
+
+# The README's marked snippets (install, CMake, pkg-config, Python, the wasmtime-py host on the
+# magika guest demo.sh built in target/demo, the witx glue and WAMR snippets) run as documented.
+log "README snippets (scripts/check-readme.sh)"
+PREFIX="$STAGE" scripts/check-readme.sh 2>&1 | tee build/readme.log
+SUMMARY+=("readme: $(tail -1 build/readme.log)")
 
 log "summary"
 printf '%s\n' "${SUMMARY[@]}"

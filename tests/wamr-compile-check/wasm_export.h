@@ -33,6 +33,9 @@ typedef struct WASMMemoryInstance *wasm_memory_inst_t;
 struct WASMExecEnv;
 typedef struct WASMExecEnv *wasm_exec_env_t;
 
+bool wasm_runtime_init(void);
+void wasm_runtime_destroy(void);
+
 bool wasm_runtime_register_natives(const char *module_name, NativeSymbol *native_symbols,
                                    uint32_t n_native_symbols);
 bool wasm_runtime_unregister_natives(const char *module_name, NativeSymbol *native_symbols);

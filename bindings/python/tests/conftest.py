@@ -16,6 +16,12 @@ OPSET = 13
 IR_VERSION = 8
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
+# The wasmtime-host tests start `python -m wasinn` in other working directories: a relative
+# WASINN_LIB (e.g. build/stage/lib/libwasinn.so.0 from the repository root) must still name the
+# same library there.
+if os.environ.get("WASINN_LIB") and not os.path.isabs(os.environ["WASINN_LIB"]):
+    os.environ["WASINN_LIB"] = os.path.abspath(os.environ["WASINN_LIB"])
+
 
 @pytest.fixture(autouse=True, scope="session")
 def library():

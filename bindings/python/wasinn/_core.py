@@ -8,31 +8,46 @@ while one of them is closing; distinct contexts of one graph compute in parallel
 during every C call).
 """
 
+from __future__ import annotations
+
 import ctypes
-import operator
 import os
 from ctypes import byref, c_char, c_int64, c_size_t, c_uint8, c_uint32, POINTER
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _ffi
 from ._ffi import Buffer, NamedTensor, Tensor, load_library
 from ._types import Encoding, Status, Target, TensorType, _coerce, dtype_of, tensor_type_of
 from .errors import InvalidArgument, error_class
 
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+
+BytesLike = Union[bytes, bytearray, memoryview]
+Builders = Union[BytesLike, Sequence[BytesLike]]  # one model buffer, or several (OpenVINO: xml + weights)
+EncodingLike = Union[Encoding, int, str]  # the enum, its value, or its name ("onnx")
+TargetLike = Union[Target, int, str]
+TensorTypeLike = Union[TensorType, int]
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+Key = Union[int, str]  # an input/output index or name
+Shape = Tuple[Optional[int], ...]  # None: a dynamic dimension
+InputValue = Union[npt.ArrayLike, Tuple[npt.ArrayLike, TensorTypeLike]]
+_H = TypeVar("_H", bound="_Handle")
+
 RANK_UNKNOWN = ctypes.c_size_t(-1).value  # WASINN_RANK_UNKNOWN (SIZE_MAX)
 
 
-def _check(status, function):
+def _check(status: int, function: str) -> None:
     if status != Status.SUCCESS:
         raise error_class(status)(status, last_error_message(), function)
 
 
-def _call(name, *args):
+def _call(name: str, *args: Any) -> None:
     _check(getattr(load_library(), name)(*args), name)
 
 
-def last_error_message():
+def last_error_message() -> str:
     """This thread's last error message ('' after a success)."""
     lib = load_library()
     n = lib.wasinn_last_error_message(None, 0)
@@ -43,7 +58,7 @@ def last_error_message():
     return buf.value.decode("utf-8", "replace")
 
 
-def last_error_status():
+def last_error_status() -> Union[Status, int]:
     """This thread's last status (``Status.SUCCESS`` after a success)."""
     code = load_library().wasinn_last_error_status()
     try:
@@ -52,24 +67,24 @@ def last_error_status():
         return code
 
 
-def version():
+def version() -> str:
     """The loaded library's version string."""
     return load_library().wasinn_version().decode()
 
 
-def status_str(status):
+def status_str(status: int) -> str:
     """The library's static description of a status code."""
     return load_library().wasinn_status_str(int(status)).decode()
 
 
-def _name_arg(name):
+def _name_arg(name: Union[str, BytesLike]) -> Tuple[Any, int, Any]:
     """(pointer, length) for a (pointer, length) name argument; keeps the bytes alive via the pointer."""
     raw = name.encode("utf-8") if isinstance(name, str) else bytes(name)
     buf = ctypes.create_string_buffer(raw, len(raw)) if raw else ctypes.create_string_buffer(1)
     return ctypes.cast(buf, POINTER(c_char)), len(raw), buf
 
 
-def _byte_buffers(builders):
+def _byte_buffers(builders: Builders) -> Tuple[Any, int, List[Any]]:
     """A wasinn_buffer_t array over `builders` (bytes-like or a list of them) plus keep-alives."""
     if isinstance(builders, (bytes, bytearray, memoryview)):
         builders = [builders]
@@ -84,7 +99,7 @@ def _byte_buffers(builders):
     return arr, len(builders), keep
 
 
-def _string_out(fn, *args):
+def _string_out(fn: Any, *args: Any) -> str:
     """Calls a (…, char *buf, size_t buf_len, size_t *out_len) function, growing the buffer once."""
     out_len = c_size_t(0)
     buf = ctypes.create_string_buffer(64)
@@ -96,7 +111,7 @@ def _string_out(fn, *args):
     return buf.raw[: out_len.value].decode("utf-8")
 
 
-def _tensor_arg(array, tensor_type=None):
+def _tensor_arg(array: npt.ArrayLike, tensor_type: Optional[TensorTypeLike] = None) -> Tuple[Tensor, Tuple[Any, Any]]:
     """A wasinn_tensor_t view over `array` plus the objects that must stay alive during the call."""
     arr = np.asarray(array)
     if tensor_type is None:
@@ -124,7 +139,7 @@ def _tensor_arg(array, tensor_type=None):
     return t, (arr, dims)
 
 
-def _array_from(tensor_type, dims, data):
+def _array_from(tensor_type: TensorTypeLike, dims: Sequence[int], data: bytes) -> npt.NDArray[Any]:
     """An ndarray (owning its memory) from a tensor type, a dims sequence and bytes."""
     dtype = dtype_of(tensor_type)
     if dtype is None:
@@ -136,11 +151,11 @@ def _array_from(tensor_type, dims, data):
     return arr.copy() if not arr.flags.writeable else arr
 
 
-def _coerce_encoding(encoding):
+def _coerce_encoding(encoding: EncodingLike) -> int:
     return _coerce(Encoding, encoding, "encoding")
 
 
-def _coerce_target(target):
+def _coerce_target(target: TargetLike) -> int:
     return _coerce(Target, target, "target")
 
 
@@ -150,16 +165,27 @@ class TensorInfo(tuple):
     dimension, or None when even the rank is unknown. The attribute ``tensor_type`` is the exact
     :class:`TensorType` (it tells BF16 from U16)."""
 
-    def __new__(cls, name, dtype, shape, tensor_type):
+    tensor_type: TensorTypeLike
+
+    def __new__(cls, name: str, dtype: Optional[np.dtype], shape: Optional[Shape],
+                tensor_type: TensorTypeLike) -> TensorInfo:
         self = tuple.__new__(cls, (name, dtype, shape))
         self.tensor_type = tensor_type
         return self
 
-    name = property(operator.itemgetter(0))
-    dtype = property(operator.itemgetter(1))
-    shape = property(operator.itemgetter(2))
+    @property
+    def name(self) -> str:
+        return self[0]
 
-    def __repr__(self):
+    @property
+    def dtype(self) -> Optional[np.dtype]:
+        return self[1]
+
+    @property
+    def shape(self) -> Optional[Shape]:
+        return self[2]
+
+    def __repr__(self) -> str:
         return "TensorInfo(name=%r, dtype=%r, shape=%r, tensor_type=%r)" % (
             self.name, self.dtype, self.shape, self.tensor_type)
 
@@ -167,37 +193,37 @@ class TensorInfo(tuple):
 class _Handle:
     """Owns one C handle; `_free_fn` is the name of the function that frees it."""
 
-    _free_fn = None
+    _free_fn: Optional[str] = None
     _what = "object"
-    _handle = None
+    _handle: Optional[int] = None
 
-    def _h(self):
+    def _h(self) -> int:
         if self._handle is None:
             raise InvalidArgument(Status.INVALID_ARGUMENT, "this %s is closed" % self._what)
         return self._handle
 
     @property
-    def handle(self):
+    def handle(self) -> int:
         """The C handle (an int), for passing to other C code."""
         return self._h()
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._handle is None
 
-    def close(self):
+    def close(self) -> None:
         """Frees the C handle now; later calls on this object raise InvalidArgument."""
         handle, self._handle = self._handle, None
         if handle is not None:
             _call(self._free_fn, handle)
 
-    def __enter__(self):
+    def __enter__(self: _H) -> _H:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         # Interpreter shutdown may already have torn down modules: never raise from here.
         try:
             self.close()
@@ -211,14 +237,15 @@ class Graph(_Handle):
     _free_fn = "wasinn_graph_free"
     _what = "Graph"
 
-    def __init__(self, handle):
+    def __init__(self, handle: int) -> None:
         """Wraps an existing handle (taking ownership); use :meth:`load` or :meth:`load_by_name`."""
         self._handle = int(handle)
-        self._inputs = None
-        self._outputs = None
+        self._inputs: Optional[List[TensorInfo]] = None
+        self._outputs: Optional[List[TensorInfo]] = None
 
     @classmethod
-    def load(cls, builders, encoding=Encoding.ONNX, target=Target.CPU):
+    def load(cls, builders: Builders, encoding: EncodingLike = Encoding.ONNX,
+             target: TargetLike = Target.CPU) -> Graph:
         """Loads a model from bytes (or a list of byte strings, e.g. OpenVINO's xml + weights).
         ``encoding``/``target`` take the enums, their int values or names (``"onnx"``)."""
         arr, n, keep = _byte_buffers(builders)
@@ -228,7 +255,8 @@ class Graph(_Handle):
         return cls(out.value)
 
     @classmethod
-    def load_file(cls, paths, encoding=Encoding.ONNX, target=Target.CPU):
+    def load_file(cls, paths: Union[PathLike, Sequence[PathLike]], encoding: EncodingLike = Encoding.ONNX,
+                  target: TargetLike = Target.CPU) -> Graph:
         """Loads a model from one file or a list of files (read here, handed over as bytes)."""
         if isinstance(paths, (str, bytes, os.PathLike)):
             paths = [paths]
@@ -239,7 +267,7 @@ class Graph(_Handle):
         return cls.load(data, encoding, target)
 
     @classmethod
-    def load_by_name(cls, name):
+    def load_by_name(cls, name: Union[str, BytesLike]) -> Graph:
         """The model registered as ``name`` in the host registry (see :func:`registry_add_files`)."""
         ptr, n, keep = _name_arg(name)
         out = _ffi.graph_t(0)
@@ -247,12 +275,12 @@ class Graph(_Handle):
         del keep
         return cls(out.value)
 
-    def _count(self, fn):
+    def _count(self, fn: str) -> int:
         n = c_size_t(0)
         _call(fn, self._h(), byref(n))
         return n.value
 
-    def _shape(self, fn, index):
+    def _shape(self, fn: str, index: int) -> Optional[Shape]:
         lib = load_library()
         f = getattr(lib, fn)
         rank = c_size_t(0)
@@ -266,7 +294,7 @@ class Graph(_Handle):
             return None
         return tuple(None if d < 0 else int(d) for d in dims[: rank.value])
 
-    def _type(self, fn, index):
+    def _type(self, fn: str, index: int) -> TensorTypeLike:
         t = c_uint32(0)
         _call(fn, self._h(), index, byref(t))
         try:
@@ -274,7 +302,7 @@ class Graph(_Handle):
         except ValueError:
             return t.value
 
-    def _infos(self, kind):
+    def _infos(self, kind: str) -> List[TensorInfo]:
         lib = load_library()
         infos = []
         for i in range(self._count("wasinn_graph_%s_count" % kind)):
@@ -285,39 +313,39 @@ class Graph(_Handle):
         return infos
 
     @property
-    def inputs(self):
+    def inputs(self) -> List[TensorInfo]:
         """``[(name, dtype, shape), ...]`` of the inputs, as :class:`TensorInfo`."""
         if self._inputs is None:
             self._inputs = self._infos("input")
         return list(self._inputs)
 
     @property
-    def outputs(self):
+    def outputs(self) -> List[TensorInfo]:
         """``[(name, dtype, shape), ...]`` of the outputs, as :class:`TensorInfo`."""
         if self._outputs is None:
             self._outputs = self._infos("output")
         return list(self._outputs)
 
     @property
-    def input_names(self):
+    def input_names(self) -> List[str]:
         return [i.name for i in self.inputs]
 
     @property
-    def output_names(self):
+    def output_names(self) -> List[str]:
         return [o.name for o in self.outputs]
 
     @property
-    def backend_name(self):
+    def backend_name(self) -> str:
         """The name of the backend serving this graph (e.g. ``"tract"``)."""
         return _string_out(load_library().wasinn_graph_backend_name, self._h())
 
-    def create_execution_context(self):
+    def create_execution_context(self) -> ExecutionContext:
         """A new :class:`ExecutionContext` on this graph."""
         return ExecutionContext(self)
 
     init_execution_context = create_execution_context
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<wasinn.Graph %s>" % ("closed" if self.closed else "handle=%d" % self._handle)
 
 
@@ -328,7 +356,7 @@ class ExecutionContext(_Handle):
     _free_fn = "wasinn_exec_ctx_free"
     _what = "ExecutionContext"
 
-    def __init__(self, graph):
+    def __init__(self, graph: Graph) -> None:
         if not isinstance(graph, Graph):
             raise TypeError("ExecutionContext needs a Graph")
         out = _ffi.exec_ctx_t(0)
@@ -342,7 +370,7 @@ class ExecutionContext(_Handle):
             self.close()
             raise
 
-    def set_input(self, key, array, tensor_type=None):
+    def set_input(self, key: Key, array: npt.ArrayLike, tensor_type: Optional[TensorTypeLike] = None) -> None:
         """Sets input ``key`` (an index or a name) from an array (copied during the call). The tensor
         type follows the dtype unless ``tensor_type`` is given (needed for BF16: pass the raw bits as
         uint16 with ``tensor_type=TensorType.BF16``)."""
@@ -354,11 +382,11 @@ class ExecutionContext(_Handle):
             _call("wasinn_exec_ctx_set_input", self._h(), _index(key), byref(t))
         del keep
 
-    def compute(self):
+    def compute(self) -> None:
         """Runs the graph on the inputs set so far."""
         _call("wasinn_exec_ctx_compute", self._h())
 
-    def output_type(self, index):
+    def output_type(self, index: int) -> TensorTypeLike:
         """The TensorType of output ``index`` after compute."""
         t = c_uint32(0)
         _call("wasinn_exec_ctx_output_type", self._h(), _index(index), byref(t))
@@ -367,7 +395,7 @@ class ExecutionContext(_Handle):
         except ValueError:
             return t.value
 
-    def output_shape(self, index):
+    def output_shape(self, index: int) -> Tuple[int, ...]:
         """The concrete shape of output ``index`` after compute."""
         f = load_library().wasinn_exec_ctx_output_shape
         rank = c_size_t(0)
@@ -379,7 +407,7 @@ class ExecutionContext(_Handle):
         _check(status, "wasinn_exec_ctx_output_shape")
         return tuple(int(d) for d in dims[: rank.value])
 
-    def _output_index(self, key):
+    def _output_index(self, key: Key) -> int:
         if not isinstance(key, str):
             return _index(key)
         if key in self._output_names:
@@ -388,7 +416,7 @@ class ExecutionContext(_Handle):
         self.get_output_bytes(key, 0)
         raise AssertionError("unreachable: output %r resolved by the library but not by the graph" % key)
 
-    def get_output_bytes(self, key, size_hint=None):
+    def get_output_bytes(self, key: Key, size_hint: Optional[int] = None) -> bytes:
         """The raw bytes of output ``key`` (index or name). Starts with ``size_hint`` bytes (default:
         what type and shape say) and retries once with the size the library reports as needed."""
         lib = load_library()
@@ -410,7 +438,7 @@ class ExecutionContext(_Handle):
         _check(status, name)
         return buf[: out_len.value].tobytes()
 
-    def get_output(self, key):
+    def get_output(self, key: Key) -> npt.NDArray[Any]:
         """Output ``key`` (index or name) as an ndarray with the output's dtype and shape."""
         index = self._output_index(key)
         ttype = self.output_type(index)
@@ -422,11 +450,11 @@ class ExecutionContext(_Handle):
         data = self.get_output_bytes(key if isinstance(key, str) else index, expected)
         return _array_from(ttype, shape, data)
 
-    def get_outputs(self):
+    def get_outputs(self) -> Dict[str, npt.NDArray[Any]]:
         """Every output, as ``{name: ndarray}`` in the graph's output order."""
         return {name: self.get_output(i) for i, name in enumerate(self._output_names)}
 
-    def compute_named(self, inputs):
+    def compute_named(self, inputs: Mapping[str, InputValue]) -> Dict[str, npt.NDArray[Any]]:
         """Sets the inputs given as ``{name: array}`` (or ``{name: (array, tensor_type)}``), computes
         and returns ``{name: ndarray}`` for every output, in one library call."""
         items = list(inputs.items())
@@ -451,18 +479,18 @@ class ExecutionContext(_Handle):
         finally:
             _call("wasinn_outputs_free", outs.value)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<wasinn.ExecutionContext %s>" % ("closed" if self.closed else "handle=%d" % self._handle)
 
 
-def _index(key):
+def _index(key: Union[int, Any]) -> int:
     index = int(key)
     if index < 0:
         raise InvalidArgument(Status.INVALID_ARGUMENT, "negative index %d" % index)
     return index
 
 
-def _read_outputs(handle):
+def _read_outputs(handle: int) -> Dict[str, npt.NDArray[Any]]:
     n = c_size_t(0)
     _call("wasinn_outputs_count", handle, byref(n))
     result = {}
@@ -480,7 +508,8 @@ def _read_outputs(handle):
 
 # ------------------------------------------------------------------ registry --
 
-def registry_add_files(name, paths, encoding=Encoding.ONNX, target=Target.CPU):
+def registry_add_files(name: str, paths: Union[PathLike, Sequence[PathLike]], encoding: EncodingLike = Encoding.ONNX,
+                       target: TargetLike = Target.CPU) -> None:
     """Registers model file(s) under ``name`` for :meth:`Graph.load_by_name` (loaded now)."""
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
@@ -490,7 +519,8 @@ def registry_add_files(name, paths, encoding=Encoding.ONNX, target=Target.CPU):
           arr, len(raw))
 
 
-def registry_add_bytes(name, builders, encoding=Encoding.ONNX, target=Target.CPU):
+def registry_add_bytes(name: str, builders: Builders, encoding: EncodingLike = Encoding.ONNX,
+                       target: TargetLike = Target.CPU) -> None:
     """Registers model bytes under ``name`` (copied; loaded now)."""
     arr, n, keep = _byte_buffers(builders)
     _call("wasinn_registry_add_bytes", name.encode("utf-8"), _coerce_encoding(encoding), _coerce_target(target),
@@ -498,12 +528,12 @@ def registry_add_bytes(name, builders, encoding=Encoding.ONNX, target=Target.CPU
     del keep
 
 
-def registry_preload(spec):
+def registry_preload(spec: str) -> None:
     """Registers models from ``name:encoding:target:path[:path...]`` specs separated by ``;``."""
     _call("wasinn_registry_preload", spec.encode("utf-8"))
 
 
-def registry_remove(name):
+def registry_remove(name: str) -> None:
     """Unregisters ``name``; graphs already loaded from it stay usable."""
     _call("wasinn_registry_remove", name.encode("utf-8"))
 

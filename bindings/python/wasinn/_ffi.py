@@ -12,10 +12,13 @@ with ``argtypes`` and ``restype``: ctypes then checks argument types and never t
 handles. ctypes releases the GIL during each call, so compute() in several threads runs in parallel.
 """
 
+from __future__ import annotations
+
 import ctypes
 import ctypes.util
 import os
 import threading
+from typing import List, Optional, Tuple
 from ctypes import CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
 
 SONAME = "libwasinn.so.0"
@@ -136,7 +139,7 @@ PROTOTYPES = {
 }
 
 
-def _candidates():
+def _candidates() -> Tuple[List[Tuple[str, str]], bool]:
     """(description, path-or-name) pairs, in discovery order."""
     env = os.environ.get(ENV_VAR)
     if env:
@@ -157,10 +160,10 @@ def _candidates():
 
 
 _lock = threading.Lock()
-_lib = None
+_lib: Optional[ctypes.CDLL] = None
 
 
-def load_library():
+def load_library() -> ctypes.CDLL:
     """The loaded library, with prototypes declared (loaded once per process)."""
     global _lib
     if _lib is not None:
@@ -199,7 +202,7 @@ def load_library():
         return lib
 
 
-def library_path():
+def library_path() -> str:
     """The path of the loaded library file (resolved through /proc/self/maps when the dynamic
     loader found it by its bare name)."""
     name = load_library()._name

@@ -8,6 +8,8 @@ the GIL for it. An exception it raises is printed by ctypes and otherwise ignore
 ``set_log_callback`` itself.
 """
 
+from __future__ import annotations
+
 import ctypes
 import threading
 from typing import Callable, Optional
@@ -22,7 +24,7 @@ LOG_INFO = 3
 LOG_DEBUG = 4
 
 _lock = threading.Lock()
-_current = None  # the ctypes thunk in use: kept alive while the library may call it
+_current: Optional[ctypes._CFuncPtr] = None  # the ctypes thunk in use: kept alive while the library may call it
 
 
 def set_log_callback(callback: Optional[Callable[[int, str], None]], max_level: int = LOG_DEBUG) -> None:
@@ -36,7 +38,7 @@ def set_log_callback(callback: Optional[Callable[[int, str], None]], max_level: 
             _current = None
             return
 
-        def thunk(level, message, length, _user_data):
+        def thunk(level: int, message: ctypes._Pointer, length: int, _user_data: Optional[int]) -> None:
             callback(int(level), ctypes.string_at(message, length).decode("utf-8", "replace"))
 
         fn = _ffi.LogFn(thunk)

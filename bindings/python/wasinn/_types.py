@@ -9,9 +9,13 @@ is given as a ``uint16`` array with ``tensor_type=TensorType.BF16`` (see :func:`
 A plain ``uint16`` array without that override is a U16 tensor.
 """
 
+from __future__ import annotations
+
 import enum
+from typing import Optional, Type, TypeVar, Union
 
 import numpy as np
+import numpy.typing as npt
 
 
 class Status(enum.IntEnum):
@@ -88,7 +92,7 @@ _TO_DTYPE = {
 _FROM_DTYPE = {dt: t for t, dt in _TO_DTYPE.items() if t != TensorType.BF16}
 
 
-def dtype_of(tensor_type):
+def dtype_of(tensor_type: Union[TensorType, int]) -> Optional[np.dtype]:
     """The numpy dtype holding elements of ``tensor_type`` (``uint16`` bits for BF16), or None."""
     try:
         return _TO_DTYPE[TensorType(tensor_type)]
@@ -96,7 +100,7 @@ def dtype_of(tensor_type):
         return None
 
 
-def tensor_type_of(dtype):
+def tensor_type_of(dtype: npt.DTypeLike) -> TensorType:
     """The tensor type for a numpy dtype (any byte order); ValueError when there is none."""
     dt = np.dtype(dtype)
     t = _FROM_DTYPE.get(dt.newbyteorder("=") if dt.byteorder not in ("=", "|") else dt)
@@ -105,7 +109,10 @@ def tensor_type_of(dtype):
     return t
 
 
-def _coerce(enum_cls, value, what):
+_E = TypeVar("_E", bound=enum.IntEnum)
+
+
+def _coerce(enum_cls: Type[_E], value: Union[_E, int, str], what: str) -> int:
     if isinstance(value, str):
         try:
             return enum_cls[value.upper()]
@@ -114,13 +121,13 @@ def _coerce(enum_cls, value, what):
     return int(value)  # unknown numbers go to the library, which reports them
 
 
-def bf16_to_float32(bits):
+def bf16_to_float32(bits: npt.ArrayLike) -> npt.NDArray[np.float32]:
     """Widens raw bfloat16 bits (a uint16 array) to float32, exactly."""
     bits = np.asarray(bits, dtype=np.uint16)
     return (bits.astype(np.uint32) << 16).view(np.float32)
 
 
-def float32_to_bf16(values):
+def float32_to_bf16(values: npt.ArrayLike) -> npt.NDArray[np.uint16]:
     """Narrows float32 values to raw bfloat16 bits (round to nearest even; NaN stays NaN)."""
     f = np.ascontiguousarray(values, dtype=np.float32)
     u = f.view(np.uint32).astype(np.uint64)

@@ -1,15 +1,19 @@
 """Exceptions: one :class:`WasinnError` subclass per status code, carrying the code and the
 library's detailed message (``wasinn_last_error_message``, read on the failing thread)."""
 
+from __future__ import annotations
+
+from typing import Optional, Type
+
 from ._types import Status
 
 
 class WasinnError(Exception):
     """A libwasinn call failed. ``status`` is the code, ``message`` the library's explanation."""
 
-    status = None
+    status: Optional[int] = None
 
-    def __init__(self, status, message="", function=""):
+    def __init__(self, status: int, message: str = "", function: str = "") -> None:
         self.status = status
         self.message = message
         self.function = function
@@ -85,6 +89,6 @@ for _status, _cls in _BY_STATUS.items():
     _cls.status = _status
 
 
-def error_class(status):
+def error_class(status: int) -> Type[WasinnError]:
     """The exception class for a status code (WasinnError for codes this module does not know)."""
     return _BY_STATUS.get(status, WasinnError)

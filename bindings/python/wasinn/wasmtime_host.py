@@ -17,9 +17,12 @@ which does every bounds check and copy. So the decoding logic is the library's, 
 wasm3 and WAMR glue, never reimplemented here.
 """
 
+from __future__ import annotations
+
 import ctypes
 import os
 import sys
+from typing import Any, Callable, Dict, Iterable, NoReturn, Optional, Sequence, Tuple, Union
 
 from ._ffi import WitxInstance, load_library
 from ._core import _check, registry_preload
@@ -37,7 +40,7 @@ _MISSING_MEMORY = 3
 # import name -> (number of i32 params, library function). Every import returns one i32 errno.
 # The first nine are what the spec, WAMR and WasmEdge guests import; the last three are WasmEdge's
 # single-output variants, harmless to define for other guests (unused definitions are ignored).
-IMPORTS = {
+IMPORTS: Dict[str, Tuple[int, str]] = {
     "load": (5, "wasinn_witx_load"),
     "load_by_name": (3, "wasinn_witx_load_by_name"),
     "load_by_name_with_config": (5, "wasinn_witx_load_by_name_with_config"),
@@ -52,10 +55,10 @@ IMPORTS = {
     "fini_single": (1, "wasinn_witx_fini_single"),
 }
 
-PROFILES = {"spec": WitxProfile.SPEC, "wamr": WitxProfile.WAMR, "wasmedge": WitxProfile.WASMEDGE}
+PROFILES: Dict[str, WitxProfile] = {"spec": WitxProfile.SPEC, "wamr": WitxProfile.WAMR, "wasmedge": WitxProfile.WASMEDGE}
 
 
-def _require_wasmtime():
+def _require_wasmtime() -> None:
     if wasmtime is None:
         raise ImportError("the wasmtime host needs the 'wasmtime' package: pip install 'wasinn[wasmtime]' "
                           "(or wasmtime==50.0.1)")
@@ -65,31 +68,31 @@ class WitxGlue:
     """One ``wasinn_witx_instance_t``: the handle tables of one guest instance. Close it (or use it
     as a context manager) when the guest instance goes away; its graphs and contexts go with it."""
 
-    def __init__(self, profile=WitxProfile.SPEC):
+    def __init__(self, profile: Union[WitxProfile, int] = WitxProfile.SPEC) -> None:
         lib = load_library()
         inst = ctypes.POINTER(WitxInstance)()
         _check(lib.wasinn_witx_instance_new(int(profile), ctypes.byref(inst)), "wasinn_witx_instance_new")
         self._lib = lib
         self._inst = inst
 
-    def close(self):
+    def close(self) -> None:
         if self._inst:
             self._lib.wasinn_witx_instance_free(self._inst)
             self._inst = ctypes.POINTER(WitxInstance)()
 
-    def __enter__(self):
+    def __enter__(self) -> WitxGlue:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             self.close()
         except Exception:
             pass
 
-    def define(self, linker):
+    def define(self, linker: wasmtime.Linker) -> None:
         """Defines every ``wasi_ephemeral_nn`` import in a ``wasmtime.Linker``."""
         _require_wasmtime()
         i32 = wasmtime.ValType.i32()
@@ -97,8 +100,8 @@ class WitxGlue:
             ty = wasmtime.FuncType([i32] * nparams, [i32])
             linker.define_func(MODULE, name, ty, self._trampoline(getattr(self._lib, symbol)), access_caller=True)
 
-    def _trampoline(self, fn):
-        def call(caller, *args):
+    def _trampoline(self, fn: Callable[..., int]) -> Callable[..., int]:
+        def call(caller: wasmtime.Caller, *args: int) -> int:
             memory = caller.get("memory")
             if not isinstance(memory, wasmtime.Memory):
                 return _MISSING_MEMORY
@@ -108,7 +111,9 @@ class WitxGlue:
         return call
 
 
-def run(wasm, args=(), preloads=(), dirs=(), profile="spec", argv0=None):
+def run(wasm: Union[str, os.PathLike[str]], args: Iterable[Any] = (), preloads: Iterable[str] = (),
+        dirs: Iterable[str] = (), profile: Union[str, WitxProfile, int] = "spec",
+        argv0: Optional[str] = None) -> int:
     """Runs the WASI command ``wasm`` (a path) with ``args``; returns its exit code.
 
     ``preloads``: ``name:encoding:target:path[:path...]`` specs registered before the guest starts
@@ -151,7 +156,7 @@ def run(wasm, args=(), preloads=(), dirs=(), profile="spec", argv0=None):
         return 0
 
 
-def main(argv=None):
+def main(argv: Optional[Sequence[str]] = None) -> int:
     """``python -m wasinn run ...``; returns the process exit code."""
     import argparse
 
@@ -181,6 +186,6 @@ def main(argv=None):
         return 2
 
 
-def main_run():
+def main_run() -> NoReturn:
     """The ``wasinn-wasmtime-run`` console script: ``python -m wasinn run`` under a shorter name."""
     sys.exit(main(["run"] + sys.argv[1:]))
