@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest_io.h"
+
 /* ---- wasi-nn witx ABI (wasm32 layouts) --------------------------------- */
 
 typedef uint32_t nn_graph;
@@ -210,48 +212,11 @@ out:
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static uint8_t *slurp(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "magika: cannot open %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            uint8_t *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                fprintf(stderr, "magika: out of memory reading %s\n", path);
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0) break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        fprintf(stderr, "magika: error reading %s\n", path);
-        free(buf);
-        return NULL;
-    }
-    buf[len] = '\0';
-    *len_out = len;
-    return buf;
-}
-
 /* labels file: one label per line; returns the count, NULL-free array */
 static char **read_labels(const char *path, uint32_t *count)
 {
     size_t len = 0;
-    char *text = (char *)slurp(path, &len);
+    char *text = (char *)guest_read_file(path, &len);
     if (!text) return NULL;
     size_t cap = 256, n = 0;
     char **labels = malloc(cap * sizeof *labels);
@@ -316,7 +281,7 @@ int main(int argc, char **argv)
     int32_t e;
     if (model_path) {
         size_t model_len = 0;
-        uint8_t *model = slurp(model_path, &model_len);
+        uint8_t *model = guest_read_file(model_path, &model_len);
         if (!model) return 1;
         nn_graph_builder b = { model, (uint32_t)model_len };
         e = nn_load(&b, 1, NN_ENCODING_ONNX, NN_TARGET_CPU, &graph);

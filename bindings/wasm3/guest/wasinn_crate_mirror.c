@@ -44,6 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest_io.h"
+
 /* ---- the raw imports, as the crate's `generated` module declares them -- */
 
 #define NN_IMPORT(name) __attribute__((import_module("wasi_ephemeral_nn"), import_name(name)))
@@ -207,38 +209,11 @@ static void expect(const char *step, const char *what, NnResult e, NnResult want
     }
 }
 
-static uint8_t *slurp(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 4096;
-            uint8_t *nb = realloc(buf, cap);
-            if (!nb) { free(buf); fclose(f); return NULL; }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0) break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) { free(buf); return NULL; }
-    *len_out = len;
-    return buf;
-}
-
 /* build_from_bytes([std::fs::read(path)]) */
 static int graph_from_file(const char *step, GraphEncoding enc, const char *path, Graph *g)
 {
     size_t len = 0;
-    uint8_t *bytes = slurp(path, &len);
+    uint8_t *bytes = guest_read_file(path, &len);
     if (!bytes) {
         printf("%s: FAIL cannot read %s\n", step, path);
         failures++;
