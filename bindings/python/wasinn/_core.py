@@ -33,7 +33,7 @@ PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 Key = Union[int, str]  # an input/output index or name
 Shape = Tuple[Optional[int], ...]  # None: a dynamic dimension
 InputValue = Union[npt.ArrayLike, Tuple[npt.ArrayLike, TensorTypeLike]]
-_H = TypeVar("_H", bound="_Handle")
+_C = TypeVar("_C", bound="_Closeable")
 
 RANK_UNKNOWN = ctypes.c_size_t(-1).value  # WASINN_RANK_UNKNOWN (SIZE_MAX)
 
@@ -190,7 +190,28 @@ class TensorInfo(tuple):
             self.name, self.dtype, self.shape, self.tensor_type)
 
 
-class _Handle:
+class _Closeable:
+    """Context-manager and finalizer protocol shared by every object owning a C resource: the
+    subclass's ``close()`` frees it (and must be idempotent)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _C) -> _C:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # Interpreter shutdown may already have torn down modules: never raise from here.
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class _Handle(_Closeable):
     """Owns one C handle; `_free_fn` is the name of the function that frees it."""
 
     _free_fn: Optional[str] = None
@@ -216,19 +237,6 @@ class _Handle:
         handle, self._handle = self._handle, None
         if handle is not None:
             _call(self._free_fn, handle)
-
-    def __enter__(self: _H) -> _H:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        # Interpreter shutdown may already have torn down modules: never raise from here.
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 class Graph(_Handle):

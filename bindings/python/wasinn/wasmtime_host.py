@@ -25,7 +25,7 @@ import sys
 from typing import Any, Callable, Dict, Iterable, NoReturn, Optional, Sequence, Tuple, Union
 
 from ._ffi import WitxInstance, load_library
-from ._core import _check, registry_preload
+from ._core import _Closeable, _check, registry_preload
 from ._types import WitxProfile
 
 try:
@@ -64,7 +64,7 @@ def _require_wasmtime() -> None:
                           "(or wasmtime==50.0.1)")
 
 
-class WitxGlue:
+class WitxGlue(_Closeable):
     """One ``wasinn_witx_instance_t``: the handle tables of one guest instance. Close it (or use it
     as a context manager) when the guest instance goes away; its graphs and contexts go with it."""
 
@@ -79,18 +79,6 @@ class WitxGlue:
         if self._inst:
             self._lib.wasinn_witx_instance_free(self._inst)
             self._inst = ctypes.POINTER(WitxInstance)()
-
-    def __enter__(self) -> WitxGlue:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
     def define(self, linker: wasmtime.Linker) -> None:
         """Defines every ``wasi_ephemeral_nn`` import in a ``wasmtime.Linker``."""
