@@ -200,8 +200,70 @@
 #define WASINN_TENSOR_TYPE_BOOL 105
 
 /**
+ * 8-bit float, 4 exponent and 3 mantissa bits, no infinities: ONNX `FLOAT8E4M3FN` (1 byte;
+ * library extension).
+ */
+#define WASINN_TENSOR_TYPE_FP8_E4M3FN 106
+
+/**
+ * 8-bit float as `FP8_E4M3FN` without negative zero: ONNX `FLOAT8E4M3FNUZ` (1 byte; extension).
+ */
+#define WASINN_TENSOR_TYPE_FP8_E4M3FNUZ 107
+
+/**
+ * 8-bit float, 5 exponent and 2 mantissa bits: ONNX `FLOAT8E5M2` (1 byte; extension).
+ */
+#define WASINN_TENSOR_TYPE_FP8_E5M2 108
+
+/**
+ * 8-bit float as `FP8_E5M2`, no infinities, no negative zero: ONNX `FLOAT8E5M2FNUZ` (1 byte;
+ * extension).
+ */
+#define WASINN_TENSOR_TYPE_FP8_E5M2FNUZ 109
+
+/**
+ * 8-bit exponent-only float (a power of two): ONNX `FLOAT8E8M0` (1 byte; extension).
+ */
+#define WASINN_TENSOR_TYPE_FP8_E8M0 110
+
+/**
+ * 4-bit float, 2 exponent bits and 1 mantissa bit: ONNX `FLOAT4E2M1`. Packed two elements per
+ * byte, the first in the low nibble: n elements take (n + 1) / 2 bytes (extension).
+ */
+#define WASINN_TENSOR_TYPE_FP4_E2M1 111
+
+/**
+ * Unsigned 4-bit integer, packed like `FP4_E2M1` (extension).
+ */
+#define WASINN_TENSOR_TYPE_U4 112
+
+/**
+ * Signed 4-bit integer (two's complement), packed like `FP4_E2M1` (extension).
+ */
+#define WASINN_TENSOR_TYPE_I4 113
+
+/**
+ * Unsigned 2-bit integer, packed four elements per byte, the first in the lowest two bits: n
+ * elements take (n + 3) / 4 bytes (extension).
+ */
+#define WASINN_TENSOR_TYPE_U2 114
+
+/**
+ * Signed 2-bit integer (two's complement), packed like `U2` (extension).
+ */
+#define WASINN_TENSOR_TYPE_I2 115
+
+/**
+ * Byte strings (extension). The data is every element in row-major order, each its byte length
+ * as a little-endian uint32_t followed by that many bytes, with nothing before, between or after
+ * (so `data_len` is 4 * product(dims) plus the total string length). Strings are arbitrary bytes;
+ * a backend that needs UTF-8 refuses others with `WASINN_STATUS_INVALID_ARGUMENT`.
+ */
+#define WASINN_TENSOR_TYPE_STRING 116
+
+/**
  * Reported by the introspection functions for an element type the C API cannot represent
- * (e.g. strings) or that the model leaves unknown. Never accepted as an input type.
+ * (e.g. complex numbers) or that the model leaves unknown. Never accepted as an input type.
  */
 #define WASINN_TENSOR_TYPE_UNKNOWN 4294967295
 
@@ -268,7 +330,9 @@ typedef uint64_t wasinn_exec_ctx_t;
 /**
  * A borrowed tensor view: element type, dimensions and raw little-endian row-major element bytes.
  *
- * As an input, `data_len` must equal product(dims) * element size (checked without overflow),
+ * As an input, `data_len` must be the type's size for `dims` (checked without overflow):
+ * product(dims) * element size for the byte-sized types, packed bytes for the 4- and 2-bit types,
+ * the length-prefixed encoding for `WASINN_TENSOR_TYPE_STRING` (see each type's constant),
  * `dims` may be NULL only when `rank` is 0 (a scalar), `data` may be NULL only when `data_len` is
  * 0, and `rank` is at most 32; the library copies the data before the call returns.
  * As an output (`wasinn_outputs_get`), the pointers are owned by the output list.
@@ -676,8 +740,9 @@ wasinn_status_t wasinn_exec_ctx_free(wasinn_exec_ctx_t ctx);
 /**
  * Copies `*tensor` into input `index` of the context.
  *
- * The tensor is validated (known type, `data_len == product(dims) * element size` without
- * overflow, rank at most 32) and its data copied before the call returns; a failed call leaves
+ * The tensor is validated (known type, `data_len` the type's size for `dims` without overflow:
+ * product(dims) * element size, packed bytes for the 4- and 2-bit types, well-framed elements
+ * for strings; rank at most 32) and its data copied before the call returns; a failed call leaves
  * the input unset. Ownership: `tensor` and what it points to are borrowed during the call only.
  * Thread safety: may be called from any thread; calls on the same context serialize.
  *
@@ -723,7 +788,9 @@ wasinn_status_t wasinn_exec_ctx_set_input_by_name(wasinn_exec_ctx_t ctx,
 wasinn_status_t wasinn_exec_ctx_compute(wasinn_exec_ctx_t ctx);
 
 /**
- * Copies the raw bytes of output `index` of the last successful compute into `buf`.
+ * Copies the raw bytes of output `index` of the last successful compute into `buf`, in the
+ * layout of its tensor type (see the `WASINN_TENSOR_TYPE_*` constants: packed 4- and 2-bit
+ * elements, length-prefixed strings).
  *
  * `*out_len` (when `out_len` is not NULL) receives the output's size in bytes whenever the
  * output exists, even when `buf` is too small, so a caller may query with `buf` NULL and
@@ -968,7 +1035,7 @@ wasinn_status_t wasinn_graph_output_name(wasinn_graph_t graph,
 /**
  * Writes the declared element type of input `index` (a `WASINN_TENSOR_TYPE_*` value) to
  * `*out_type`: `WASINN_TENSOR_TYPE_UNKNOWN` when the model leaves it unknown or the type is not
- * representable (e.g. strings).
+ * representable (e.g. complex numbers).
  *
  * Written only on success. Thread safety: may be called from any thread.
  *

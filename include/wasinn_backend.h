@@ -126,6 +126,61 @@
 #define WASINN_BACKEND_TENSOR_TYPE_BOOL 105
 
 /**
+ * 8-bit float: 4 exponent bits, 3 mantissa bits, no infinities (ONNX `FLOAT8E4M3FN`).
+ */
+#define WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FN 106
+
+/**
+ * 8-bit float: 4 exponent bits, 3 mantissa bits, no infinities, no negative zero (`FLOAT8E4M3FNUZ`).
+ */
+#define WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FNUZ 107
+
+/**
+ * 8-bit float: 5 exponent bits, 2 mantissa bits (ONNX `FLOAT8E5M2`).
+ */
+#define WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2 108
+
+/**
+ * 8-bit float: 5 exponent bits, 2 mantissa bits, no infinities, no negative zero (`FLOAT8E5M2FNUZ`).
+ */
+#define WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2FNUZ 109
+
+/**
+ * 8-bit exponent-only float, a power of two (ONNX `FLOAT8E8M0`).
+ */
+#define WASINN_BACKEND_TENSOR_TYPE_FP8_E8M0 110
+
+/**
+ * 4-bit float: 2 exponent bits, 1 mantissa bit (ONNX `FLOAT4E2M1`), two elements per byte.
+ */
+#define WASINN_BACKEND_TENSOR_TYPE_FP4_E2M1 111
+
+/**
+ * Unsigned 4-bit integer, two elements per byte, the first in the low nibble.
+ */
+#define WASINN_BACKEND_TENSOR_TYPE_U4 112
+
+/**
+ * Signed 4-bit integer (two's complement), two elements per byte, the first in the low nibble.
+ */
+#define WASINN_BACKEND_TENSOR_TYPE_I4 113
+
+/**
+ * Unsigned 2-bit integer, four elements per byte, the first in the lowest bits.
+ */
+#define WASINN_BACKEND_TENSOR_TYPE_U2 114
+
+/**
+ * Signed 2-bit integer (two's complement), four elements per byte, the first in the lowest bits.
+ */
+#define WASINN_BACKEND_TENSOR_TYPE_I2 115
+
+/**
+ * Byte strings: each element a little-endian `u32` byte length followed by that many bytes.
+ */
+#define WASINN_BACKEND_TENSOR_TYPE_STRING 116
+
+/**
  * In [`WasinnBackendIoInfo::ty`]: the element type is unknown or has no libwasinn equivalent.
  */
 #define WASINN_BACKEND_TENSOR_TYPE_UNKNOWN 4294967295
@@ -310,10 +365,13 @@ typedef uint32_t (*wasinn_backend_ctx_new_fn)(const struct wasinn_backend_graph 
 typedef void (*wasinn_backend_ctx_free_fn)(struct wasinn_backend_ctx *ctx);
 
 /**
- * A borrowed tensor view.
+ * A borrowed tensor view. The bytes are row-major and little-endian; the 4- and 2-bit types are
+ * packed two or four elements per byte, the first in the lowest bits (`ceil(n * bits / 8)`
+ * bytes); a `STRING` tensor is each element's byte length as a little-endian `uint32_t` followed
+ * by its bytes, nothing else (the Rust crate's `layout::check_data` is the one validity check).
  *
  * As input (`ctx_set_input`): host memory, valid only during the call; the plugin copies it.
- * The host guarantees `product(dims) * element size == len`.
+ * The host guarantees the data fits its type and dims by those rules.
  * As output (`ctx_get_output`): plugin memory, valid until the next `ctx_compute`,
  * `ctx_set_input` or `ctx_free` on the same context. The host validates the sizes before use.
  */

@@ -340,7 +340,7 @@ fn unknown_enum_values_are_invalid_arguments() {
         let paths = [c"/x.onnx".as_ptr()];
         check(wasinn_registry_add_files(c"capi-bad-enum".as_ptr(), 42, WASINN_TARGET_CPU, paths.as_ptr(), 1), INVALID);
         let data = [0u8; 4];
-        for ty in [7, 99, 106, WASINN_TENSOR_TYPE_UNKNOWN] {
+        for ty in [7, 99, 117, WASINN_TENSOR_TYPE_UNKNOWN] {
             let t = tensor(ty, &[1], &data);
             check(wasinn_exec_ctx_set_input(1, 0, &t), INVALID);
             assert!(last_error().contains("TensorType"), "{}", last_error());
@@ -351,12 +351,17 @@ fn unknown_enum_values_are_invalid_arguments() {
 
 #[test]
 fn tensor_sizes_are_validated() {
-    let cases: [(u32, &[u32], usize); 5] = [
+    let cases: [(u32, &[u32], usize); 9] = [
         (WASINN_TENSOR_TYPE_FP32, &[2, 3], 23),
         (WASINN_TENSOR_TYPE_FP32, &[2, 3], 25),
         (WASINN_TENSOR_TYPE_I64, &[], 4),
         (WASINN_TENSOR_TYPE_U8, &[u32::MAX, u32::MAX, u32::MAX], 1),
         (WASINN_TENSOR_TYPE_U8, &[1; 33], 1),
+        // Packed types: 3 four-bit elements take 2 bytes, 5 two-bit elements 2 bytes.
+        (WASINN_TENSOR_TYPE_I4, &[3], 1),
+        (WASINN_TENSOR_TYPE_I4, &[3], 3),
+        (WASINN_TENSOR_TYPE_U2, &[5], 1),
+        (WASINN_TENSOR_TYPE_FP8_E4M3FN, &[3], 2),
     ];
     for (ty, dims, len) in cases {
         let data = vec![0u8; len];
@@ -364,6 +369,21 @@ fn tensor_sizes_are_validated() {
         check(unsafe { wasinn_exec_ctx_set_input(1, 0, &t) }, INVALID);
         let msg = last_error();
         assert!(msg.contains("bytes") || msg.contains("overflow") || msg.contains("rank"), "{msg}");
+    }
+    // Strings: each element a u32 little-endian length, then its bytes; nothing else.
+    let two = [1, 0, 0, 0, b'a', 2, 0, 0, 0, b'b', b'c'];
+    let bad: [(&[u32], &[u8]); 5] = [
+        (&[3], &two),            // an element missing
+        (&[1], &two),            // bytes after the last element
+        (&[2], &two[..10]),      // the last element cut short
+        (&[1], &[0xff, 0xff, 0xff, 0xff, 1]), // a length past the end
+        (&[u32::MAX, u32::MAX], &two), // absurd element count
+    ];
+    for (dims, data) in bad {
+        let t = tensor(WASINN_TENSOR_TYPE_STRING, dims, data);
+        check(unsafe { wasinn_exec_ctx_set_input(1, 0, &t) }, INVALID);
+        let msg = last_error();
+        assert!(msg.contains("string") || msg.contains("overflow"), "{msg}");
     }
 }
 

@@ -301,10 +301,27 @@ fn plugin_abi_numbers_match_the_core() {
         (abi::WASINN_BACKEND_TENSOR_TYPE_U32, TensorType::U32),
         (abi::WASINN_BACKEND_TENSOR_TYPE_U64, TensorType::U64),
         (abi::WASINN_BACKEND_TENSOR_TYPE_BOOL, TensorType::Bool),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FN, TensorType::Fp8E4M3Fn),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FNUZ, TensorType::Fp8E4M3Fnuz),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2, TensorType::Fp8E5M2),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2FNUZ, TensorType::Fp8E5M2Fnuz),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_FP8_E8M0, TensorType::Fp8E8M0),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_FP4_E2M1, TensorType::Fp4E2M1),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_U4, TensorType::U4),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_I4, TensorType::I4),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_U2, TensorType::U2),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_I2, TensorType::I2),
+        (abi::WASINN_BACKEND_TENSOR_TYPE_STRING, TensorType::String),
     ] {
         assert_eq!(abi_v, core as u32, "{core:?}");
     }
-    assert_eq!(TensorType::ALL.len(), 13, "a new tensor type needs a plugin ABI constant");
+    assert_eq!(TensorType::ALL.len(), 24, "a new tensor type needs a plugin ABI constant");
+    // Every type has a layout (the one size rule host and plugins share).
+    for &t in TensorType::ALL {
+        assert!(abi::layout::element_layout(t as u32).is_some(), "{t:?} has no layout");
+    }
+    assert_eq!(TensorType::I4.layout(), abi::layout::ElementLayout::Bits(4));
+    assert_eq!(TensorType::String.layout(), abi::layout::ElementLayout::String);
     for (abi_v, core) in [
         (abi::WASINN_BACKEND_ENCODING_OPENVINO, Encoding::Openvino),
         (abi::WASINN_BACKEND_ENCODING_ONNX, Encoding::Onnx),

@@ -410,7 +410,7 @@ fn set_input_sizes_rank_and_types() {
         // Data length not product * size.
         let t = g.tensor(&[2, 3], F32, &[0; 23]);
         assert_eq!(g.set_input(ctx, 0, t), INVALID_ARGUMENT);
-        assert!(last_error().contains("needs 24"), "{}", last_error());
+        assert!(last_error().contains("need 24"), "{}", last_error());
         // Rank cap (checked before the dims are read, whatever dims_len claims).
         let dims = g.at(&[1; 4 * 33]);
         let t = g.tensor_raw(dims, 33, F32, 0, 4);

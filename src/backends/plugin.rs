@@ -18,7 +18,7 @@ use wasinn_plugin_abi as abi;
 use crate::core::backend::{Backend, BackendContext, BackendGraph, Dim, IoInfo, LoadRequest};
 use crate::core::error::{Error, Result};
 use crate::core::plugins::{ErrorBuf, OpenedPlugin, PluginFns};
-use crate::core::tensor::{byte_len, OutputRef, TensorRef, MAX_RANK};
+use crate::core::tensor::{byte_len, check_data, OutputRef, TensorRef, MAX_RANK};
 use crate::core::types::{Encoding, Target, TensorType};
 
 /// Most inputs or outputs accepted from a plugin's model.
@@ -279,12 +279,16 @@ impl BackendContext for PluginContext {
         // SAFETY: plugin memory valid until the next mutation of this context, which `&self`
         // excludes for the lifetime of the returned view.
         let dims: &[usize] = if t.rank == 0 { &[] } else { unsafe { std::slice::from_raw_parts(t.dims, t.rank) } };
-        let expected = byte_len(ty, dims).map_err(|e| bad(e.message))?;
-        if expected != t.len {
-            return Err(bad(format!("{} bytes for {ty} {dims:?}, which needs {expected}", t.len)));
+        // Fixed-size types: the length alone must match, before any plugin byte is read.
+        if let Some(expected) = byte_len(ty, dims).map_err(|e| bad(e.message))? {
+            if expected != t.len {
+                return Err(bad(format!("{} bytes for {ty} {dims:?}, which needs {expected}", t.len)));
+            }
         }
-        // SAFETY: as for dims; `len` bytes checked consistent with the shape.
+        // SAFETY: as for dims; `len` bytes of plugin memory (checked against the shape above for
+        // fixed-size types; string framing is checked next).
         let data: &[u8] = if t.len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(t.data, t.len) } };
+        check_data(ty, dims, data).map_err(|e| bad(e.message))?;
         Ok(OutputRef { ty, dims, data })
     }
 }

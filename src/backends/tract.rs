@@ -32,7 +32,7 @@ use tract_onnx::tract_hir::ops::unimpl::UnimplementedOp;
 
 use crate::core::backend::{Backend, BackendContext, BackendGraph, Dim, IoInfo, LoadRequest};
 use crate::core::error::{Error, Result, Status};
-use crate::core::tensor::{OutputRef, TensorRef};
+use crate::core::tensor::{byte_len, encode_strings, OutputRef, TensorRef};
 use crate::core::types::{Encoding, Target, TensorType};
 
 /// Most runnable plans one graph keeps (one per distinct input signature). Bounds the memory a
@@ -229,6 +229,7 @@ fn tensor_type_of(dt: DatumType) -> Option<TensorType> {
         DatumType::U64 => TensorType::U64,
         DatumType::I64 => TensorType::I64,
         DatumType::Bool => TensorType::Bool,
+        DatumType::String => TensorType::String,
         _ => return None,
     })
 }
@@ -247,7 +248,18 @@ fn datum_type_of(ty: TensorType) -> Result<DatumType> {
         TensorType::U64 => DatumType::U64,
         TensorType::I64 => DatumType::I64,
         TensorType::Bool => DatumType::Bool,
-        TensorType::Bf16 => return Err(Error::unsupported("tract has no bf16 tensors")),
+        TensorType::String => DatumType::String,
+        TensorType::Bf16
+        | TensorType::Fp8E4M3Fn
+        | TensorType::Fp8E4M3Fnuz
+        | TensorType::Fp8E5M2
+        | TensorType::Fp8E5M2Fnuz
+        | TensorType::Fp8E8M0
+        | TensorType::Fp4E2M1
+        | TensorType::U4
+        | TensorType::I4
+        | TensorType::U2
+        | TensorType::I2 => return Err(Error::unsupported(format!("tract has no {ty} tensors"))),
     })
 }
 
@@ -488,6 +500,8 @@ impl BackendGraph for TractGraph {
 /// One output of the last compute.
 enum Output {
     Ready(TensorType, TValue),
+    /// A string output, encoded once at compute (tract's strings are not plain bytes).
+    Strings(Vec<usize>, Vec<u8>),
     /// tract produced something the C API cannot represent; the message says what.
     Unsupported(String),
 }
@@ -537,6 +551,10 @@ impl BackendContext for TractContext {
         }
         let slot =
             self.inputs.get_mut(index).ok_or_else(|| Error::invalid(format!("input index {index} out of range")))?;
+        if ty == TensorType::String {
+            *slot = Some((ty, Arc::new(string_tensor(tensor)?)));
+            return Ok(());
+        }
         // Same type and shape as the stored tensor, and no output of the last compute aliases it:
         // overwrite its buffer in place.
         if let Some((stored_ty, stored)) = slot {
@@ -551,9 +569,10 @@ impl BackendContext for TractContext {
                 }
             }
         }
-        // SAFETY: `data` holds exactly product(dims) elements of `dt` (TensorRef invariant, and
-        // from_raw_dt checks the length again); every bit pattern is valid for the numeric types,
-        // and bool bytes were checked to be 0 or 1 above.
+        // SAFETY: `dt` is a numeric or bool type (strings returned above), `data` holds exactly
+        // product(dims) elements of it (TensorRef invariant, and from_raw_dt checks the length
+        // again); every bit pattern is valid for the numeric types, and bool bytes were checked to
+        // be 0 or 1 above.
         let t = unsafe { Tensor::from_raw_dt(dt, tensor.dims(), data) }
             .map_err(|e| Error::runtime(format!("could not create the input tensor: {e:#}")))?;
         *slot = Some((ty, Arc::new(t)));
@@ -627,8 +646,9 @@ impl BackendContext for TractContext {
                 self.outputs.len()
             ))),
             Some(Output::Unsupported(msg)) => Err(Error::unsupported(msg.clone())),
+            Some(Output::Strings(dims, data)) => Ok(OutputRef { ty: TensorType::String, dims, data }),
             Some(Output::Ready(ty, t)) => {
-                let len = t.len() * ty.size();
+                let len = byte_len(*ty, t.shape())?.unwrap_or(usize::MAX);
                 let data = t.as_bytes().get(..len).ok_or_else(|| {
                     Error::runtime(format!("output {index} holds fewer bytes than its shape {:?} needs", t.shape()))
                 })?;
@@ -636,6 +656,22 @@ impl BackendContext for TractContext {
             }
         }
     }
+}
+
+/// A tract string tensor from string tensor data (tract's strings are UTF-8 `String`s).
+fn string_tensor(tensor: &TensorRef<'_>) -> Result<Tensor> {
+    let items = tensor
+        .strings()
+        .enumerate()
+        .map(|(i, s)| {
+            std::str::from_utf8(s)
+                .map(str::to_owned)
+                .map_err(|e| Error::invalid(format!("string element {i} is not UTF-8 ({e}); tract holds UTF-8 strings only")))
+        })
+        .collect::<Result<Vec<String>>>()?;
+    tract_ndarray::ArrayD::from_shape_vec(tensor.dims(), items)
+        .map(|a| a.into_tensor())
+        .map_err(|e| Error::runtime(format!("could not create the input string tensor: {e}")))
 }
 
 /// Makes a tract output readable as plain bytes of a core tensor type.
@@ -651,6 +687,16 @@ fn convert_output(value: TValue) -> Output {
         value
     };
     let dt = value.datum_type();
+    if dt == DatumType::String {
+        let encoded = value
+            .to_plain_array_view::<String>()
+            .map_err(|e| format!("{e:#}"))
+            .and_then(|items| encode_strings(items.iter().map(|s| s.as_bytes())).map_err(|e| e.message));
+        return match encoded {
+            Ok(data) => Output::Strings(value.shape().to_vec(), data),
+            Err(e) => Output::Unsupported(format!("tract string output could not be encoded: {e}")),
+        };
+    }
     let Some(ty) = tensor_type_of(dt) else {
         return Output::Unsupported(format!(
             "tract produced an output of type {dt:?}, which has no wasi-nn tensor type"

@@ -75,8 +75,9 @@ pub extern "C" fn wasinn_exec_ctx_free(ctx: wasinn_exec_ctx_t) -> wasinn_status_
 
 /// Copies `*tensor` into input `index` of the context.
 ///
-/// The tensor is validated (known type, `data_len == product(dims) * element size` without
-/// overflow, rank at most 32) and its data copied before the call returns; a failed call leaves
+/// The tensor is validated (known type, `data_len` the type's size for `dims` without overflow:
+/// product(dims) * element size, packed bytes for the 4- and 2-bit types, well-framed elements
+/// for strings; rank at most 32) and its data copied before the call returns; a failed call leaves
 /// the input unset. Ownership: `tensor` and what it points to are borrowed during the call only.
 /// Thread safety: may be called from any thread; calls on the same context serialize.
 ///
@@ -145,7 +146,9 @@ unsafe fn copy_output(out: Result<OutputRef<'_>>, buf: *mut c_void, buf_len: usi
     unsafe { ffi::copy_out(out?.data, buf.cast::<u8>(), buf_len, out_len) }
 }
 
-/// Copies the raw bytes of output `index` of the last successful compute into `buf`.
+/// Copies the raw bytes of output `index` of the last successful compute into `buf`, in the
+/// layout of its tensor type (see the `WASINN_TENSOR_TYPE_*` constants: packed 4- and 2-bit
+/// elements, length-prefixed strings).
 ///
 /// `*out_len` (when `out_len` is not NULL) receives the output's size in bytes whenever the
 /// output exists, even when `buf` is too small, so a caller may query with `buf` NULL and

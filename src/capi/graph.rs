@@ -358,7 +358,7 @@ pub unsafe extern "C" fn wasinn_graph_output_name(
 
 /// Writes the declared element type of input `index` (a `WASINN_TENSOR_TYPE_*` value) to
 /// `*out_type`: `WASINN_TENSOR_TYPE_UNKNOWN` when the model leaves it unknown or the type is not
-/// representable (e.g. strings).
+/// representable (e.g. complex numbers).
 ///
 /// Written only on success. Thread safety: may be called from any thread.
 ///

@@ -38,8 +38,37 @@ pub const WASINN_TENSOR_TYPE_U32: u32 = 103;
 pub const WASINN_TENSOR_TYPE_U64: u32 = 104;
 /// Boolean, one byte per element holding 0 or 1 (library extension).
 pub const WASINN_TENSOR_TYPE_BOOL: u32 = 105;
+/// 8-bit float, 4 exponent and 3 mantissa bits, no infinities: ONNX `FLOAT8E4M3FN` (1 byte;
+/// library extension).
+pub const WASINN_TENSOR_TYPE_FP8_E4M3FN: u32 = 106;
+/// 8-bit float as `FP8_E4M3FN` without negative zero: ONNX `FLOAT8E4M3FNUZ` (1 byte; extension).
+pub const WASINN_TENSOR_TYPE_FP8_E4M3FNUZ: u32 = 107;
+/// 8-bit float, 5 exponent and 2 mantissa bits: ONNX `FLOAT8E5M2` (1 byte; extension).
+pub const WASINN_TENSOR_TYPE_FP8_E5M2: u32 = 108;
+/// 8-bit float as `FP8_E5M2`, no infinities, no negative zero: ONNX `FLOAT8E5M2FNUZ` (1 byte;
+/// extension).
+pub const WASINN_TENSOR_TYPE_FP8_E5M2FNUZ: u32 = 109;
+/// 8-bit exponent-only float (a power of two): ONNX `FLOAT8E8M0` (1 byte; extension).
+pub const WASINN_TENSOR_TYPE_FP8_E8M0: u32 = 110;
+/// 4-bit float, 2 exponent bits and 1 mantissa bit: ONNX `FLOAT4E2M1`. Packed two elements per
+/// byte, the first in the low nibble: n elements take (n + 1) / 2 bytes (extension).
+pub const WASINN_TENSOR_TYPE_FP4_E2M1: u32 = 111;
+/// Unsigned 4-bit integer, packed like `FP4_E2M1` (extension).
+pub const WASINN_TENSOR_TYPE_U4: u32 = 112;
+/// Signed 4-bit integer (two's complement), packed like `FP4_E2M1` (extension).
+pub const WASINN_TENSOR_TYPE_I4: u32 = 113;
+/// Unsigned 2-bit integer, packed four elements per byte, the first in the lowest two bits: n
+/// elements take (n + 3) / 4 bytes (extension).
+pub const WASINN_TENSOR_TYPE_U2: u32 = 114;
+/// Signed 2-bit integer (two's complement), packed like `U2` (extension).
+pub const WASINN_TENSOR_TYPE_I2: u32 = 115;
+/// Byte strings (extension). The data is every element in row-major order, each its byte length
+/// as a little-endian uint32_t followed by that many bytes, with nothing before, between or after
+/// (so `data_len` is 4 * product(dims) plus the total string length). Strings are arbitrary bytes;
+/// a backend that needs UTF-8 refuses others with `WASINN_STATUS_INVALID_ARGUMENT`.
+pub const WASINN_TENSOR_TYPE_STRING: u32 = 116;
 /// Reported by the introspection functions for an element type the C API cannot represent
-/// (e.g. strings) or that the model leaves unknown. Never accepted as an input type.
+/// (e.g. complex numbers) or that the model leaves unknown. Never accepted as an input type.
 pub const WASINN_TENSOR_TYPE_UNKNOWN: u32 = 0xFFFF_FFFF;
 
 const _: () = {
@@ -56,6 +85,17 @@ const _: () = {
     assert!(WASINN_TENSOR_TYPE_U32 == TensorType::U32 as u32);
     assert!(WASINN_TENSOR_TYPE_U64 == TensorType::U64 as u32);
     assert!(WASINN_TENSOR_TYPE_BOOL == TensorType::Bool as u32);
+    assert!(WASINN_TENSOR_TYPE_FP8_E4M3FN == TensorType::Fp8E4M3Fn as u32);
+    assert!(WASINN_TENSOR_TYPE_FP8_E4M3FNUZ == TensorType::Fp8E4M3Fnuz as u32);
+    assert!(WASINN_TENSOR_TYPE_FP8_E5M2 == TensorType::Fp8E5M2 as u32);
+    assert!(WASINN_TENSOR_TYPE_FP8_E5M2FNUZ == TensorType::Fp8E5M2Fnuz as u32);
+    assert!(WASINN_TENSOR_TYPE_FP8_E8M0 == TensorType::Fp8E8M0 as u32);
+    assert!(WASINN_TENSOR_TYPE_FP4_E2M1 == TensorType::Fp4E2M1 as u32);
+    assert!(WASINN_TENSOR_TYPE_U4 == TensorType::U4 as u32);
+    assert!(WASINN_TENSOR_TYPE_I4 == TensorType::I4 as u32);
+    assert!(WASINN_TENSOR_TYPE_U2 == TensorType::U2 as u32);
+    assert!(WASINN_TENSOR_TYPE_I2 == TensorType::I2 as u32);
+    assert!(WASINN_TENSOR_TYPE_STRING == TensorType::String as u32);
 };
 
 /// The C name and value of the constant for `ty` (exhaustive: a new variant fails to compile
@@ -75,6 +115,17 @@ pub fn tensor_type_constant(ty: TensorType) -> (&'static str, u32) {
         TensorType::U32 => ("WASINN_TENSOR_TYPE_U32", WASINN_TENSOR_TYPE_U32),
         TensorType::U64 => ("WASINN_TENSOR_TYPE_U64", WASINN_TENSOR_TYPE_U64),
         TensorType::Bool => ("WASINN_TENSOR_TYPE_BOOL", WASINN_TENSOR_TYPE_BOOL),
+        TensorType::Fp8E4M3Fn => ("WASINN_TENSOR_TYPE_FP8_E4M3FN", WASINN_TENSOR_TYPE_FP8_E4M3FN),
+        TensorType::Fp8E4M3Fnuz => ("WASINN_TENSOR_TYPE_FP8_E4M3FNUZ", WASINN_TENSOR_TYPE_FP8_E4M3FNUZ),
+        TensorType::Fp8E5M2 => ("WASINN_TENSOR_TYPE_FP8_E5M2", WASINN_TENSOR_TYPE_FP8_E5M2),
+        TensorType::Fp8E5M2Fnuz => ("WASINN_TENSOR_TYPE_FP8_E5M2FNUZ", WASINN_TENSOR_TYPE_FP8_E5M2FNUZ),
+        TensorType::Fp8E8M0 => ("WASINN_TENSOR_TYPE_FP8_E8M0", WASINN_TENSOR_TYPE_FP8_E8M0),
+        TensorType::Fp4E2M1 => ("WASINN_TENSOR_TYPE_FP4_E2M1", WASINN_TENSOR_TYPE_FP4_E2M1),
+        TensorType::U4 => ("WASINN_TENSOR_TYPE_U4", WASINN_TENSOR_TYPE_U4),
+        TensorType::I4 => ("WASINN_TENSOR_TYPE_I4", WASINN_TENSOR_TYPE_I4),
+        TensorType::U2 => ("WASINN_TENSOR_TYPE_U2", WASINN_TENSOR_TYPE_U2),
+        TensorType::I2 => ("WASINN_TENSOR_TYPE_I2", WASINN_TENSOR_TYPE_I2),
+        TensorType::String => ("WASINN_TENSOR_TYPE_STRING", WASINN_TENSOR_TYPE_STRING),
     }
 }
 
@@ -99,7 +150,9 @@ pub type wasinn_buffer_t = wasinn_buffer;
 
 /// A borrowed tensor view: element type, dimensions and raw little-endian row-major element bytes.
 ///
-/// As an input, `data_len` must equal product(dims) * element size (checked without overflow),
+/// As an input, `data_len` must be the type's size for `dims` (checked without overflow):
+/// product(dims) * element size for the byte-sized types, packed bytes for the 4- and 2-bit types,
+/// the length-prefixed encoding for `WASINN_TENSOR_TYPE_STRING` (see each type's constant),
 /// `dims` may be NULL only when `rank` is 0 (a scalar), `data` may be NULL only when `data_len` is
 /// 0, and `rank` is at most 32; the library copies the data before the call returns.
 /// As an output (`wasinn_outputs_get`), the pointers are owned by the output list.

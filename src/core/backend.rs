@@ -31,7 +31,7 @@ pub enum Dim {
 pub struct IoInfo {
     /// The tensor's name in the model.
     pub name: String,
-    /// Element type, `None` when unknown or not representable (e.g. strings).
+    /// Element type, `None` when unknown or not representable (e.g. complex numbers).
     pub ty: Option<TensorType>,
     /// Declared shape, `None` when even the rank is unknown.
     pub dims: Option<Vec<Dim>>,

@@ -73,20 +73,46 @@ c_enum! {
         U64 = 104, "u64";
         /// Boolean, one byte per element, 0 or 1 (library extension).
         Bool = 105, "bool";
+        /// 8-bit float, 4 exponent and 3 mantissa bits, no infinities (ONNX FLOAT8E4M3FN; extension).
+        Fp8E4M3Fn = 106, "fp8e4m3fn";
+        /// 8-bit float like `Fp8E4M3Fn` without negative zero (ONNX FLOAT8E4M3FNUZ; extension).
+        Fp8E4M3Fnuz = 107, "fp8e4m3fnuz";
+        /// 8-bit float, 5 exponent and 2 mantissa bits (ONNX FLOAT8E5M2; extension).
+        Fp8E5M2 = 108, "fp8e5m2";
+        /// 8-bit float like `Fp8E5M2`, no infinities, no negative zero (ONNX FLOAT8E5M2FNUZ; extension).
+        Fp8E5M2Fnuz = 109, "fp8e5m2fnuz";
+        /// 8-bit exponent-only float (ONNX FLOAT8E8M0; extension).
+        Fp8E8M0 = 110, "fp8e8m0";
+        /// 4-bit float, 2 exponent bits, 1 mantissa bit, two per byte (ONNX FLOAT4E2M1; extension).
+        Fp4E2M1 = 111, "fp4e2m1";
+        /// Unsigned 4-bit integer, two per byte, first in the low nibble (extension).
+        U4 = 112, "u4";
+        /// Signed 4-bit integer, two per byte, first in the low nibble (extension).
+        I4 = 113, "i4";
+        /// Unsigned 2-bit integer, four per byte, first in the lowest bits (extension).
+        U2 = 114, "u2";
+        /// Signed 2-bit integer, four per byte, first in the lowest bits (extension).
+        I2 = 115, "i2";
+        /// Byte strings, each a little-endian u32 length then its bytes (extension).
+        String = 116, "string";
     }
 }
 
 impl TensorType {
-    /// Size of one element in bytes.
-    pub const fn size(self) -> usize {
-        match self {
-            TensorType::U8 | TensorType::I8 | TensorType::Bool => 1,
-            TensorType::Fp16 | TensorType::Bf16 | TensorType::U16 | TensorType::I16 => 2,
-            TensorType::Fp32 | TensorType::I32 | TensorType::U32 => 4,
-            TensorType::Fp64 | TensorType::I64 | TensorType::U64 => 8,
+    /// How elements of this type are stored (the plugin ABI's [`layout`] rules, which the C API
+    /// shares): bits per element, or length-prefixed strings.
+    ///
+    /// [`layout`]: wasinn_plugin_abi::layout
+    pub const fn layout(self) -> ElementLayout {
+        match wasinn_plugin_abi::layout::element_layout(self as u32) {
+            Some(l) => l,
+            // Unreachable: tests/plugins.rs ties every variant to an ABI constant with a layout.
+            None => ElementLayout::Bits(8),
         }
     }
 }
+
+pub use wasinn_plugin_abi::layout::ElementLayout;
 
 c_enum! {
     /// Serialization format of a model.

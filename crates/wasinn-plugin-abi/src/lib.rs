@@ -23,14 +23,22 @@
 //! - Panics and C++ exceptions never cross the boundary: each plugin function catches its own and
 //!   returns [`WASINN_BACKEND_STATUS_PANIC`].
 //! - Status, tensor type, encoding and target values are the numbers of libwasinn's C API
-//!   (`wasinn.h`): WIT numbering, library extensions at 100+ (1000+ for statuses).
+//!   (`wasinn.h`): WIT numbering, library extensions at 100+ (1000+ for statuses). The set of
+//!   tensor types only grows; a plugin refuses a type it does not know with
+//!   `INVALID_ARGUMENT` (or `UNSUPPORTED_OPERATION` when it knows the type but its vendor
+//!   library cannot hold it), and the host refuses an output of a type it does not know.
+//! - Tensor bytes follow the [`layout`] module (the one definition, shared by host and plugins).
 //! - Threads: the entry and `load` may be called from any thread; a graph may be used from many
 //!   threads at once (`graph_*`, `ctx_new`); one execution context is used by one thread at a time.
 #![no_std]
 #![deny(missing_docs)]
 
+extern crate alloc;
+
 use core::ffi::c_char;
 use core::mem::{offset_of, size_of};
+
+pub mod layout;
 
 /// The newest plugin ABI version this crate describes.
 pub const WASINN_BACKEND_ABI_VERSION: u32 = 1;
@@ -88,6 +96,28 @@ pub const WASINN_BACKEND_TENSOR_TYPE_U32: u32 = 103;
 pub const WASINN_BACKEND_TENSOR_TYPE_U64: u32 = 104;
 /// Boolean, one byte per element, 0 or 1.
 pub const WASINN_BACKEND_TENSOR_TYPE_BOOL: u32 = 105;
+/// 8-bit float: 4 exponent bits, 3 mantissa bits, no infinities (ONNX `FLOAT8E4M3FN`).
+pub const WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FN: u32 = 106;
+/// 8-bit float: 4 exponent bits, 3 mantissa bits, no infinities, no negative zero (`FLOAT8E4M3FNUZ`).
+pub const WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FNUZ: u32 = 107;
+/// 8-bit float: 5 exponent bits, 2 mantissa bits (ONNX `FLOAT8E5M2`).
+pub const WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2: u32 = 108;
+/// 8-bit float: 5 exponent bits, 2 mantissa bits, no infinities, no negative zero (`FLOAT8E5M2FNUZ`).
+pub const WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2FNUZ: u32 = 109;
+/// 8-bit exponent-only float, a power of two (ONNX `FLOAT8E8M0`).
+pub const WASINN_BACKEND_TENSOR_TYPE_FP8_E8M0: u32 = 110;
+/// 4-bit float: 2 exponent bits, 1 mantissa bit (ONNX `FLOAT4E2M1`), two elements per byte.
+pub const WASINN_BACKEND_TENSOR_TYPE_FP4_E2M1: u32 = 111;
+/// Unsigned 4-bit integer, two elements per byte, the first in the low nibble.
+pub const WASINN_BACKEND_TENSOR_TYPE_U4: u32 = 112;
+/// Signed 4-bit integer (two's complement), two elements per byte, the first in the low nibble.
+pub const WASINN_BACKEND_TENSOR_TYPE_I4: u32 = 113;
+/// Unsigned 2-bit integer, four elements per byte, the first in the lowest bits.
+pub const WASINN_BACKEND_TENSOR_TYPE_U2: u32 = 114;
+/// Signed 2-bit integer (two's complement), four elements per byte, the first in the lowest bits.
+pub const WASINN_BACKEND_TENSOR_TYPE_I2: u32 = 115;
+/// Byte strings: each element a little-endian `u32` byte length followed by that many bytes.
+pub const WASINN_BACKEND_TENSOR_TYPE_STRING: u32 = 116;
 /// In [`WasinnBackendIoInfo::ty`]: the element type is unknown or has no libwasinn equivalent.
 pub const WASINN_BACKEND_TENSOR_TYPE_UNKNOWN: u32 = 0xFFFF_FFFF;
 
@@ -142,10 +172,13 @@ pub struct WasinnBackendBytes {
     pub len: usize,
 }
 
-/// A borrowed tensor view.
+/// A borrowed tensor view. The bytes are row-major and little-endian; the 4- and 2-bit types are
+/// packed two or four elements per byte, the first in the lowest bits (`ceil(n * bits / 8)`
+/// bytes); a `STRING` tensor is each element's byte length as a little-endian `uint32_t` followed
+/// by its bytes, nothing else (the Rust crate's `layout::check_data` is the one validity check).
 ///
 /// As input (`ctx_set_input`): host memory, valid only during the call; the plugin copies it.
-/// The host guarantees `product(dims) * element size == len`.
+/// The host guarantees the data fits its type and dims by those rules.
 /// As output (`ctx_get_output`): plugin memory, valid until the next `ctx_compute`,
 /// `ctx_set_input` or `ctx_free` on the same context. The host validates the sizes before use.
 #[repr(C)]

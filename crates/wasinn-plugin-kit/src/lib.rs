@@ -90,18 +90,16 @@ pub struct TensorView<'a> {
     pub data: &'a [u8],
 }
 
-/// Size in bytes of one element of `ty`, `None` for unknown types.
-pub fn element_size(ty: u32) -> Option<usize> {
-    Some(match ty {
-        WASINN_BACKEND_TENSOR_TYPE_U8 | WASINN_BACKEND_TENSOR_TYPE_I8 | WASINN_BACKEND_TENSOR_TYPE_BOOL => 1,
-        WASINN_BACKEND_TENSOR_TYPE_FP16
-        | WASINN_BACKEND_TENSOR_TYPE_BF16
-        | WASINN_BACKEND_TENSOR_TYPE_U16
-        | WASINN_BACKEND_TENSOR_TYPE_I16 => 2,
-        WASINN_BACKEND_TENSOR_TYPE_FP32 | WASINN_BACKEND_TENSOR_TYPE_I32 | WASINN_BACKEND_TENSOR_TYPE_U32 => 4,
-        WASINN_BACKEND_TENSOR_TYPE_FP64 | WASINN_BACKEND_TENSOR_TYPE_I64 | WASINN_BACKEND_TENSOR_TYPE_U64 => 8,
-        _ => return None,
-    })
+/// The byte size of a fixed-size tensor of `ty` and `dims` (`None` for strings, whose size
+/// depends on their data), by the ABI's [`layout`](abi::layout) rules.
+pub fn fixed_data_len(ty: u32, dims: &[usize]) -> PResult<Option<usize>> {
+    abi::layout::fixed_data_len(ty, dims).map_err(|e| PluginError::invalid(e.to_string()))
+}
+
+/// Encodes byte strings as string tensor data (the ABI's layout: each a little-endian `u32`
+/// length then its bytes).
+pub fn encode_strings<'s>(items: impl IntoIterator<Item = &'s [u8]>) -> PResult<Vec<u8>> {
+    abi::layout::encode_strings(items).map_err(|e| PluginError::invalid(e.to_string()))
 }
 
 /// A backend implemented by a plugin. Created once per process by the entry point.
@@ -441,11 +439,8 @@ unsafe extern "C" fn ctx_set_input<P: Plugin>(
         } else {
             std::slice::from_raw_parts(t.data, t.len)
         };
-        let size = element_size(t.ty).ok_or_else(|| PluginError::invalid(format!("unknown tensor type {}", t.ty)))?;
-        let expected = dims.iter().try_fold(size, |a, &d| a.checked_mul(d));
-        if expected != Some(data.len()) {
-            return Err(PluginError::invalid(format!("tensor of {} bytes does not match type {} dims {dims:?}", data.len(), t.ty)));
-        }
+        abi::layout::check_data(t.ty, dims, data)
+            .map_err(|e| PluginError::invalid(format!("input tensor of type {} dims {dims:?}: {e}", t.ty)))?;
         c.ctx.set_input(index, TensorView { ty: t.ty, dims, data })
     })
 }
@@ -554,15 +549,135 @@ pub mod find {
     }
 }
 
-/// A minimal reader of the ONNX protobuf, enough to find tensors whose data lives in external
-/// files (which a model from guest bytes must never make the host read). Plugins run it before
-/// handing the bytes to their vendor library, which would otherwise resolve such paths itself.
+/// A minimal reader of the ONNX protobuf: enough to find tensors whose data lives in external
+/// files (which a model from guest bytes must never make the host read; plugins run it before
+/// handing the bytes to their vendor library, which would otherwise resolve such paths itself),
+/// and to read what the main graph declares as its inputs and outputs (names, order, element
+/// types, shapes), so a plugin can present the model's own interface even where its vendor
+/// library renames or prunes graph inputs. Field numbers are onnx.proto3's.
 pub mod onnx {
+    use crate::abi::*;
+    use crate::IoDesc;
+
     /// Where the first external-data tensor points (its `location`, or `"?"`), `Ok(None)` when
     /// there is none, `Err` when the bytes are not a well-formed protobuf.
     pub fn find_external_data(model: &[u8]) -> Result<Option<String>, String> {
-        // Field numbers from onnx.proto3 that lead to TensorProtos.
         walk(model, Kind::Model, 0)
+    }
+
+    /// The main graph's declared inputs (initializers excluded: models before IR 4 list them as
+    /// inputs too) and outputs, in declaration order. A value that is not a tensor (sequence,
+    /// map, optional) or has an element type libwasinn lacks gets `WASINN_BACKEND_TENSOR_TYPE_UNKNOWN`
+    /// and no dims.
+    pub fn graph_io(model: &[u8]) -> Result<(Vec<IoDesc>, Vec<IoDesc>), String> {
+        let mut graph = None;
+        for f in Fields::new(model) {
+            if let (7, Field::Bytes(b)) = f? {
+                graph = Some(b);
+            }
+        }
+        let graph = graph.ok_or("the model has no graph")?;
+        let (mut inputs, mut outputs, mut initializers) = (Vec::new(), Vec::new(), Vec::new());
+        for f in Fields::new(graph) {
+            match f? {
+                (11, Field::Bytes(b)) => inputs.push(value_info(b)?),
+                (12, Field::Bytes(b)) => outputs.push(value_info(b)?),
+                (5, Field::Bytes(b)) => initializers.push(tensor_name(b)?),
+                _ => {}
+            }
+        }
+        inputs.retain(|i| !initializers.contains(&i.name));
+        Ok((inputs, outputs))
+    }
+
+    /// libwasinn's tensor type for an ONNX `TensorProto.DataType` value.
+    pub fn tensor_type(elem_type: u64) -> Option<u32> {
+        Some(match elem_type {
+            1 => WASINN_BACKEND_TENSOR_TYPE_FP32,
+            2 => WASINN_BACKEND_TENSOR_TYPE_U8,
+            3 => WASINN_BACKEND_TENSOR_TYPE_I8,
+            4 => WASINN_BACKEND_TENSOR_TYPE_U16,
+            5 => WASINN_BACKEND_TENSOR_TYPE_I16,
+            6 => WASINN_BACKEND_TENSOR_TYPE_I32,
+            7 => WASINN_BACKEND_TENSOR_TYPE_I64,
+            8 => WASINN_BACKEND_TENSOR_TYPE_STRING,
+            9 => WASINN_BACKEND_TENSOR_TYPE_BOOL,
+            10 => WASINN_BACKEND_TENSOR_TYPE_FP16,
+            11 => WASINN_BACKEND_TENSOR_TYPE_FP64,
+            12 => WASINN_BACKEND_TENSOR_TYPE_U32,
+            13 => WASINN_BACKEND_TENSOR_TYPE_U64,
+            16 => WASINN_BACKEND_TENSOR_TYPE_BF16,
+            17 => WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FN,
+            18 => WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FNUZ,
+            19 => WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2,
+            20 => WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2FNUZ,
+            21 => WASINN_BACKEND_TENSOR_TYPE_U4,
+            22 => WASINN_BACKEND_TENSOR_TYPE_I4,
+            23 => WASINN_BACKEND_TENSOR_TYPE_FP4_E2M1,
+            24 => WASINN_BACKEND_TENSOR_TYPE_FP8_E8M0,
+            25 => WASINN_BACKEND_TENSOR_TYPE_U2,
+            26 => WASINN_BACKEND_TENSOR_TYPE_I2,
+            _ => return None,
+        })
+    }
+
+    fn utf8(b: &[u8], what: &str) -> Result<String, String> {
+        String::from_utf8(b.to_vec()).map_err(|_| format!("{what} is not UTF-8"))
+    }
+
+    fn tensor_name(tensor: &[u8]) -> Result<String, String> {
+        let mut name = String::new();
+        for f in Fields::new(tensor) {
+            if let (8, Field::Bytes(b)) = f? {
+                name = utf8(b, "an initializer name")?;
+            }
+        }
+        Ok(name)
+    }
+
+    /// A `ValueInfoProto`: name (1), type (2) -> `TypeProto.tensor_type` (1) -> elem_type (1),
+    /// shape (2) -> dim (1) -> dim_value (1) | dim_param (2).
+    fn value_info(b: &[u8]) -> Result<IoDesc, String> {
+        let mut desc = IoDesc { name: String::new(), ty: WASINN_BACKEND_TENSOR_TYPE_UNKNOWN, dims: None };
+        for f in Fields::new(b) {
+            match f? {
+                (1, Field::Bytes(n)) => desc.name = utf8(n, "a graph input or output name")?,
+                (2, Field::Bytes(t)) => {
+                    for f in Fields::new(t) {
+                        if let (1, Field::Bytes(tensor)) = f? {
+                            tensor_type_proto(tensor, &mut desc)?;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(desc)
+    }
+
+    fn tensor_type_proto(b: &[u8], desc: &mut IoDesc) -> Result<(), String> {
+        for f in Fields::new(b) {
+            match f? {
+                (1, Field::Varint(t)) => desc.ty = tensor_type(t).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN),
+                (2, Field::Bytes(shape)) => {
+                    let mut dims = Vec::new();
+                    for f in Fields::new(shape) {
+                        if let (1, Field::Bytes(dim)) = f? {
+                            let mut d = WASINN_BACKEND_DIM_DYNAMIC;
+                            for f in Fields::new(dim) {
+                                if let (1, Field::Varint(v)) = f? {
+                                    d = i64::try_from(v).ok().filter(|&v| v >= 0).unwrap_or(WASINN_BACKEND_DIM_DYNAMIC);
+                                }
+                            }
+                            dims.push(d);
+                        }
+                    }
+                    desc.dims = Some(dims);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     #[derive(Clone, Copy, PartialEq)]
@@ -600,52 +715,88 @@ pub mod onnx {
         })
     }
 
-    fn varint(buf: &[u8], pos: &mut usize) -> Result<u64, String> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = *buf.get(*pos).ok_or("truncated varint")?;
-            *pos += 1;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
+    /// One field's value: varints and length-delimited bodies are kept, fixed-size ones skipped.
+    enum Field<'a> {
+        Varint(u64),
+        Bytes(&'a [u8]),
+        Fixed,
+    }
+
+    /// The fields of one message, in order; stops after the first malformed one (yielded as `Err`).
+    struct Fields<'a> {
+        buf: &'a [u8],
+        pos: usize,
+    }
+
+    impl<'a> Fields<'a> {
+        fn new(buf: &'a [u8]) -> Self {
+            Fields { buf, pos: 0 }
         }
-        Err("varint too long".into())
+
+        fn varint(&mut self) -> Result<u64, String> {
+            let mut v = 0u64;
+            for shift in (0..64).step_by(7) {
+                let b = *self.buf.get(self.pos).ok_or("truncated varint")?;
+                self.pos += 1;
+                v |= u64::from(b & 0x7f) << shift;
+                if b & 0x80 == 0 {
+                    return Ok(v);
+                }
+            }
+            Err("varint too long".into())
+        }
+
+        fn skip(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+            let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(|| format!("truncated {what}"))?;
+            let body = &self.buf[self.pos..end];
+            self.pos = end;
+            Ok(body)
+        }
+
+        fn field(&mut self) -> Result<(u64, Field<'a>), String> {
+            let tag = self.varint()?;
+            let (field, wire) = (tag >> 3, tag & 7);
+            let value = match wire {
+                0 => Field::Varint(self.varint()?),
+                1 => self.skip(8, "fixed64").map(|_| Field::Fixed)?,
+                5 => self.skip(4, "fixed32").map(|_| Field::Fixed)?,
+                2 => {
+                    let len = usize::try_from(self.varint()?).map_err(|_| "length overflow")?;
+                    Field::Bytes(self.skip(len, "field")?)
+                }
+                _ => return Err(format!("unsupported protobuf wire type {wire}")),
+            };
+            Ok((field, value))
+        }
+    }
+
+    impl<'a> Iterator for Fields<'a> {
+        type Item = Result<(u64, Field<'a>), String>;
+        fn next(&mut self) -> Option<Self::Item> {
+            if self.pos >= self.buf.len() {
+                return None;
+            }
+            let item = self.field();
+            if item.is_err() {
+                self.pos = self.buf.len();
+            }
+            Some(item)
+        }
     }
 
     fn walk(buf: &[u8], kind: Kind, depth: u32) -> Result<Option<String>, String> {
         if depth > 64 {
             return Err("protobuf nesting too deep".into());
         }
-        let mut pos = 0;
         let mut external = false;
         let mut location: Option<String> = None;
         let (mut key, mut value) = (None::<&[u8]>, None::<&[u8]>);
-        while pos < buf.len() {
-            let tag = varint(buf, &mut pos)?;
-            let (field, wire) = (tag >> 3, tag & 7);
-            match wire {
-                0 => {
-                    let v = varint(buf, &mut pos)?;
-                    if kind == Kind::Tensor && field == 14 && v == 1 {
-                        external = true;
-                    }
-                }
-                1 => pos = pos.checked_add(8).filter(|&p| p <= buf.len()).ok_or("truncated fixed64")?,
-                5 => pos = pos.checked_add(4).filter(|&p| p <= buf.len()).ok_or("truncated fixed32")?,
-                2 => {
-                    let len = usize::try_from(varint(buf, &mut pos)?).map_err(|_| "length overflow")?;
-                    let end = pos.checked_add(len).filter(|&e| e <= buf.len()).ok_or("truncated field")?;
-                    let body = &buf[pos..end];
-                    pos = end;
-                    if kind == Kind::StringEntry {
-                        match field {
-                            1 => key = Some(body),
-                            2 => value = Some(body),
-                            _ => {}
-                        }
-                        continue;
-                    }
+        for f in Fields::new(buf) {
+            match f? {
+                (14, Field::Varint(1)) if kind == Kind::Tensor => external = true,
+                (1, Field::Bytes(body)) if kind == Kind::StringEntry => key = Some(body),
+                (2, Field::Bytes(body)) if kind == Kind::StringEntry => value = Some(body),
+                (field, Field::Bytes(body)) => {
                     if let Some(next) = child(kind, field) {
                         if next == Kind::StringEntry {
                             external = true;
@@ -657,7 +808,7 @@ pub mod onnx {
                         }
                     }
                 }
-                _ => return Err(format!("unsupported protobuf wire type {wire}")),
+                _ => {}
             }
         }
         if kind == Kind::StringEntry {

@@ -27,6 +27,7 @@ use std::sync::Mutex;
 use ort::ep::{ExecutionProvider, CUDA};
 use ort::session::{Session, SessionInputValue};
 use ort::value::{DynTensor, DynTensorValueType, DynValue, TensorElementType, ValueType};
+use ort::AsPointer;
 use wasinn_plugin_kit::abi::*;
 use wasinn_plugin_kit::*;
 
@@ -194,44 +195,99 @@ impl Plugin for OrtPlugin {
     }
 }
 
-fn type_to_abi(t: TensorElementType) -> Option<u32> {
+/// ONNX Runtime's element types and libwasinn's, one to one (complex types have no libwasinn
+/// equivalent).
+const TYPES: [(TensorElementType, u32); 24] = {
     use TensorElementType as T;
-    Some(match t {
-        T::Float16 => WASINN_BACKEND_TENSOR_TYPE_FP16,
-        T::Float32 => WASINN_BACKEND_TENSOR_TYPE_FP32,
-        T::Float64 => WASINN_BACKEND_TENSOR_TYPE_FP64,
-        T::Bfloat16 => WASINN_BACKEND_TENSOR_TYPE_BF16,
-        T::Uint8 => WASINN_BACKEND_TENSOR_TYPE_U8,
-        T::Int32 => WASINN_BACKEND_TENSOR_TYPE_I32,
-        T::Int64 => WASINN_BACKEND_TENSOR_TYPE_I64,
-        T::Int8 => WASINN_BACKEND_TENSOR_TYPE_I8,
-        T::Uint16 => WASINN_BACKEND_TENSOR_TYPE_U16,
-        T::Int16 => WASINN_BACKEND_TENSOR_TYPE_I16,
-        T::Uint32 => WASINN_BACKEND_TENSOR_TYPE_U32,
-        T::Uint64 => WASINN_BACKEND_TENSOR_TYPE_U64,
-        T::Bool => WASINN_BACKEND_TENSOR_TYPE_BOOL,
-        _ => return None,
-    })
+    [
+        (T::Float16, WASINN_BACKEND_TENSOR_TYPE_FP16),
+        (T::Float32, WASINN_BACKEND_TENSOR_TYPE_FP32),
+        (T::Float64, WASINN_BACKEND_TENSOR_TYPE_FP64),
+        (T::Bfloat16, WASINN_BACKEND_TENSOR_TYPE_BF16),
+        (T::Uint8, WASINN_BACKEND_TENSOR_TYPE_U8),
+        (T::Int32, WASINN_BACKEND_TENSOR_TYPE_I32),
+        (T::Int64, WASINN_BACKEND_TENSOR_TYPE_I64),
+        (T::Int8, WASINN_BACKEND_TENSOR_TYPE_I8),
+        (T::Uint16, WASINN_BACKEND_TENSOR_TYPE_U16),
+        (T::Int16, WASINN_BACKEND_TENSOR_TYPE_I16),
+        (T::Uint32, WASINN_BACKEND_TENSOR_TYPE_U32),
+        (T::Uint64, WASINN_BACKEND_TENSOR_TYPE_U64),
+        (T::Bool, WASINN_BACKEND_TENSOR_TYPE_BOOL),
+        (T::Float8E4M3FN, WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FN),
+        (T::Float8E4M3FNUZ, WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FNUZ),
+        (T::Float8E5M2, WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2),
+        (T::Float8E5M2FNUZ, WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2FNUZ),
+        (T::Float8E8M0, WASINN_BACKEND_TENSOR_TYPE_FP8_E8M0),
+        (T::Float4E2M1, WASINN_BACKEND_TENSOR_TYPE_FP4_E2M1),
+        (T::Uint4, WASINN_BACKEND_TENSOR_TYPE_U4),
+        (T::Int4, WASINN_BACKEND_TENSOR_TYPE_I4),
+        (T::Uint2, WASINN_BACKEND_TENSOR_TYPE_U2),
+        (T::Int2, WASINN_BACKEND_TENSOR_TYPE_I2),
+        (T::String, WASINN_BACKEND_TENSOR_TYPE_STRING),
+    ]
+};
+
+fn type_to_abi(t: TensorElementType) -> Option<u32> {
+    TYPES.iter().find(|(ort, _)| *ort == t).map(|&(_, abi)| abi)
 }
 
 fn type_from_abi(t: u32) -> PResult<TensorElementType> {
-    use TensorElementType as T;
-    Ok(match t {
-        WASINN_BACKEND_TENSOR_TYPE_FP16 => T::Float16,
-        WASINN_BACKEND_TENSOR_TYPE_FP32 => T::Float32,
-        WASINN_BACKEND_TENSOR_TYPE_FP64 => T::Float64,
-        WASINN_BACKEND_TENSOR_TYPE_BF16 => T::Bfloat16,
-        WASINN_BACKEND_TENSOR_TYPE_U8 => T::Uint8,
-        WASINN_BACKEND_TENSOR_TYPE_I32 => T::Int32,
-        WASINN_BACKEND_TENSOR_TYPE_I64 => T::Int64,
-        WASINN_BACKEND_TENSOR_TYPE_I8 => T::Int8,
-        WASINN_BACKEND_TENSOR_TYPE_U16 => T::Uint16,
-        WASINN_BACKEND_TENSOR_TYPE_I16 => T::Int16,
-        WASINN_BACKEND_TENSOR_TYPE_U32 => T::Uint32,
-        WASINN_BACKEND_TENSOR_TYPE_U64 => T::Uint64,
-        WASINN_BACKEND_TENSOR_TYPE_BOOL => T::Bool,
-        other => return Err(PluginError::invalid(format!("unknown tensor type {other}"))),
-    })
+    TYPES
+        .iter()
+        .find(|(_, abi)| *abi == t)
+        .map(|&(ort, _)| ort)
+        .ok_or_else(|| PluginError::invalid(format!("unknown tensor type {t}")))
+}
+
+/// Turns an ONNX Runtime C API status into a plugin error.
+///
+/// # Safety
+/// `status` is what an ORT API function just returned.
+unsafe fn ort_check(status: ort::sys::OrtStatusPtr, what: &str) -> PResult<()> {
+    // SAFETY: forwarded contract; result_from_status releases the status.
+    unsafe { ort::Error::result_from_status(status) }.map_err(|e| PluginError::runtime(format!("onnxruntime: {what}: {e}")))
+}
+
+/// A string tensor made by ORT's allocator and filled from string tensor data. ORT copies each
+/// element from a NUL-terminated C string, so an element holding a NUL byte cannot be given.
+fn string_input(allocator: &ort::memory::Allocator, t: &TensorView<'_>) -> PResult<DynTensor> {
+    let mut owned = Vec::new();
+    for (i, s) in abi::layout::Strings::new(t.data).enumerate() {
+        owned.push(std::ffi::CString::new(s).map_err(|_| {
+            PluginError::invalid(format!("string element {i} contains a NUL byte, which ONNX Runtime strings cannot hold"))
+        })?);
+    }
+    let ptrs: Vec<*const std::ffi::c_char> = owned.iter().map(|c| c.as_ptr()).collect();
+    let shape: Vec<i64> = t.dims.iter().map(|&d| d as i64).collect();
+    let mut tensor = DynTensor::new(allocator, TensorElementType::String, shape)
+        .map_err(|e| PluginError::runtime(format!("onnxruntime could not allocate a string input: {e}")))?;
+    // SAFETY: a string tensor of exactly ptrs.len() elements (product(dims), checked by the kit);
+    // the C strings live until the call returns (ORT copies them).
+    unsafe { ort_check((ort::api().FillStringTensor)(tensor.ptr_mut(), ptrs.as_ptr(), ptrs.len()), "filling a string input") }?;
+    Ok(tensor)
+}
+
+/// The elements of an ORT string tensor, as string tensor data (one copy out of ORT).
+fn string_output(value: &DynTensor, count: usize) -> PResult<Vec<u8>> {
+    let api = ort::api();
+    let mut total = 0usize;
+    // SAFETY: a live string tensor; the out-pointers are valid.
+    unsafe { ort_check((api.GetStringTensorDataLength)(value.ptr(), &mut total), "reading a string output") }?;
+    let mut content = vec![0u8; total];
+    let mut offsets = vec![0usize; count];
+    // SAFETY: buffers of the sizes ORT asked for (`total` bytes, one offset per element).
+    unsafe {
+        ort_check(
+            (api.GetStringTensorContent)(value.ptr(), content.as_mut_ptr().cast(), total, offsets.as_mut_ptr(), count),
+            "reading a string output",
+        )
+    }?;
+    offsets.push(total);
+    let mut items = Vec::with_capacity(count);
+    for w in offsets.windows(2) {
+        items.push(content.get(w[0]..w[1]).ok_or_else(|| PluginError::runtime("onnxruntime gave inconsistent string offsets"))?);
+    }
+    encode_strings(items)
 }
 
 struct OrtGraph {
@@ -269,7 +325,10 @@ struct Output {
     ty: u32,
     dims: Vec<usize>,
     value: DynTensor,
+    /// Bytes at the tensor's data pointer (fixed-size types).
     len: usize,
+    /// A string output, encoded once at compute (ORT keeps strings as C++ objects).
+    strings: Option<Vec<u8>>,
 }
 
 struct OrtCtx {
@@ -290,6 +349,12 @@ impl PluginCtx for OrtCtx {
                 return Err(PluginError::invalid(format!("bool tensor element {pos} is {}; bool elements must be 0 or 1", t.data[pos])));
             }
         }
+        if t.ty == WASINN_BACKEND_TENSOR_TYPE_STRING {
+            let session = self.graph.session.lock().map_err(|_| PluginError::runtime("session lock poisoned"))?;
+            let tensor = string_input(session.allocator(), &t)?;
+            *slot = Some(Input { ty: t.ty, dims: t.dims.to_vec(), tensor });
+            return Ok(());
+        }
         let reuse = matches!(slot, Some(i) if i.ty == t.ty && i.dims == t.dims);
         if !reuse {
             let session = self.graph.session.lock().map_err(|_| PluginError::runtime("session lock poisoned"))?;
@@ -304,8 +369,9 @@ impl PluginCtx for OrtCtx {
             if dst.is_null() {
                 return Err(PluginError::runtime("onnxruntime gave an input tensor without memory"));
             }
-            // SAFETY: the tensor was allocated for exactly this type and shape, so it holds
-            // product(dims) * element size == t.data.len() bytes (checked by the kit).
+            // SAFETY: the tensor was allocated for exactly this (fixed-size) type and shape, so it
+            // holds ORT's byte size for it, which is the ABI layout's size == t.data.len() (packed
+            // sub-byte types included; checked by the kit).
             unsafe { std::ptr::copy_nonoverlapping(t.data.as_ptr(), dst, t.data.len()) };
         }
         Ok(())
@@ -343,6 +409,9 @@ impl PluginCtx for OrtCtx {
             .ok_or_else(|| PluginError::invalid(format!("output {index} is not available")))?
             .as_ref()
             .map_err(Clone::clone)?;
+        if let Some(encoded) = &out.strings {
+            return Ok(TensorView { ty: out.ty, dims: &out.dims, data: encoded });
+        }
         let ptr = out.value.data_ptr() as *const u8;
         let data = if out.len == 0 || ptr.is_null() {
             &[][..]
@@ -366,8 +435,11 @@ fn convert_output(value: DynValue) -> PResult<Output> {
     if !value.memory_info().is_cpu_accessible() {
         return Err(PluginError::unsupported("onnxruntime left the output in device memory"));
     }
-    let len = element_size(abi)
-        .and_then(|s| dims.iter().try_fold(s, |a, &d| a.checked_mul(d)))
-        .ok_or_else(|| PluginError::runtime("output size overflows"))?;
-    Ok(Output { ty: abi, dims, value, len })
+    if abi == WASINN_BACKEND_TENSOR_TYPE_STRING {
+        let count = abi::layout::element_count(&dims).map_err(|e| PluginError::runtime(e.to_string()))?;
+        let strings = Some(string_output(&value, count)?);
+        return Ok(Output { ty: abi, dims, value, len: 0, strings });
+    }
+    let len = fixed_data_len(abi, &dims)?.ok_or_else(|| PluginError::runtime("output size unknown"))?;
+    Ok(Output { ty: abi, dims, value, len, strings: None })
 }
