@@ -179,62 +179,142 @@ impl Plugin for OvPlugin {
             });
             Ok(IoDesc { name, ty, dims })
         };
-        let inputs = (0..model.get_inputs_len().map_err(ov_err("inputs"))?)
+        let ov_inputs = (0..model.get_inputs_len().map_err(ov_err("inputs"))?)
             .map(|i| io(model.get_input_by_index(i).map_err(ov_err("input"))?))
             .collect::<PResult<Vec<_>>>()?;
-        let outputs = (0..model.get_outputs_len().map_err(ov_err("outputs"))?)
+        let ov_outputs = (0..model.get_outputs_len().map_err(ov_err("outputs"))?)
             .map(|i| io(model.get_output_by_index(i).map_err(ov_err("output"))?))
             .collect::<PResult<Vec<_>>>()?;
-        let compiled = core
+        // ONNX: present the graph's own declared interface. OpenVINO's converted model may name a
+        // parameter after the result it feeds (an identity in inference, such as Dropout), and
+        // drops inputs nothing reads (CastLike's second input): map the declared values to its
+        // ports, and accept (and ignore) values for inputs it dropped.
+        let (inputs, input_ports, outputs, output_ports) = if encoding == WASINN_BACKEND_ENCODING_ONNX {
+            let (declared_in, declared_out) =
+                onnx::graph_io(builders[0]).map_err(|e| PluginError::encoding(format!("not a valid ONNX model: {e}")))?;
+            let input_ports = map_ports(&declared_in, &ov_inputs, "input")?;
+            let output_ports = map_ports(&declared_out, &ov_outputs, "output")?;
+            if let Some(pos) = output_ports.iter().position(Option::is_none) {
+                return Err(PluginError::runtime(format!(
+                    "openvino's model has no output for the declared output {:?}",
+                    declared_out[pos].name
+                )));
+            }
+            (declared_in, input_ports, declared_out, output_ports)
+        } else {
+            let ip = (0..ov_inputs.len()).map(Some).collect();
+            let op = (0..ov_outputs.len()).map(Some).collect();
+            (ov_inputs, ip, ov_outputs, op)
+        };        let compiled = core
             .compile_model(&model, device)
             .map_err(|e| PluginError::runtime(format!("openvino could not compile the model: {e}")))?;
-        Ok(OvGraph { compiled: Mutex::new(compiled), inputs, outputs })
+        Ok(OvGraph { compiled: Mutex::new(compiled), inputs, input_ports, outputs, output_ports })
     }
 }
 
+/// For each declared value, the index of the OpenVINO port serving it: the port with the same
+/// name, else (names OpenVINO replaced) the next port no declared name claimed, in order; `None`
+/// when OpenVINO has no port left for it (an input nothing reads). A port no declared value
+/// reaches is an error: nothing could feed or read it.
+fn map_ports(declared: &[IoDesc], ports: &[IoDesc], what: &str) -> PResult<Vec<Option<usize>>> {
+    let mut mapped: Vec<Option<usize>> =
+        declared.iter().map(|d| ports.iter().position(|p| p.name == d.name)).collect();
+    let claimed: Vec<usize> = mapped.iter().flatten().copied().collect();
+    let mut free = (0..ports.len()).filter(|i| !claimed.contains(i));
+    for m in mapped.iter_mut().filter(|m| m.is_none()) {
+        *m = free.next();
+    }
+    if let Some(orphan) = free.next() {
+        return Err(PluginError::runtime(format!(
+            "openvino's model has an {what} {:?} that no declared {what} of the ONNX graph maps to",
+            ports[orphan].name
+        )));
+    }
+    Ok(mapped)
+}
+
+/// OpenVINO's element types and libwasinn's, one to one where both have the type (OpenVINO has
+/// no FNUZ float8s and no signed 2-bit integers; libwasinn has no NF4, U1, U3, U6 or F8E5M3).
+/// The packed types are laid out the same way in both (the first element in the low bits).
+/// Strings are not exchanged: OpenVINO's C API only takes NUL-terminated ones.
+const TYPES: [(ElementType, u32); 20] = [
+    (ElementType::F16, WASINN_BACKEND_TENSOR_TYPE_FP16),
+    (ElementType::F32, WASINN_BACKEND_TENSOR_TYPE_FP32),
+    (ElementType::F64, WASINN_BACKEND_TENSOR_TYPE_FP64),
+    (ElementType::Bf16, WASINN_BACKEND_TENSOR_TYPE_BF16),
+    (ElementType::U8, WASINN_BACKEND_TENSOR_TYPE_U8),
+    (ElementType::I32, WASINN_BACKEND_TENSOR_TYPE_I32),
+    (ElementType::I64, WASINN_BACKEND_TENSOR_TYPE_I64),
+    (ElementType::I8, WASINN_BACKEND_TENSOR_TYPE_I8),
+    (ElementType::U16, WASINN_BACKEND_TENSOR_TYPE_U16),
+    (ElementType::I16, WASINN_BACKEND_TENSOR_TYPE_I16),
+    (ElementType::U32, WASINN_BACKEND_TENSOR_TYPE_U32),
+    (ElementType::U64, WASINN_BACKEND_TENSOR_TYPE_U64),
+    (ElementType::Boolean, WASINN_BACKEND_TENSOR_TYPE_BOOL),
+    (ElementType::F8E4M3, WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FN),
+    // openvino-sys 0.11 spells OpenVINO's f8e5m2 (C enum value 22) "F8E5M3".
+    (ElementType::F8E5M3, WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2),
+    (ElementType::F8E8M0, WASINN_BACKEND_TENSOR_TYPE_FP8_E8M0),
+    (ElementType::F4E2M1, WASINN_BACKEND_TENSOR_TYPE_FP4_E2M1),
+    (ElementType::U4, WASINN_BACKEND_TENSOR_TYPE_U4),
+    (ElementType::I4, WASINN_BACKEND_TENSOR_TYPE_I4),
+    (ElementType::U2, WASINN_BACKEND_TENSOR_TYPE_U2),
+];
+
 fn type_to_abi(t: ElementType) -> Option<u32> {
-    Some(match t {
-        ElementType::F16 => WASINN_BACKEND_TENSOR_TYPE_FP16,
-        ElementType::F32 => WASINN_BACKEND_TENSOR_TYPE_FP32,
-        ElementType::F64 => WASINN_BACKEND_TENSOR_TYPE_FP64,
-        ElementType::Bf16 => WASINN_BACKEND_TENSOR_TYPE_BF16,
-        ElementType::U8 => WASINN_BACKEND_TENSOR_TYPE_U8,
-        ElementType::I32 => WASINN_BACKEND_TENSOR_TYPE_I32,
-        ElementType::I64 => WASINN_BACKEND_TENSOR_TYPE_I64,
-        ElementType::I8 => WASINN_BACKEND_TENSOR_TYPE_I8,
-        ElementType::U16 => WASINN_BACKEND_TENSOR_TYPE_U16,
-        ElementType::I16 => WASINN_BACKEND_TENSOR_TYPE_I16,
-        ElementType::U32 => WASINN_BACKEND_TENSOR_TYPE_U32,
-        ElementType::U64 => WASINN_BACKEND_TENSOR_TYPE_U64,
-        ElementType::Boolean => WASINN_BACKEND_TENSOR_TYPE_BOOL,
-        _ => return None,
-    })
+    TYPES.iter().find(|(ov, _)| *ov == t).map(|&(_, abi)| abi)
 }
 
 fn type_from_abi(t: u32) -> PResult<ElementType> {
-    Ok(match t {
-        WASINN_BACKEND_TENSOR_TYPE_FP16 => ElementType::F16,
-        WASINN_BACKEND_TENSOR_TYPE_FP32 => ElementType::F32,
-        WASINN_BACKEND_TENSOR_TYPE_FP64 => ElementType::F64,
-        WASINN_BACKEND_TENSOR_TYPE_BF16 => ElementType::Bf16,
-        WASINN_BACKEND_TENSOR_TYPE_U8 => ElementType::U8,
-        WASINN_BACKEND_TENSOR_TYPE_I32 => ElementType::I32,
-        WASINN_BACKEND_TENSOR_TYPE_I64 => ElementType::I64,
-        WASINN_BACKEND_TENSOR_TYPE_I8 => ElementType::I8,
-        WASINN_BACKEND_TENSOR_TYPE_U16 => ElementType::U16,
-        WASINN_BACKEND_TENSOR_TYPE_I16 => ElementType::I16,
-        WASINN_BACKEND_TENSOR_TYPE_U32 => ElementType::U32,
-        WASINN_BACKEND_TENSOR_TYPE_U64 => ElementType::U64,
-        WASINN_BACKEND_TENSOR_TYPE_BOOL => ElementType::Boolean,
-        other => return Err(PluginError::invalid(format!("unknown tensor type {other}"))),
+    TYPES.iter().find(|(_, abi)| *abi == t).map(|&(ov, _)| ov).ok_or_else(|| {
+        if abi::layout::element_layout(t).is_some() {
+            PluginError::unsupported(format!("the openvino backend cannot exchange tensors of type {t}"))
+        } else {
+            PluginError::invalid(format!("unknown tensor type {t}"))
+        }
     })
+}
+
+/// A host tensor of `ty` and `dims`. OpenVINO's C API cannot create a rank-0 shape
+/// (`ov_shape_create` refuses rank 0), but its tensors take one: a scalar is made as `[1]` and
+/// then given the empty shape directly.
+fn new_tensor(ty: ElementType, dims: &[usize]) -> PResult<Tensor> {
+    let as_i64: Vec<i64> = dims.iter().map(|&d| i64::try_from(d).unwrap_or(i64::MAX)).collect();
+    if !as_i64.is_empty() {
+        let shape = Shape::new(&as_i64).map_err(ov_err("shape"))?;
+        return Tensor::new(ty, &shape).map_err(ov_err("cannot allocate an input tensor"));
+    }
+    let tensor = Tensor::new(ty, &Shape::new(&[1]).map_err(ov_err("shape"))?).map_err(ov_err("cannot allocate an input tensor"))?;
+    let mut unused = 0i64;
+    let scalar = openvino_sys::ov_shape_t { rank: 0, dims: &mut unused };
+    // SAFETY: a live tensor; OpenVINO copies `rank` (0) dims from the shape and keeps no pointer.
+    let status = unsafe { openvino_sys::ov_tensor_set_shape(tensor.as_c_ptr().cast_mut(), scalar) };
+    if status != openvino_sys::ov_status_e::OK {
+        return Err(PluginError::runtime(format!("openvino: cannot make a rank-0 input tensor (status {status:?})")));
+    }
+    Ok(tensor)
+}
+
+/// The dims of an output tensor. `ov_tensor_get_shape` fails on rank 0 (it cannot build an empty
+/// `ov_shape_t`) while any rank-1+ shape succeeds, so a failure on a one-element tensor is a scalar.
+fn tensor_dims(tensor: &Tensor) -> PResult<Vec<usize>> {
+    match tensor.get_shape() {
+        Ok(shape) => Ok(shape.get_dimensions().iter().map(|&d| d.max(0) as usize).collect()),
+        Err(_) if tensor.get_size().ok() == Some(1) => Ok(Vec::new()),
+        Err(e) => Err(ov_err("output shape")(e)),
+    }
 }
 
 struct OvGraph {
     /// `create_infer_request` needs `&mut`; held only while a context is created.
     compiled: Mutex<CompiledModel>,
+    /// What the model declares (for ONNX, the graph's own inputs and outputs).
     inputs: Vec<IoDesc>,
+    /// The OpenVINO input serving each declared input (`None`: OpenVINO dropped it, unread).
+    input_ports: Vec<Option<usize>>,
     outputs: Vec<IoDesc>,
+    /// The OpenVINO output serving each declared output.
+    output_ports: Vec<Option<usize>>,
 }
 
 // SAFETY: OpenVINO compiled models are thread-safe; the mutex serialises the one `&mut` call.
@@ -256,7 +336,7 @@ impl PluginGraph for OvGraph {
             .create_infer_request()
             .map_err(ov_err("cannot create an infer request"))?;
         Ok(OvCtx {
-            _graph: Arc::clone(self),
+            graph: Arc::clone(self),
             request,
             inputs: (0..self.inputs.len()).map(|_| None).collect(),
             outputs: Vec::new(),
@@ -277,7 +357,7 @@ struct Output {
 }
 
 struct OvCtx {
-    _graph: Arc<OvGraph>,
+    graph: Arc<OvGraph>,
     request: InferRequest,
     inputs: Vec<Option<Input>>,
     outputs: Vec<Result<Output, PluginError>>,
@@ -292,9 +372,7 @@ impl PluginCtx for OvCtx {
             }
         }
         if !matches!(slot, Some(i) if i.ty == t.ty && i.dims == t.dims) {
-            let dims: Vec<i64> = t.dims.iter().map(|&d| d as i64).collect();
-            let shape = Shape::new(&dims).map_err(ov_err("shape"))?;
-            let tensor = Tensor::new(type_from_abi(t.ty)?, &shape).map_err(ov_err("cannot allocate an input tensor"))?;
+            let tensor = new_tensor(type_from_abi(t.ty)?, t.dims)?;
             *slot = Some(Input { ty: t.ty, dims: t.dims.to_vec(), tensor });
         }
         let input = slot.as_mut().expect("set above");
@@ -305,23 +383,29 @@ impl PluginCtx for OvCtx {
             }
             dst.copy_from_slice(t.data);
         }
+        let Some(port) = self.graph.input_ports.get(index).copied().flatten() else {
+            // OpenVINO dropped this input: the model never reads it.
+            return Ok(());
+        };
         self.request
-            .set_input_tensor_by_index(index, &input.tensor)
+            .set_input_tensor_by_index(port, &input.tensor)
             .map_err(|e| PluginError::invalid(format!("openvino refused input {index}: {e}")))
     }
 
     fn compute(&mut self) -> PResult<()> {
         self.outputs.clear();
         self.request.infer().map_err(|e| PluginError::runtime(format!("openvino failed to run the model: {e}")))?;
-        let n = self._graph.outputs.len();
-        self.outputs = (0..n)
-            .map(|i| {
-                let tensor = self.request.get_output_tensor_by_index(i).map_err(ov_err("output"))?;
+        self.outputs = self
+            .graph
+            .output_ports
+            .iter()
+            .map(|&port| {
+                let port = port.ok_or_else(|| PluginError::runtime("openvino has no port for this output"))?;
+                let tensor = self.request.get_output_tensor_by_index(port).map_err(ov_err("output"))?;
                 let et = tensor.get_element_type().map_err(ov_err("output type"))?;
                 let ty = type_to_abi(et)
                     .ok_or_else(|| PluginError::unsupported(format!("openvino produced a {et:?} output, which has no wasi-nn tensor type")))?;
-                let shape = tensor.get_shape().map_err(ov_err("output shape"))?;
-                let dims = shape.get_dimensions().iter().map(|&d| d.max(0) as usize).collect();
+                let dims = tensor_dims(&tensor)?;
                 Ok(Output { ty, dims, tensor })
             })
             .collect();
@@ -335,7 +419,14 @@ impl PluginCtx for OvCtx {
             .ok_or_else(|| PluginError::invalid(format!("output {index} is not available")))?
             .as_ref()
             .map_err(Clone::clone)?;
+        // OpenVINO's byte size for the packed types is the ABI layout's; take exactly that.
+        let len = fixed_data_len(out.ty, &out.dims)?.unwrap_or(0);
+        if len == 0 {
+            // An empty tensor may have no buffer at all (OpenVINO returns NULL data).
+            return Ok(TensorView { ty: out.ty, dims: &out.dims, data: &[] });
+        }
         let data = out.tensor.get_raw_data().map_err(ov_err("output data"))?;
+        let data = data.get(..len).ok_or_else(|| PluginError::runtime(format!("openvino output holds {} bytes, {len} needed", data.len())))?;
         Ok(TensorView { ty: out.ty, dims: &out.dims, data })
     }
 }
