@@ -200,6 +200,104 @@ fn bf16_identity_on_backends_that_take_it() {
     }
 }
 
+/// The library-extension element types each backend carries (the rest it refuses cleanly).
+fn exotic_types(backend: &str) -> &'static [(Elem, TensorType)] {
+    const ORT: &[(Elem, TensorType)] = &[
+        (Elem::Float8e4m3fn, TensorType::Fp8E4M3Fn),
+        (Elem::Float8e4m3fnuz, TensorType::Fp8E4M3Fnuz),
+        (Elem::Float8e5m2, TensorType::Fp8E5M2),
+        (Elem::Float8e5m2fnuz, TensorType::Fp8E5M2Fnuz),
+        // ORT 1.32 has no Identity kernel for the 4-bit types: the Cast test below covers them.
+    ];
+    const OV: &[(Elem, TensorType)] =
+        &[(Elem::Float8e4m3fn, TensorType::Fp8E4M3Fn), (Elem::Float8e5m2, TensorType::Fp8E5M2), (Elem::Uint4, TensorType::U4), (Elem::Int4, TensorType::I4)];
+    match backend {
+        "onnxruntime" => ORT,
+        "openvino" => OV,
+        _ => &[],
+    }
+}
+
+#[test]
+fn float8_and_packed_identity_keep_the_bytes() {
+    // 5 elements: the packed 4-bit types take 3 bytes, the last high nibble carrying nothing.
+    for &b in &backends()[1..] {
+        for &(elem, ty) in exotic_types(b) {
+            let data: Vec<u8> = match ty.layout() {
+                wasinn::core::types::ElementLayout::Bits(4) => vec![0x21, 0xf3, 0x07],
+                _ => vec![0x00, 0x01, 0x38, 0x40, 0x7e],
+            };
+            let model = ModelBuilder::new()
+                .opset(21)
+                .input("x", elem, &[dim(5)])
+                .node("Identity", &["x"], &["y"])
+                .output("y", elem, &[dim(5)])
+                .into_bytes();
+            let out = run(b, &model, &[("x", ty, vec![5], data.clone())]);
+            assert_eq!((out[0].1.ty, &out[0].1.dims[..]), (ty, &[5][..]), "{b} {ty}");
+            assert_eq!(out[0].1.data, data, "{b} {ty}");
+        }
+    }
+    // tract has none of these types: a clean refusal, not a crash or a silent conversion.
+    let model = identity_model(Elem::Float, &[dim(2)]);
+    let g = loader::load_with(&[&model], Encoding::Onnx, Target::Cpu, &LoadOptions { backend: Some("tract"), model_dir: None })
+        .unwrap();
+    let mut ctx = g.init_execution_context().unwrap();
+    let e = ctx.set_input(0, &TensorRef::new(TensorType::I4, vec![2], &[0x21]).unwrap()).unwrap_err();
+    assert_eq!(e.status, Status::UnsupportedOperation, "{e}");
+}
+
+#[test]
+fn cast_to_and_from_int4_packs_like_onnx() {
+    // [1, -2, 3, -8, 7] as int4: 0x1, 0xE, 0x3, 0x8, 0x7 -> bytes 0xE1 0x83 0x07.
+    let to = ModelBuilder::new()
+        .opset(21)
+        .input("x", Elem::Float, &[dim(5)])
+        .node_with("Cast", &["x"], &["y"], vec![attr_int("to", Elem::Int4 as i64)])
+        .output("y", Elem::Int4, &[dim(5)])
+        .into_bytes();
+    let from = ModelBuilder::new()
+        .opset(21)
+        .input("x", Elem::Int4, &[dim(5)])
+        .node_with("Cast", &["x"], &["y"], vec![attr_int("to", Elem::Float as i64)])
+        .output("y", Elem::Float, &[dim(5)])
+        .into_bytes();
+    for &b in &backends()[1..] {
+        let out = run(b, &to, &[("x", TensorType::Fp32, vec![5], f32_bytes(&[1.0, -2.0, 3.0, -8.0, 7.0]))]);
+        assert_eq!(out[0].1.ty, TensorType::I4, "{b}");
+        assert_eq!(out[0].1.data[..2], [0xE1, 0x83], "{b}");
+        assert_eq!(out[0].1.data[2] & 0x0f, 0x07, "{b}: the padding nibble carries no element");
+        let back = run(b, &from, &[("x", TensorType::I4, vec![5], vec![0xE1, 0x83, 0x07])]);
+        assert_eq!(f32_from(&back[0].1.data), [1.0, -2.0, 3.0, -8.0, 7.0], "{b}");
+    }
+}
+
+#[test]
+fn string_identity_on_tract_and_onnxruntime() {
+    backends();
+    let items: [&[u8]; 4] = [b"hello", b"", "\u{e9}t\u{e9}".as_bytes(), b"a b"];
+    let data = wasinn::core::tensor::encode_strings(items).unwrap();
+    let model = identity_model(Elem::String, &[dim(2), dim(2)]);
+    for b in ["tract", "onnxruntime"] {
+        let out = run(b, &model, &[("x", TensorType::String, vec![2, 2], data.clone())]);
+        assert_eq!((out[0].1.ty, &out[0].1.dims[..]), (TensorType::String, &[2, 2][..]), "{b}");
+        assert_eq!(out[0].1.data, data, "{b}");
+    }
+    // What each backend cannot hold is refused with its reason.
+    let refuse = |b: &str, items: &[&[u8]], status: Status, text: &str| {
+        let data = wasinn::core::tensor::encode_strings(items.iter().copied()).unwrap();
+        let g = loader::load_with(&[&model], Encoding::Onnx, Target::Cpu, &LoadOptions { backend: Some(b), model_dir: None })
+            .unwrap();
+        let mut ctx = g.init_execution_context().unwrap();
+        let e = ctx.set_input(0, &TensorRef::new(TensorType::String, vec![2, 2], &data).unwrap()).unwrap_err();
+        assert_eq!(e.status, status, "{b}: {e}");
+        assert!(e.message.contains(text), "{b}: {e}");
+    };
+    refuse("tract", &[b"ok", b"\xff\xfe", b"", b""], Status::InvalidArgument, "UTF-8");
+    refuse("onnxruntime", &[b"ok", b"a\0b", b"", b""], Status::InvalidArgument, "NUL");
+    refuse("openvino", &[b"a", b"b", b"c", b"d"], Status::UnsupportedOperation, "cannot exchange");
+}
+
 #[test]
 fn dense_softmax_agrees_within_tolerance() {
     let w: Vec<f32> = (0..12).map(|i| (i as f32 * 0.37).sin()).collect();
