@@ -19,7 +19,8 @@ import numpy.typing as npt
 
 from . import _ffi
 from ._ffi import Buffer, NamedTensor, Tensor, load_library
-from ._types import Encoding, Status, Target, TensorType, _coerce, dtype_of, tensor_type_of
+from ._types import (PACKED_BITS, Encoding, Status, Target, TensorType, _coerce, decode_elements, dtype_of,
+                     encode_elements, tensor_type_of)
 from .errors import InvalidArgument, error_class
 
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
@@ -112,7 +113,9 @@ def _string_out(fn: Any, *args: Any) -> str:
 
 
 def _tensor_arg(array: npt.ArrayLike, tensor_type: Optional[TensorTypeLike] = None) -> Tuple[Tensor, Tuple[Any, Any]]:
-    """A wasinn_tensor_t view over `array` plus the objects that must stay alive during the call."""
+    """A wasinn_tensor_t view over `array` plus the objects that must stay alive during the call.
+    Byte-sized element types are passed from the array's own memory (C order, native byte order;
+    copied only when the array is not already so); the packed types and strings are encoded."""
     arr = np.asarray(array)
     if tensor_type is None:
         ttype = tensor_type_of(arr.dtype)
@@ -121,32 +124,43 @@ def _tensor_arg(array: npt.ArrayLike, tensor_type: Optional[TensorTypeLike] = No
         want = dtype_of(ttype)
         if want is None:
             raise InvalidArgument(Status.INVALID_ARGUMENT, "tensor type %s has no element layout" % ttype.name)
-        if arr.dtype.itemsize != want.itemsize:
+        if ttype != TensorType.STRING and arr.dtype.itemsize != want.itemsize:
             raise InvalidArgument(Status.INVALID_ARGUMENT, "a %s tensor needs %d-byte elements, the array has %s"
                                   % (ttype.name, want.itemsize, arr.dtype))
-    # C order, native byte order: the library reads the bytes as they are.
-    native = arr.dtype.newbyteorder("=") if arr.dtype.byteorder not in ("=", "|") else arr.dtype
-    arr = np.ascontiguousarray(arr, dtype=native)
     if any(d > 0xFFFFFFFF for d in arr.shape):
         raise InvalidArgument(Status.INVALID_ARGUMENT, "dimension larger than 2^32-1 in %s" % (arr.shape,))
+    if ttype == TensorType.STRING or ttype in PACKED_BITS:
+        if ttype == TensorType.STRING and arr.dtype.kind not in "USO":
+            raise InvalidArgument(Status.INVALID_ARGUMENT, "a STRING tensor needs str or bytes elements, not %s"
+                                  % arr.dtype)
+        buf = np.frombuffer(encode_elements(np.asarray(arr, order="C"), ttype), np.uint8)
+    else:
+        # C order, native byte order: the library reads the bytes as they are. (np.asarray keeps a
+        # rank-0 array rank 0, unlike np.ascontiguousarray.)
+        native = arr.dtype.newbyteorder("=") if arr.dtype.byteorder not in ("=", "|") else arr.dtype
+        buf = np.asarray(arr, dtype=native, order="C")
     dims = (c_uint32 * max(1, arr.ndim))(*arr.shape)
     t = Tensor()
     t.type = int(ttype)
     t.dims = ctypes.cast(dims, POINTER(c_uint32))
     t.rank = arr.ndim
-    t.data = arr.ctypes.data_as(POINTER(c_uint8))
-    t.data_len = arr.nbytes
-    return t, (arr, dims)
+    t.data = buf.ctypes.data_as(POINTER(c_uint8))
+    t.data_len = buf.nbytes
+    return t, (buf, dims)
 
 
 def _array_from(tensor_type: TensorTypeLike, dims: Sequence[int], data: bytes) -> npt.NDArray[Any]:
-    """An ndarray (owning its memory) from a tensor type, a dims sequence and bytes."""
-    dtype = dtype_of(tensor_type)
-    if dtype is None:
+    """An ndarray (owning its memory) from a tensor type, a dims sequence and the C API's bytes."""
+    try:
+        ttype = TensorType(tensor_type)
+    except ValueError:
+        ttype = None
+    if ttype is None or dtype_of(ttype) is None:
         raise InvalidArgument(Status.INVALID_ARGUMENT, "output has unsupported tensor type %d" % tensor_type)
     shape = tuple(int(d) for d in dims)
-    arr = np.frombuffer(data, dtype=dtype)
-    if int(np.prod(shape, dtype=np.int64)) == arr.size:
+    count = int(np.prod(shape, dtype=np.int64))
+    arr = decode_elements(data, ttype, count)
+    if arr.size == count:
         arr = arr.reshape(shape)
     return arr.copy() if not arr.flags.writeable else arr
 
@@ -253,12 +267,18 @@ class Graph(_Handle):
 
     @classmethod
     def load(cls, builders: Builders, encoding: EncodingLike = Encoding.ONNX,
-             target: TargetLike = Target.CPU) -> Graph:
+             target: TargetLike = Target.CPU, backend: Optional[str] = None) -> Graph:
         """Loads a model from bytes (or a list of byte strings, e.g. OpenVINO's xml + weights).
-        ``encoding``/``target`` take the enums, their int values or names (``"onnx"``)."""
+        ``encoding``/``target`` take the enums, their int values or names (``"onnx"``).
+        ``backend`` names the backend to use (``"tract"``, ``"onnxruntime"``...; no fallback:
+        its own error is raised); None picks one by the preference order."""
         arr, n, keep = _byte_buffers(builders)
         out = _ffi.graph_t(0)
-        _call("wasinn_graph_load", arr, n, _coerce_encoding(encoding), _coerce_target(target), byref(out))
+        if backend is None:
+            _call("wasinn_graph_load", arr, n, _coerce_encoding(encoding), _coerce_target(target), byref(out))
+        else:
+            _call("wasinn_graph_load_with_backend", arr, n, _coerce_encoding(encoding), _coerce_target(target),
+                  backend.encode("utf-8"), byref(out))
         del keep
         return cls(out.value)
 
@@ -451,10 +471,16 @@ class ExecutionContext(_Handle):
         index = self._output_index(key)
         ttype = self.output_type(index)
         shape = self.output_shape(index)
-        dtype = dtype_of(ttype)
-        if dtype is None:
+        if dtype_of(ttype) is None:
             raise InvalidArgument(Status.INVALID_ARGUMENT, "output %r has unsupported tensor type %r" % (key, ttype))
-        expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        count = int(np.prod(shape, dtype=np.int64))
+        bits = PACKED_BITS.get(TensorType(ttype))
+        if ttype == TensorType.STRING:
+            expected = None  # the library reports the size: one retry at most
+        elif bits is not None:
+            expected = (count * bits + 7) // 8
+        else:
+            expected = count * dtype_of(ttype).itemsize
         data = self.get_output_bytes(key if isinstance(key, str) else index, expected)
         return _array_from(ttype, shape, data)
 
