@@ -113,7 +113,10 @@ impl Backend for TractBackend {
             let parsed = self
                 .onnx
                 .parse(&proto, model_dir)
-                .map_err(|e| Error::runtime(format!("tract could not load the ONNX model: {e:#}")))?;
+                .map_err(|e| {
+                    let text = format!("{e:#}");
+                    Error::new(failure_status(&text), format!("tract could not load the ONNX model: {text}"))
+                })?;
             if !parsed.unresolved_inputs.is_empty() {
                 return Err(Error::new(
                     Status::InvalidEncoding,
@@ -125,6 +128,29 @@ impl Backend for TractBackend {
         check_implemented(&model)?;
         let shared = Shared::new(model, &proto)?;
         Ok(Arc::new(TractGraph { shared: Arc::new(shared) }))
+    }
+}
+
+/// The status of a tract load or planning failure, from tract's error text: what tract itself
+/// cannot do with a well-formed model (an operator or element type it lacks, an operator it can
+/// only translate with constant inputs, control flow whose branches it cannot type, its own
+/// graph rewriting failing) is `UnsupportedOperation`; anything else (an inconsistent model,
+/// such as a Concat of incompatible shapes) stays `RuntimeError`.
+fn failure_status(text: &str) -> Status {
+    const UNSUPPORTED: &[&str] = &[
+        "can not be made a TypedOp",
+        "ToTypedTranslator",
+        "Unknown DatumType",
+        "unknown ONNX TensorProto.DataType",
+        "\" If: Infering facts",
+        "\" Loop: Infering facts",
+        "\" Scan: Infering facts",
+        "after graph compaction",
+    ];
+    if UNSUPPORTED.iter().any(|p| text.contains(p)) {
+        Status::UnsupportedOperation
+    } else {
+        Status::RuntimeError
     }
 }
 
@@ -437,21 +463,36 @@ impl Shared {
         };
         let dts = sig.iter().map(|(ty, _)| datum_type_of(*ty)).collect::<Result<Vec<_>>>()?;
         guard("planning the model", || {
-            let build = || -> TractResult<Plan> {
+            let fail = |e: TractError| {
+                let text = format!("{e:#}");
+                Error::new(failure_status(&text), format!("tract could not prepare the model for inputs {}: {text}", what()))
+            };
+            let typed = || -> TractResult<TypedModel> {
                 let mut model = self.model.clone();
                 for (ix, ((_, dims), dt)) in sig.iter().zip(&dts).enumerate() {
                     model.set_input_fact(ix, InferenceFact::dt_shape(*dt, dims.iter().copied()))?;
                 }
-                model.into_optimized()?.into_runnable()
+                model.into_typed()
             };
-            build().map_err(|e| {
-                let status = if format!("{e:#}").contains("can not be made a TypedOp") {
-                    Status::UnsupportedOperation
-                } else {
-                    Status::RuntimeError
-                };
-                Error::new(status, format!("tract could not prepare the model for inputs {}: {e:#}", what()))
-            })
+            let typed = typed().map_err(fail)?;
+            // tract's optimiser fails on some models its plain typed form runs (it runs them
+            // natively that way: tract's own API plans typed models without optimising). Fall
+            // back to the decluttered, then the plain typed model, rather than lose the model.
+            let optimized = typed.clone().into_optimized().and_then(|m| m.into_runnable());
+            let first = match optimized {
+                Ok(plan) => return Ok(plan),
+                Err(e) => e,
+            };
+            for (level, model) in [("decluttered", typed.clone().into_decluttered()), ("typed", Ok(typed))] {
+                if let Ok(plan) = model.and_then(|m| m.into_runnable()) {
+                    crate::wasinn_log!(
+                        Warn,
+                        "tract: optimising the model failed ({first:#}); running it {level}, unoptimised"
+                    );
+                    return Ok(plan);
+                }
+            }
+            Err(fail(first))
         })
     }
 

@@ -162,7 +162,16 @@ impl Plugin for OvPlugin {
             }
             e => return Err(PluginError::encoding(format!("the openvino backend does not load encoding {e}"))),
         }
-        .map_err(|e| PluginError::encoding(format!("openvino could not read the model: {e}")))?;
+        .map_err(|e| {
+            // A well-formed model with operators OpenVINO's frontend cannot convert is an
+            // unsupported operation, not a bad encoding.
+            let text = e.to_string();
+            if text.contains("OpConversionFailure") || text.contains("wasn't fully converted") {
+                PluginError::unsupported(format!("openvino cannot convert the model: {text}"))
+            } else {
+                PluginError::encoding(format!("openvino could not read the model: {text}"))
+            }
+        })?;
         let io = |node: openvino::Node| -> PResult<IoDesc> {
             let name = node.get_name().map_err(ov_err("name"))?;
             let ty = node.get_element_type().ok().and_then(type_to_abi).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN);
