@@ -32,16 +32,38 @@ ensure_venv() {
         log "creating virtualenv $VENV"
         python3 -m venv "$VENV"
     fi
-    local want="$REPO/scripts/requirements.txt"
+    local want="$REPO/scripts/requirements.txt" nodeps="$REPO/scripts/requirements-nodeps.txt"
     local stamp="$VENV/.wasinn-requirements"
-    if ! cmp -s "$want" "$stamp"; then
+    if ! cat "$want" "$nodeps" | cmp -s - "$stamp"; then
         log "installing Python packages"
         "$PY" -m pip install -q --disable-pip-version-check -r "$want"
-        cp "$want" "$stamp"
+        "$PY" -m pip install -q --disable-pip-version-check --no-deps -r "$nodeps"
+        cat "$want" "$nodeps" > "$stamp"
     fi
 }
 
 # Path of magika's standard model inside the virtualenv's magika package.
 magika_model() {
     "$PY" -c 'import magika, pathlib; print(pathlib.Path(magika.__file__).parent / "models/standard_v3_3/model.onnx")'
+}
+
+# The ctypes binding (bindings/python), reinstalled into the venv from the working tree.
+install_binding() {
+    "$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$REPO/bindings/python"
+}
+
+# The environment of the conformance runner (tests/conformance; it needs install_binding first): the
+# ctypes binding on the staged debug library, whose plugins find their vendor libraries in the
+# venv's wheels.
+conformance_env() {
+    export WASINN_LIB="$REPO/build/stage/lib/libwasinn.so.0"
+    export WASINN_PYTHON_SITE_PACKAGES="$VENV"
+}
+
+# The node suite and the real models, results in build/conformance/.
+run_conformance() {
+    log "conformance: the ONNX node suite on tract, onnxruntime, openvino (libwasinn and native)"
+    "$PY" "$REPO/tests/conformance/conformance.py" run
+    log "conformance: real models on tract, onnxruntime, openvino (libwasinn and native)"
+    "$PY" "$REPO/tests/conformance/conformance.py" real
 }

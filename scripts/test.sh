@@ -3,7 +3,8 @@
 # dependencies optimised), then runs every layer: Rust, header check, C (ctest), the ABI checks
 # (SONAME, exported symbols), the C tests again under valgrind and under ASan+UBSan, the consumer
 # projects (CMake, pkg-config), the WAMR glue compile check, Python (pytest, including the
-# wasmtime-py host running real guests), the real wasm guests in wasm3 and the README's marked
+# wasmtime-py host running real guests), the ONNX conformance runner (node suite and real models per
+# backend, against the committed figures), the real wasm guests in wasm3 and the README's marked
 # snippets. Exits non-zero on the first failing layer.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -75,7 +76,7 @@ SUMMARY+=("wamr glue: $(grep -E '^check: [0-9]+ failed' build/wamr-check.log), $
 
 t0=$SECONDS
 log "Python binding (ctypes) tests, and the wasmtime-py host (python -m wasinn run) with real guests"
-"$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings/python
+install_binding
 # The Rust guest built with the real wasi-nn crate needs the wasm32-wasip1 target: install it when
 # the toolchain server can be reached, and then require the test (no silent skip).
 if rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1 \
@@ -86,6 +87,20 @@ else
 fi
 WASINN_LIB="$STAGE/lib/libwasinn.so.0" "$PY" -m pytest -q bindings/python/tests 2>&1 | tee build/python-tests.log
 SUMMARY+=("python: $(tail -1 build/python-tests.log) ($((SECONDS - t0))s)")
+
+# The ONNX node suite and real models through libwasinn vs each backend's own Python API: fails
+# when a backend's losses rise above (or its passes fall below) tests/conformance/expected.json.
+# In a subshell: its environment (the plugins' vendor libraries) must not reach the later layers,
+# whose tract runs rely on the plugins being unavailable.
+t0=$SECONDS
+(
+  conformance_env
+  "$PY" -m pytest -q tests/conformance/test_runner.py 2>&1 | tee build/conformance-runner-tests.log
+  run_conformance 2>&1 | tee build/conformance.log
+  "$PY" tests/conformance/conformance.py check 2>&1 | tee build/conformance-check.log
+)
+grep -q '^conformance check: passed' build/conformance-check.log
+SUMMARY+=("conformance: $(grep -E '^(tract|onnxruntime|openvino) ' build/conformance-check.log | awk '{printf "%s%s %s/%s pass, %s losses", (NR>1?"; ":""), $1, $11, $3, $24}'); $(grep '^real models' build/conformance-check.log); runner self-tests: $(tail -1 build/conformance-runner-tests.log) ($((SECONDS - t0))s)")
 
 log "real guest: C guest compiled to wasm32-wasi, run by wasm3 through libwasinn"
 WASINN_DEMO_PROFILE=debug WASINN_DEMO_NO_BUILD=1 scripts/demo.sh 2>&1 | tee build/guest-tests.log
