@@ -5,6 +5,8 @@
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${WASINN_VENV:-$REPO/.venv}"
 PY="$VENV/bin/python"
+# Where test.sh and conformance.sh install the debug build (a relocatable prefix).
+STAGE="$REPO/build/stage"
 
 log() { printf '\n=== [%4ss] %s\n' "$SECONDS" "$*"; }
 
@@ -56,7 +58,7 @@ install_binding() {
 # ctypes binding on the staged debug library, whose plugins find their vendor libraries in the
 # venv's wheels.
 conformance_env() {
-    export WASINN_LIB="$REPO/build/stage/lib/libwasinn.so.0"
+    export WASINN_LIB="$STAGE/lib/libwasinn.so.0"
     export WASINN_PYTHON_SITE_PACKAGES="$VENV"
 }
 

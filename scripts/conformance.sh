@@ -13,7 +13,6 @@ cd "$REPO"
 ensure_apt
 ensure_venv
 
-STAGE="$REPO/build/stage"
 if [ -z "${WASINN_CONFORMANCE_NO_BUILD:-}" ]; then
   log "cargo build --workspace (debug, dependencies optimised)"
   cargo build --workspace --all-targets

@@ -13,7 +13,6 @@ cd "$REPO"
 ensure_apt
 ensure_venv
 
-STAGE="$REPO/build/stage"
 declare -a SUMMARY=()
 
 mkdir -p build

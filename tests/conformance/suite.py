@@ -83,27 +83,24 @@ class Case:
         return os.path.join(self.dir, self.file)
 
 
+# How each declared value kind is stored in a .pb file and turned into a value (as ONNX's runner does).
+_LOADERS = {
+    "tensor_type": (TensorProto, numpy_helper.to_array),
+    "sequence_type": (onnx.SequenceProto, numpy_helper.to_list),
+    "optional_type": (onnx.OptionalProto, numpy_helper.to_optional),
+    "map_type": (onnx.MapProto, numpy_helper.to_dict),
+}
+
+
 def _load_value(path: str, type_proto: TypeProto) -> Any:
-    with open(path, "rb") as f:
-        raw = f.read()
     kind = type_proto.WhichOneof("value")
-    if kind == "tensor_type":
-        t = TensorProto()
-        t.ParseFromString(raw)
-        return numpy_helper.to_array(t)
-    if kind == "sequence_type":
-        s = onnx.SequenceProto()
-        s.ParseFromString(raw)
-        return numpy_helper.to_list(s)
-    if kind == "optional_type":
-        o = onnx.OptionalProto()
-        o.ParseFromString(raw)
-        return numpy_helper.to_optional(o)
-    if kind == "map_type":
-        m = onnx.MapProto()
-        m.ParseFromString(raw)
-        return numpy_helper.to_dict(m)
-    raise ValueError("%s: values of kind %s cannot be loaded" % (path, kind))
+    if kind not in _LOADERS:
+        raise ValueError("%s: values of kind %s cannot be loaded" % (path, kind))
+    proto_class, convert = _LOADERS[kind]
+    proto = proto_class()
+    with open(path, "rb") as f:
+        proto.ParseFromString(f.read())
+    return convert(proto)
 
 
 def load_case(name: str, root: Optional[str] = None, data_set: int = 0) -> Case:

@@ -96,6 +96,34 @@ pub fn fixed_data_len(ty: u32, dims: &[usize]) -> PResult<Option<usize>> {
     abi::layout::fixed_data_len(ty, dims).map_err(|e| PluginError::invalid(e.to_string()))
 }
 
+/// A vendor library's element types paired one to one with libwasinn's tensor types
+/// (`WASINN_BACKEND_TENSOR_TYPE_*`), for the conversions every plugin makes both ways.
+pub struct TypeMap<T: 'static> {
+    /// The vendor library's name, for messages.
+    pub backend: &'static str,
+    /// The pairs.
+    pub pairs: &'static [(T, u32)],
+}
+
+impl<T: Copy + PartialEq + 'static> TypeMap<T> {
+    /// libwasinn's type for a vendor type, `None` when libwasinn has no equivalent.
+    pub fn to_abi(&self, t: T) -> Option<u32> {
+        self.pairs.iter().find(|(v, _)| *v == t).map(|&(_, abi)| abi)
+    }
+
+    /// The vendor type for libwasinn's `ty`: `UNSUPPORTED_OPERATION` for a type libwasinn has
+    /// and the vendor library lacks, `INVALID_ARGUMENT` for a value that is no tensor type.
+    pub fn from_abi(&self, ty: u32) -> PResult<T> {
+        self.pairs.iter().find(|(_, abi)| *abi == ty).map(|&(v, _)| v).ok_or_else(|| {
+            if abi::layout::element_layout(ty).is_some() {
+                PluginError::unsupported(format!("the {} backend cannot exchange tensors of type {ty}", self.backend))
+            } else {
+                PluginError::invalid(format!("unknown tensor type {ty}"))
+            }
+        })
+    }
+}
+
 /// Encodes byte strings as string tensor data (the ABI's layout: each a little-endian `u32`
 /// length then its bytes).
 pub fn encode_strings<'s>(items: impl IntoIterator<Item = &'s [u8]>) -> PResult<Vec<u8>> {

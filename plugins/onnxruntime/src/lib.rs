@@ -183,7 +183,7 @@ impl Plugin for OrtPlugin {
             match o.dtype() {
                 ValueType::Tensor { ty, shape, .. } => IoDesc {
                     name: o.name().to_string(),
-                    ty: type_to_abi(*ty).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN),
+                    ty: TYPES.to_abi(*ty).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN),
                     dims: Some(shape.iter().map(|&d| if d < 0 { WASINN_BACKEND_DIM_DYNAMIC } else { d }).collect()),
                 },
                 _ => IoDesc { name: o.name().to_string(), ty: WASINN_BACKEND_TENSOR_TYPE_UNKNOWN, dims: None },
@@ -197,47 +197,38 @@ impl Plugin for OrtPlugin {
 
 /// ONNX Runtime's element types and libwasinn's, one to one (complex types have no libwasinn
 /// equivalent).
-const TYPES: [(TensorElementType, u32); 24] = {
+const TYPES: TypeMap<TensorElementType> = {
     use TensorElementType as T;
-    [
-        (T::Float16, WASINN_BACKEND_TENSOR_TYPE_FP16),
-        (T::Float32, WASINN_BACKEND_TENSOR_TYPE_FP32),
-        (T::Float64, WASINN_BACKEND_TENSOR_TYPE_FP64),
-        (T::Bfloat16, WASINN_BACKEND_TENSOR_TYPE_BF16),
-        (T::Uint8, WASINN_BACKEND_TENSOR_TYPE_U8),
-        (T::Int32, WASINN_BACKEND_TENSOR_TYPE_I32),
-        (T::Int64, WASINN_BACKEND_TENSOR_TYPE_I64),
-        (T::Int8, WASINN_BACKEND_TENSOR_TYPE_I8),
-        (T::Uint16, WASINN_BACKEND_TENSOR_TYPE_U16),
-        (T::Int16, WASINN_BACKEND_TENSOR_TYPE_I16),
-        (T::Uint32, WASINN_BACKEND_TENSOR_TYPE_U32),
-        (T::Uint64, WASINN_BACKEND_TENSOR_TYPE_U64),
-        (T::Bool, WASINN_BACKEND_TENSOR_TYPE_BOOL),
-        (T::Float8E4M3FN, WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FN),
-        (T::Float8E4M3FNUZ, WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FNUZ),
-        (T::Float8E5M2, WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2),
-        (T::Float8E5M2FNUZ, WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2FNUZ),
-        (T::Float8E8M0, WASINN_BACKEND_TENSOR_TYPE_FP8_E8M0),
-        (T::Float4E2M1, WASINN_BACKEND_TENSOR_TYPE_FP4_E2M1),
-        (T::Uint4, WASINN_BACKEND_TENSOR_TYPE_U4),
-        (T::Int4, WASINN_BACKEND_TENSOR_TYPE_I4),
-        (T::Uint2, WASINN_BACKEND_TENSOR_TYPE_U2),
-        (T::Int2, WASINN_BACKEND_TENSOR_TYPE_I2),
-        (T::String, WASINN_BACKEND_TENSOR_TYPE_STRING),
-    ]
+    TypeMap {
+        backend: "onnxruntime",
+        pairs: &[
+            (T::Float16, WASINN_BACKEND_TENSOR_TYPE_FP16),
+            (T::Float32, WASINN_BACKEND_TENSOR_TYPE_FP32),
+            (T::Float64, WASINN_BACKEND_TENSOR_TYPE_FP64),
+            (T::Bfloat16, WASINN_BACKEND_TENSOR_TYPE_BF16),
+            (T::Uint8, WASINN_BACKEND_TENSOR_TYPE_U8),
+            (T::Int32, WASINN_BACKEND_TENSOR_TYPE_I32),
+            (T::Int64, WASINN_BACKEND_TENSOR_TYPE_I64),
+            (T::Int8, WASINN_BACKEND_TENSOR_TYPE_I8),
+            (T::Uint16, WASINN_BACKEND_TENSOR_TYPE_U16),
+            (T::Int16, WASINN_BACKEND_TENSOR_TYPE_I16),
+            (T::Uint32, WASINN_BACKEND_TENSOR_TYPE_U32),
+            (T::Uint64, WASINN_BACKEND_TENSOR_TYPE_U64),
+            (T::Bool, WASINN_BACKEND_TENSOR_TYPE_BOOL),
+            (T::Float8E4M3FN, WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FN),
+            (T::Float8E4M3FNUZ, WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FNUZ),
+            (T::Float8E5M2, WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2),
+            (T::Float8E5M2FNUZ, WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2FNUZ),
+            (T::Float8E8M0, WASINN_BACKEND_TENSOR_TYPE_FP8_E8M0),
+            (T::Float4E2M1, WASINN_BACKEND_TENSOR_TYPE_FP4_E2M1),
+            (T::Uint4, WASINN_BACKEND_TENSOR_TYPE_U4),
+            (T::Int4, WASINN_BACKEND_TENSOR_TYPE_I4),
+            (T::Uint2, WASINN_BACKEND_TENSOR_TYPE_U2),
+            (T::Int2, WASINN_BACKEND_TENSOR_TYPE_I2),
+            (T::String, WASINN_BACKEND_TENSOR_TYPE_STRING),
+        ],
+    }
 };
-
-fn type_to_abi(t: TensorElementType) -> Option<u32> {
-    TYPES.iter().find(|(ort, _)| *ort == t).map(|&(_, abi)| abi)
-}
-
-fn type_from_abi(t: u32) -> PResult<TensorElementType> {
-    TYPES
-        .iter()
-        .find(|(_, abi)| *abi == t)
-        .map(|&(ort, _)| ort)
-        .ok_or_else(|| PluginError::invalid(format!("unknown tensor type {t}")))
-}
 
 /// Turns an ONNX Runtime C API status into a plugin error.
 ///
@@ -359,7 +350,7 @@ impl PluginCtx for OrtCtx {
         if !reuse {
             let session = self.graph.session.lock().map_err(|_| PluginError::runtime("session lock poisoned"))?;
             let shape: Vec<i64> = t.dims.iter().map(|&d| d as i64).collect();
-            let tensor = DynTensor::new(session.allocator(), type_from_abi(t.ty)?, shape)
+            let tensor = DynTensor::new(session.allocator(), TYPES.from_abi(t.ty)?, shape)
                 .map_err(|e| PluginError::runtime(format!("onnxruntime could not allocate input {index}: {e}")))?;
             *slot = Some(Input { ty: t.ty, dims: t.dims.to_vec(), tensor });
         }
@@ -429,7 +420,7 @@ fn convert_output(value: DynValue) -> PResult<Output> {
         ValueType::Tensor { ty, shape, .. } => (*ty, shape.iter().map(|&d| d.max(0) as usize).collect::<Vec<_>>()),
         other => return Err(PluginError::unsupported(format!("onnxruntime produced a {other} output, which is not a tensor"))),
     };
-    let abi = type_to_abi(ty)
+    let abi = TYPES.to_abi(ty)
         .ok_or_else(|| PluginError::unsupported(format!("onnxruntime produced a {ty} output, which has no wasi-nn tensor type")))?;
     let value = value.downcast::<DynTensorValueType>().map_err(|e| PluginError::runtime(format!("onnxruntime output: {e}")))?;
     if !value.memory_info().is_cpu_accessible() {

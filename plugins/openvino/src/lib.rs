@@ -174,7 +174,7 @@ impl Plugin for OvPlugin {
         })?;
         let io = |node: openvino::Node| -> PResult<IoDesc> {
             let name = node.get_name().map_err(ov_err("name"))?;
-            let ty = node.get_element_type().ok().and_then(type_to_abi).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN);
+            let ty = node.get_element_type().ok().and_then(|t| TYPES.to_abi(t)).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN);
             let dims = node.get_partial_shape().ok().and_then(|ps| {
                 if ps.get_rank().is_dynamic() {
                     return None;
@@ -243,46 +243,35 @@ fn map_ports(declared: &[IoDesc], ports: &[IoDesc], what: &str) -> PResult<Vec<O
 }
 
 /// OpenVINO's element types and libwasinn's, one to one where both have the type (OpenVINO has
-/// no FNUZ float8s and no signed 2-bit integers; libwasinn has no NF4, U1, U3, U6 or F8E5M3).
+/// no FNUZ float8s and no signed 2-bit integers; libwasinn has no NF4, U1, U3 or U6).
 /// The packed types are laid out the same way in both (the first element in the low bits).
 /// Strings are not exchanged: OpenVINO's C API only takes NUL-terminated ones.
-const TYPES: [(ElementType, u32); 20] = [
-    (ElementType::F16, WASINN_BACKEND_TENSOR_TYPE_FP16),
-    (ElementType::F32, WASINN_BACKEND_TENSOR_TYPE_FP32),
-    (ElementType::F64, WASINN_BACKEND_TENSOR_TYPE_FP64),
-    (ElementType::Bf16, WASINN_BACKEND_TENSOR_TYPE_BF16),
-    (ElementType::U8, WASINN_BACKEND_TENSOR_TYPE_U8),
-    (ElementType::I32, WASINN_BACKEND_TENSOR_TYPE_I32),
-    (ElementType::I64, WASINN_BACKEND_TENSOR_TYPE_I64),
-    (ElementType::I8, WASINN_BACKEND_TENSOR_TYPE_I8),
-    (ElementType::U16, WASINN_BACKEND_TENSOR_TYPE_U16),
-    (ElementType::I16, WASINN_BACKEND_TENSOR_TYPE_I16),
-    (ElementType::U32, WASINN_BACKEND_TENSOR_TYPE_U32),
-    (ElementType::U64, WASINN_BACKEND_TENSOR_TYPE_U64),
-    (ElementType::Boolean, WASINN_BACKEND_TENSOR_TYPE_BOOL),
-    (ElementType::F8E4M3, WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FN),
-    // openvino-sys 0.11 spells OpenVINO's f8e5m2 (C enum value 22) "F8E5M3".
-    (ElementType::F8E5M3, WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2),
-    (ElementType::F8E8M0, WASINN_BACKEND_TENSOR_TYPE_FP8_E8M0),
-    (ElementType::F4E2M1, WASINN_BACKEND_TENSOR_TYPE_FP4_E2M1),
-    (ElementType::U4, WASINN_BACKEND_TENSOR_TYPE_U4),
-    (ElementType::I4, WASINN_BACKEND_TENSOR_TYPE_I4),
-    (ElementType::U2, WASINN_BACKEND_TENSOR_TYPE_U2),
-];
-
-fn type_to_abi(t: ElementType) -> Option<u32> {
-    TYPES.iter().find(|(ov, _)| *ov == t).map(|&(_, abi)| abi)
-}
-
-fn type_from_abi(t: u32) -> PResult<ElementType> {
-    TYPES.iter().find(|(_, abi)| *abi == t).map(|&(ov, _)| ov).ok_or_else(|| {
-        if abi::layout::element_layout(t).is_some() {
-            PluginError::unsupported(format!("the openvino backend cannot exchange tensors of type {t}"))
-        } else {
-            PluginError::invalid(format!("unknown tensor type {t}"))
-        }
-    })
-}
+const TYPES: TypeMap<ElementType> = TypeMap {
+    backend: "openvino",
+    pairs: &[
+        (ElementType::F16, WASINN_BACKEND_TENSOR_TYPE_FP16),
+        (ElementType::F32, WASINN_BACKEND_TENSOR_TYPE_FP32),
+        (ElementType::F64, WASINN_BACKEND_TENSOR_TYPE_FP64),
+        (ElementType::Bf16, WASINN_BACKEND_TENSOR_TYPE_BF16),
+        (ElementType::U8, WASINN_BACKEND_TENSOR_TYPE_U8),
+        (ElementType::I32, WASINN_BACKEND_TENSOR_TYPE_I32),
+        (ElementType::I64, WASINN_BACKEND_TENSOR_TYPE_I64),
+        (ElementType::I8, WASINN_BACKEND_TENSOR_TYPE_I8),
+        (ElementType::U16, WASINN_BACKEND_TENSOR_TYPE_U16),
+        (ElementType::I16, WASINN_BACKEND_TENSOR_TYPE_I16),
+        (ElementType::U32, WASINN_BACKEND_TENSOR_TYPE_U32),
+        (ElementType::U64, WASINN_BACKEND_TENSOR_TYPE_U64),
+        (ElementType::Boolean, WASINN_BACKEND_TENSOR_TYPE_BOOL),
+        (ElementType::F8E4M3, WASINN_BACKEND_TENSOR_TYPE_FP8_E4M3FN),
+        // openvino-sys 0.11 spells OpenVINO's f8e5m2 (C enum value 22) "F8E5M3".
+        (ElementType::F8E5M3, WASINN_BACKEND_TENSOR_TYPE_FP8_E5M2),
+        (ElementType::F8E8M0, WASINN_BACKEND_TENSOR_TYPE_FP8_E8M0),
+        (ElementType::F4E2M1, WASINN_BACKEND_TENSOR_TYPE_FP4_E2M1),
+        (ElementType::U4, WASINN_BACKEND_TENSOR_TYPE_U4),
+        (ElementType::I4, WASINN_BACKEND_TENSOR_TYPE_I4),
+        (ElementType::U2, WASINN_BACKEND_TENSOR_TYPE_U2),
+    ],
+};
 
 /// A host tensor of `ty` and `dims`. OpenVINO's C API cannot create a rank-0 shape
 /// (`ov_shape_create` refuses rank 0), but its tensors take one: a scalar is made as `[1]` and
@@ -381,7 +370,7 @@ impl PluginCtx for OvCtx {
             }
         }
         if !matches!(slot, Some(i) if i.ty == t.ty && i.dims == t.dims) {
-            let tensor = new_tensor(type_from_abi(t.ty)?, t.dims)?;
+            let tensor = new_tensor(TYPES.from_abi(t.ty)?, t.dims)?;
             *slot = Some(Input { ty: t.ty, dims: t.dims.to_vec(), tensor });
         }
         let input = slot.as_mut().expect("set above");
@@ -412,7 +401,7 @@ impl PluginCtx for OvCtx {
                 let port = port.ok_or_else(|| PluginError::runtime("openvino has no port for this output"))?;
                 let tensor = self.request.get_output_tensor_by_index(port).map_err(ov_err("output"))?;
                 let et = tensor.get_element_type().map_err(ov_err("output type"))?;
-                let ty = type_to_abi(et)
+                let ty = TYPES.to_abi(et)
                     .ok_or_else(|| PluginError::unsupported(format!("openvino produced a {et:?} output, which has no wasi-nn tensor type")))?;
                 let dims = tensor_dims(&tensor)?;
                 Ok(Output { ty, dims, tensor })
