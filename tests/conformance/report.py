@@ -47,10 +47,12 @@ other path is then rerun alone in a fresh worker).
 **gains** the reverse. `scripts/test.sh` fails when a backend's losses rise above, or its
 libwasinn passes fall below, the figures committed in `tests/conformance/expected.json`.
 
-**Outside the tensor model.** wasi-nn, and so libwasinn's C API, exchanges tensors only. A case
-with a sequence- or optional-typed graph input or output is still loaded through libwasinn (it
-must load or fail cleanly), then reported `unsupported` with the ports that are not tensors;
-such cases are counted as losses where the backend passes them natively, and listed separately.
+**Outside the tensor model.** wasi-nn, and so libwasinn's C API, exchanges tensors only. An
+optional tensor that holds a value is exchanged as that tensor (the ONNX Runtime plugin declares
+such a port with the tensor's type). A case with a sequence, a map or an empty optional as a graph
+input or output is still loaded through libwasinn (it must load or fail cleanly), then reported
+`unsupported` with the ports that are not tensors; such cases are counted as losses where the
+backend passes them natively, and listed separately.
 
 **Identical outputs.** Where both paths ran, their outputs are also compared with each other:
 "identical" means every element is bit-for-bit the same (NaN positions included).

@@ -179,8 +179,14 @@ impl Plugin for OrtPlugin {
             };
             PluginError::new(status, format!("onnxruntime could not load the model: {text}"))
         })?;
+        // An optional tensor is exchanged as the tensor it holds: a caller gives (and gets) the
+        // value, which is what ORT takes and returns for a present optional.
         let io = |o: &ort::value::Outlet| -> IoDesc {
-            match o.dtype() {
+            let dtype = match o.dtype() {
+                ValueType::Optional(inner) => inner.as_ref(),
+                other => other,
+            };
+            match dtype {
                 ValueType::Tensor { ty, shape, .. } => IoDesc {
                     name: o.name().to_string(),
                     ty: TYPES.to_abi(*ty).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN),
