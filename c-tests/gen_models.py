@@ -6,6 +6,7 @@ downloaded): usage `gen_models.py OUTDIR`.
   multi_io.onnx  x: f32[2,2], k: i64[3]              -> k2 = k + k  i64[3],  x2 = x * x  f32[2,2]
                  (outputs deliberately listed i64 first: indices follow the model, not the types)
   dynamic.onnx   x: f32[N,4] (symbolic batch "N")    -> y = -x               f32[N,4]
+  strings.onnx   x: string[3]                        -> y = Identity(x)      string[3]
 """
 import os
 import sys
@@ -57,6 +58,11 @@ def main(argv):
         [helper.make_node("Neg", ["x"], ["y"])], "dynamic",
         [vi("x", f32, ["N", 4])],
         [vi("y", f32, ["N", 4])]), os.path.join(out, "dynamic.onnx"))
+
+    save(helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])], "strings",
+        [vi("x", TensorProto.STRING, [3])],
+        [vi("y", TensorProto.STRING, [3])]), os.path.join(out, "strings.onnx"))
     return 0
 
 
