@@ -524,3 +524,37 @@ fn temp_model_helper_round_trips() {
     }
     assert!(!dir.exists(), "the temp dir is removed on drop");
 }
+
+#[test]
+fn operands_given_as_inputs_are_planned_with_their_values() {
+    // ReduceSum-13 takes its axes as an input; tract only plans it with constant axes. libwasinn
+    // plans such a model with the values of its small inputs, one plan per value set.
+    let model = ModelBuilder::new()
+        .input("x", Elem::Float, &[dim(2), dim(3)])
+        .input("axes", Elem::Int64, &[dim(1)])
+        .node_with("ReduceSum", &["x", "axes"], &["y"], vec![attr_int("keepdims", 0)])
+        .output("y", Elem::Float, &[sym("R")])
+        .into_bytes();
+    let graph = load_cpu(&model).expect("a model tract cannot plan by shape still loads");
+    let mut ctx = graph.init_execution_context().unwrap();
+    let x = f32_bytes(&[1.0, 2.0, 3.0, 10.0, 20.0, 30.0]);
+    set(&mut ctx, 0, TensorType::Fp32, &[2, 3], &x);
+    for (axis, want_dims, want) in [(0i64, vec![3], vec![11.0, 22.0, 33.0]), (1, vec![2], vec![6.0, 60.0]), (0, vec![3], vec![11.0, 22.0, 33.0])] {
+        set(&mut ctx, 1, TensorType::I64, &[1], &i64_bytes(&[axis]));
+        ctx.compute().unwrap();
+        let y = ctx.output(0).unwrap();
+        assert_eq!(y.dims, &want_dims[..], "axis {axis}");
+        assert_eq!(f32_from(y.data), want, "axis {axis}");
+    }
+    // Another context of the same graph shares the plans and gets the same answers.
+    let mut other = graph.init_execution_context().unwrap();
+    set(&mut other, 0, TensorType::Fp32, &[2, 3], &x);
+    set(&mut other, 1, TensorType::I64, &[1], &i64_bytes(&[1]));
+    other.compute().unwrap();
+    assert_eq!(f32_from(other.output(0).unwrap().data), vec![6.0, 60.0]);
+    // An impossible axis is still refused, with tract's reason for the plan by shape.
+    set(&mut ctx, 1, TensorType::I64, &[1], &i64_bytes(&[5]));
+    let e = err_of(ctx.compute());
+    assert_eq!(e.status, Status::UnsupportedOperation, "{e}");
+    assert!(e.message.contains("axes"), "{e}");
+}

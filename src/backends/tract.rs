@@ -10,6 +10,12 @@
 //!   shared by all its contexts. The cache lock is held only for lookup/insert; planning and
 //!   running happen outside it, so contexts of one graph compute in parallel. A model whose inputs
 //!   are all concrete is planned eagerly at load, so its errors show at load.
+//! - ONNX lets a model take operands such as axes, shapes, pads or scales as inputs, and several
+//!   tract operators accept them only as constants. When the plan by shape fails that way, the
+//!   model is planned again with the values of its small inputs (at most
+//!   `MAX_CONST_INPUT_ELEMENTS` elements) as constants, keyed by those values too; a load whose
+//!   eager plan fails so is not refused, since the values come at compute.
+//! - When tract's optimiser fails, the decluttered or plain typed model runs instead (logged).
 //! - `set_input` refuses shapes that contradict the declared rank or fixed dimensions (tract would
 //!   often run them anyway, e.g. a model declared `[2]` on `[3]`), but honours an element type
 //!   other than the declared one by planning for it (tract promotes or fails with its own text).
@@ -351,6 +357,26 @@ fn describe(ty: Option<TensorType>, dims: Option<&[Dim]>) -> String {
 /// The concrete element type and shape of every input: what a runnable plan is specialised for.
 type Signature = Vec<(TensorType, Vec<usize>)>;
 
+/// Largest input (in elements) planned with its value as a constant when tract cannot plan the
+/// model by shape alone: operands such as axes, shapes, pads, splits or scales, which ONNX lets a
+/// model take as inputs and several tract operators only accept as constants.
+const MAX_CONST_INPUT_ELEMENTS: usize = 64;
+
+/// What a plan is specialised for: the signature, plus the values of the inputs planned as
+/// constants (empty for a plan by shape, the usual case).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct PlanKey {
+    sig: Signature,
+    /// (input index, the input's bytes) of each input planned as a constant.
+    konst: Vec<(usize, Vec<u8>)>,
+}
+
+impl PlanKey {
+    fn by_shape(sig: Signature) -> Self {
+        PlanKey { sig, konst: Vec::new() }
+    }
+}
+
 type Plan = Arc<TypedRunnableModel>;
 
 /// What a graph and all its contexts share.
@@ -359,10 +385,10 @@ struct Shared {
     model: InferenceModel,
     inputs: Vec<IoInfo>,
     outputs: Vec<IoInfo>,
-    /// Plans (or planning failures) by input signature.
-    plans: Mutex<HashMap<Signature, Result<Plan>>>,
-    /// The signature planned at load, never evicted.
-    eager: Option<Signature>,
+    /// Plans (or planning failures) by key.
+    plans: Mutex<HashMap<PlanKey, Result<Plan>>>,
+    /// The key planned at load, never evicted.
+    eager: Option<PlanKey>,
 }
 
 impl Shared {
@@ -406,10 +432,20 @@ impl Shared {
             .collect();
         let mut planned = None;
         if let Some(sig) = concrete {
-            let plan = shared.plan(&sig)?;
-            planned = Some(plan.clone());
-            shared.plans.get_mut().insert(sig.clone(), Ok(plan));
-            shared.eager = Some(sig);
+            let key = PlanKey::by_shape(sig);
+            match shared.plan(&key, &[]) {
+                Ok(plan) => {
+                    planned = Some(plan.clone());
+                    shared.plans.get_mut().insert(key.clone(), Ok(plan));
+                    shared.eager = Some(key);
+                }
+                // tract may need some small inputs' values (axes given as an input...): those
+                // are known at compute, which plans with them (see `TractContext::compute`).
+                Err(e) if e.status == Status::UnsupportedOperation && shared.has_small_inputs() => {
+                    crate::wasinn_log!(Debug, "tract: no plan by shape at load ({}); planning at compute", e.message);
+                }
+                Err(e) => return Err(e),
+            }
         }
 
         // Fill in what the ONNX file leaves undeclared about the outputs from tract's analysis.
@@ -450,8 +486,26 @@ impl Shared {
         Ok(shared)
     }
 
-    /// Builds an optimised plan for concrete input types and shapes.
-    fn plan(&self, sig: &Signature) -> Result<Plan> {
+    /// Whether some input may be small enough to be planned as a constant (declared with at most
+    /// `MAX_CONST_INPUT_ELEMENTS` elements, or with dynamic dimensions).
+    fn has_small_inputs(&self) -> bool {
+        self.inputs.iter().any(|i| {
+            i.ty != Some(TensorType::String)
+                && i.dims.as_ref().is_none_or(|dims| {
+                    dims.iter()
+                        .try_fold(1u64, |n, d| match d {
+                            Dim::Fixed(v) => n.checked_mul(*v),
+                            Dim::Dynamic => Some(1),
+                        })
+                        .is_some_and(|n| n <= MAX_CONST_INPUT_ELEMENTS as u64)
+                })
+        })
+    }
+
+    /// Builds an optimised plan for concrete input types and shapes; the inputs listed in
+    /// `key.konst` are planned with their values (`konst` holds those input tensors).
+    fn plan(&self, key: &PlanKey, konst: &[(usize, Arc<Tensor>)]) -> Result<Plan> {
+        let sig = &key.sig;
         let what = || {
             sig.iter()
                 .zip(&self.inputs)
@@ -470,7 +524,11 @@ impl Shared {
             let typed = || -> TractResult<TypedModel> {
                 let mut model = self.model.clone();
                 for (ix, ((_, dims), dt)) in sig.iter().zip(&dts).enumerate() {
-                    model.set_input_fact(ix, InferenceFact::dt_shape(*dt, dims.iter().copied()))?;
+                    let fact = match konst.iter().find(|(k, _)| *k == ix) {
+                        Some((_, value)) => InferenceFact::from((**value).clone()),
+                        None => InferenceFact::dt_shape(*dt, dims.iter().copied()),
+                    };
+                    model.set_input_fact(ix, fact)?;
                 }
                 model.into_typed()
             };
@@ -496,20 +554,53 @@ impl Shared {
         })
     }
 
-    /// The plan for `sig`, from the cache or built now (outside the cache lock).
-    fn plan_for(&self, sig: &Signature) -> Result<Plan> {
-        if let Some(found) = self.plans.lock().get(sig) {
+    /// The plan for `key`, from the cache or built now (outside the cache lock).
+    fn plan_for(&self, key: &PlanKey, konst: &[(usize, Arc<Tensor>)]) -> Result<Plan> {
+        if let Some(found) = self.plans.lock().get(key) {
             return found.clone();
         }
-        let made = self.plan(sig);
+        let made = self.plan(key, konst);
         let mut plans = self.plans.lock();
-        if plans.len() >= MAX_CACHED_PLANS && !plans.contains_key(sig) {
+        if plans.len() >= MAX_CACHED_PLANS && !plans.contains_key(key) {
             let victim = plans.keys().find(|k| Some(*k) != self.eager.as_ref()).cloned();
             if let Some(victim) = victim {
                 plans.remove(&victim);
             }
         }
-        plans.entry(sig.clone()).or_insert(made).clone()
+        plans.entry(key.clone()).or_insert(made).clone()
+    }
+
+    /// The plan for the given inputs: by shape, or, when tract cannot plan the model by shape
+    /// (an operator that needs an operand as a constant), with the values of the small inputs.
+    fn plan_inputs(&self, inputs: &[(TensorType, Arc<Tensor>)]) -> Result<(PlanKey, Plan)> {
+        let key = PlanKey::by_shape(inputs.iter().map(|(ty, t)| (*ty, t.shape().to_vec())).collect());
+        let by_shape = match self.plan_for(&key, &[]) {
+            Ok(plan) => return Ok((key, plan)),
+            Err(e) => e,
+        };
+        let konst: Vec<(usize, Arc<Tensor>)> = inputs
+            .iter()
+            .enumerate()
+            .filter(|(_, (ty, t))| *ty != TensorType::String && t.len() <= MAX_CONST_INPUT_ELEMENTS && t.is_plain_ram())
+            .map(|(ix, (_, t))| (ix, Arc::clone(t)))
+            .collect();
+        if by_shape.status != Status::UnsupportedOperation || konst.is_empty() {
+            return Err(by_shape);
+        }
+        let key = PlanKey { sig: key.sig, konst: konst.iter().map(|(ix, t)| (*ix, t.as_bytes().to_vec())).collect() };
+        match self.plan_for(&key, &konst) {
+            Ok(plan) => {
+                crate::wasinn_log!(
+                    Debug,
+                    "tract: planned with the values of inputs {:?} ({})",
+                    konst.iter().map(|(ix, _)| *ix).collect::<Vec<_>>(),
+                    by_shape.message
+                );
+                Ok((key, plan))
+            }
+            // The plan by shape says best what tract could not do.
+            Err(_) => Err(by_shape),
+        }
     }
 }
 
@@ -549,8 +640,17 @@ enum Output {
 
 /// The plan the context ran last and its reusable run state.
 struct Runner {
-    sig: Signature,
+    key: PlanKey,
     state: TypedSimpleState,
+}
+
+impl Runner {
+    /// Whether the plan fits these inputs (types, shapes, and the values it was planned with).
+    fn fits(&self, inputs: &[(TensorType, Arc<Tensor>)]) -> bool {
+        self.key.sig.len() == inputs.len()
+            && self.key.sig.iter().zip(inputs).all(|((ty, dims), (ity, t))| ity == ty && t.shape() == dims.as_slice())
+            && self.key.konst.iter().all(|(ix, bytes)| inputs[*ix].1.as_bytes() == bytes.as_slice())
+    }
 }
 
 struct TractContext {
@@ -622,30 +722,18 @@ impl BackendContext for TractContext {
 
     fn compute(&mut self) -> Result<()> {
         self.outputs.clear();
-        let mut values: TVec<TValue> = TVec::with_capacity(self.inputs.len());
-        for (ix, input) in self.inputs.iter().enumerate() {
-            let (_, t) = input.as_ref().ok_or_else(|| Error::invalid(format!("input {ix} was not set")))?;
-            values.push(TValue::from_const(Arc::clone(t)));
-        }
-        let same_sig = self.runner.as_ref().is_some_and(|r| {
-            r.sig.len() == values.len()
-                && r.sig.iter().zip(&self.inputs).all(|((ty, dims), input)| {
-                    input.as_ref().is_some_and(|(ity, t)| ity == ty && t.shape() == dims.as_slice())
-                })
-        });
-        if !same_sig {
+        let inputs = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(ix, input)| input.clone().ok_or_else(|| Error::invalid(format!("input {ix} was not set"))))
+            .collect::<Result<Vec<(TensorType, Arc<Tensor>)>>>()?;
+        let values: TVec<TValue> = inputs.iter().map(|(_, t)| TValue::from_const(Arc::clone(t))).collect();
+        if !self.runner.as_ref().is_some_and(|r| r.fits(&inputs)) {
             self.runner = None;
-            let sig: Signature = self
-                .inputs
-                .iter()
-                .map(|i| {
-                    let (ty, t) = i.as_ref().expect("checked above");
-                    (*ty, t.shape().to_vec())
-                })
-                .collect();
-            let plan = self.shared.plan_for(&sig)?;
+            let (key, plan) = self.shared.plan_inputs(&inputs)?;
             let state = plan.spawn().map_err(|e| Error::runtime(format!("tract could not start a run: {e:#}")))?;
-            self.runner = Some(Runner { sig, state });
+            self.runner = Some(Runner { key, state });
         }
         let runner = self.runner.as_mut().expect("set above");
         let result = guard("running the model", || {
@@ -655,6 +743,7 @@ impl BackendContext for TractContext {
             // Inputs of another type than declared are honoured when tract can plan them, but
             // some ops only fail when run: say so.
             let retyped: Vec<String> = runner
+                .key
                 .sig
                 .iter()
                 .zip(&self.shared.inputs)
