@@ -139,8 +139,8 @@ impl Backend for TractBackend {
 
 /// The status of a tract load or planning failure, from tract's error text: what tract itself
 /// cannot do with a well-formed model (an operator or element type it lacks, an operator it can
-/// only translate with constant inputs, control flow whose branches it cannot type, its own
-/// graph rewriting failing) is `UnsupportedOperation`; anything else (an inconsistent model,
+/// only translate with constant inputs, control flow whose branches it cannot type) is
+/// `UnsupportedOperation`; anything else (an inconsistent model,
 /// such as a Concat of incompatible shapes) stays `RuntimeError`.
 fn failure_status(text: &str) -> Status {
     const UNSUPPORTED: &[&str] = &[
@@ -151,7 +151,6 @@ fn failure_status(text: &str) -> Status {
         "\" If: Infering facts",
         "\" Loop: Infering facts",
         "\" Scan: Infering facts",
-        "after graph compaction",
     ];
     if UNSUPPORTED.iter().any(|p| text.contains(p)) {
         Status::UnsupportedOperation
