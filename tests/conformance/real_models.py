@@ -5,7 +5,8 @@ Models (nothing downloaded at test time, see ../shared/DEPENDENCIES.md): magika'
 model; RapidOCR's PP-OCRv4 detection and recognition and its text-direction classifier
 (`rapidocr-onnxruntime`); every Silero VAD variant in `silero-vad`; ONNX Runtime's sample models
 (`onnxruntime/datasets`). Inputs are deterministic (seeded) and shaped like real use: byte
-features for magika, image-like tensors for OCR, a noisy tone for VAD.
+features for magika, page-like images with dark strokes for OCR (normalised as RapidOCR does), a
+noisy tone for VAD. Each output's range is recorded, so a check on all-zero outputs would show.
 
 For each (model, backend): libwasinn loads the model pinned to the backend and computes; the
 backend's Python API (the same reference as the node suite: `paths.NATIVE`) computes on the same
@@ -18,6 +19,7 @@ libwasinn's reason, and the tensor outputs beside it are still compared.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -39,6 +41,29 @@ def _site() -> str:
     return os.path.dirname(os.path.dirname(onnxruntime.__file__))
 
 
+def _text_image(n: int, h: int, w: int, glyph: int, rng: np.random.Generator) -> np.ndarray:
+    """n images like what the OCR models see: dark glyph-like strokes (3 px wide, in cells of
+    `glyph` px) in lines on a white page, normalised as RapidOCR normalises ((x/255-0.5)/0.5), so
+    that the detector and recogniser produce real activations rather than all-background."""
+    out = np.ones((n, 3, h, w), np.float32)
+    tops = range(max(2, (h - glyph) // 2), h - glyph, 2 * glyph) if h < 3 * glyph else range(glyph, h - glyph, 2 * glyph)
+    for k in range(n):
+        page = np.ones((h, w), np.float32)
+        for top in tops:
+            x, cell = 8, max(4, int(glyph * 0.7))
+            while x < w - cell - 8:
+                for _ in range(3):
+                    if rng.random() < 0.5:
+                        r = top + int(rng.integers(0, glyph - 3))
+                        page[r:r + 3, x:x + cell] = 0.0
+                    else:
+                        c = x + int(rng.integers(0, cell - 3))
+                        page[top:top + glyph, c:c + 3] = 0.0
+                x += cell + int(rng.integers(3, 8)) + (glyph if rng.random() < 0.1 else 0)
+        out[k] = page
+    return (out - 0.5) / 0.5
+
+
 def _tone(n: int, rng: np.random.Generator) -> np.ndarray:
     t = np.arange(n) / 16000.0
     return (0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(n)).astype(np.float32)
@@ -54,10 +79,12 @@ def models() -> List[Tuple[str, str, Dict[str, np.ndarray]]]:
     return [
         ("magika standard_v3_3", "magika/models/standard_v3_3/model.onnx",
          {"bytes": rng.integers(0, 257, (4, 2048)).astype(np.int32)}),
-        ("rapidocr PP-OCRv4 det", "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx", {"x": img(1, 3, 320, 320)}),
-        ("rapidocr PP-OCRv4 rec", "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx", {"x": img(1, 3, 48, 320)}),
+        ("rapidocr PP-OCRv4 det", "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx",
+         {"x": _text_image(1, 320, 320, 20, rng)}),
+        ("rapidocr PP-OCRv4 rec", "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx",
+         {"x": _text_image(1, 48, 320, 32, rng)}),
         ("rapidocr mobile v2.0 cls", "rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx",
-         {"x": img(2, 3, 48, 192)}),
+         {"x": _text_image(2, 48, 192, 32, rng)}),
         ("silero_vad", "silero_vad/data/silero_vad.onnx", {"input": _tone(512, rng)[None], "state": state, "sr": sr}),
         ("silero_vad_16k_op15", "silero_vad/data/silero_vad_16k_op15.onnx",
          {"input": _tone(512, rng)[None], "state": state, "sr": sr}),
@@ -137,9 +164,12 @@ def run_one(name: str, path: str, inputs: Dict[str, np.ndarray], backend: str) -
     if got is None:
         return res
     diffs = []
+    lo, hi = math.inf, -math.inf
     for o, a, b in zip(case.outputs, got, ref):
         if a is None:
             continue
+        if a.size and a.dtype.kind in "fiu":
+            lo, hi = min(lo, float(a.min())), max(hi, float(a.max()))
         d = suite.max_abs_diff(np.asarray(b), a)
         if d is None:
             res.update(status="fail", detail="output %r: %s %s vs native %s %s" % (
@@ -147,6 +177,8 @@ def run_one(name: str, path: str, inputs: Dict[str, np.ndarray], backend: str) -
             return res
         diffs.append(d)
     res["max_diff"] = max(diffs) if diffs else None
+    if lo <= hi:
+        res["output_range"] = [lo, hi]
     res["outputs_compared"] = len(diffs)
     res["status"] = "pass" if diffs and max(diffs) <= TOLERANCE else "fail"
     return res

@@ -130,15 +130,16 @@ def render(doc: Dict[str, Any], tally: Dict[str, Dict[str, Any]], real: List[Dic
             "run through libwasinn pinned to each backend and through the backend's own Python API on the same "
             "seeded inputs (`tests/conformance/real_models.py`). `max diff` is the largest abs(libwasinn - native) "
             "over every output element; the bound is %g." % 1e-5, "",
-            "| model | backend | status | native | max diff | notes |", "|---|---|---|---|---:|---|"]
+            "| model | backend | status | native | max diff | output range | notes |", "|---|---|---|---|---:|---|---|"]
     for r in real:
         notes = r.get("detail") or "; ".join(r.get("skipped_outputs", [])) or ""
         if r.get("native") == "failed" and not r.get("detail"):
             notes = "native: " + r.get("native_detail", "")
         md = r.get("max_diff")
-        out.append("| %s | %s | %s | %s | %s | %s |" % (
+        rng = r.get("output_range")
+        out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
             r["model"], r["backend"], r["status"], r.get("native", "?"), "-" if md is None else "%g" % md,
-            notes.replace("\n", " ").replace("|", "\\|")[:200]))
+            "%.3g .. %.3g" % tuple(rng) if rng else "-", notes.replace("\n", " ").replace("|", "\\|")[:200]))
     out.append("")
     return "\n".join(out)
 
