@@ -197,7 +197,8 @@ echo "host file" > "$sb/inherited.txt"
 etc_hostname="$(cd "$sb/box" && realpath --relative-to=. /etc/hostname)"   # ../../../..../etc/hostname
 steps=(read:in.txt read:sub/../in.txt read:link stat:in.txt
        read:../outside/secret.txt "read:$etc_hostname" read:escape/secret.txt stat:escape/secret.txt
-       read:/etc/hostname write:3 write:4 write:5)
+       read:/etc/hostname write:3 write:4 write:5
+       create:new.txt create:../outside/new.txt create:sub/../../outside/new.txt raw)
 cat > "$sb/expected.txt" <<EOF
 read in.txt: 'inside'
 read sub/../in.txt: 'inside'
@@ -211,14 +212,31 @@ read /etc/hostname: errno 44
 write 3: errno 8
 write 4: errno 8
 write 5: errno 8
+create new.txt: wrote 21 bytes
+read new.txt: 'created by the guest'
+create ../outside/new.txt: errno 76
+create sub/../../outside/new.txt: errno 76
+raw fd_write, data out of memory: 21
+raw fd_write, iovec array out of memory: 21
+raw fd_write, result out of memory: 21
+raw fd_read, buffer out of memory: 21
+raw random_get out of memory: 21
+raw clock_time_get, result out of memory: 21
+raw fd_prestat_dir_name out of memory: 21
+raw fd_readdir (not implemented): 52
 EOF
 # ENOTCAPABLE (76) for everything out of box/ (the kernel refuses, RESOLVE_BENEATH); /etc/hostname
 # has no preopen at all (wasi-libc: ENOENT 44); guest fd 3 is box/ itself (not writable), 4 and 5
 # are not open: the host's inherited 3 and 5 are invisible, and box/ is still found with them open.
+# Files are created inside box/ only; guest pointers out of its memory are EFAULT (21), not a crash;
+# a preview1 call the host lacks is ENOSYS (52).
 run_case sandbox "$sb/box" "$sb/expected.txt" --dir . ../probe.wasm "${steps[@]}" \
-  3< "$sb/inherited.txt" 5>> "$sb/inherited.txt"
+  3< "$sb/inherited.txt" 5>> "$sb/inherited.txt" < /dev/null
 echo "host file" > "$sb/inherited-expected.txt"
 check sandbox-inherited-fds-untouched "$sb/inherited-expected.txt" "$sb/inherited.txt"
+ls "$sb/outside" > "$sb/outside.txt"
+echo secret.txt > "$sb/outside-expected.txt"
+check sandbox-nothing-created-outside "$sb/outside-expected.txt" "$sb/outside.txt"
 # without --dir the guest opens nothing (wasi-libc finds no preopen: ENOTCAPABLE)
 printf "read in.txt: errno 76\n" > "$sb/expected-nodir.txt"
 run_case sandbox-no-dir "$sb/box" "$sb/expected-nodir.txt" ../probe.wasm read:in.txt
