@@ -122,6 +122,18 @@ log "wasm3 0.5.0: build the host, run the real guests (bindings/wasm3/test-guest
     bindings/wasm3/test-guests.sh "$wasm3_host" build/wasm3-guests
 ) 2>&1 | tee build/wasm3-guests.log
 SUMMARY+=("wasm3 guests: $(tail -1 build/wasm3-guests.log | sed 's/^wasm3 guests: //') ($((SECONDS - t0))s)")
+# The same guests (tract) in the host built with AddressSanitizer: the host's WASI and the glue
+# must not read or write out of bounds or leak, whatever the guest passes (valgrind cannot run it:
+# it lacks the openat2 syscall the sandbox rests on).
+t0=$SECONDS
+log "wasm3 0.5.0 host under AddressSanitizer: the same guests on tract"
+(
+  wasm3_asan="$(bindings/wasm3/build-host.sh "$STAGE" build/wasm3-host-asan \
+                  "-DCMAKE_C_FLAGS=-fsanitize=address -fno-omit-frame-pointer")"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 PYTHON="$PY" \
+    bindings/wasm3/test-guests.sh "$wasm3_asan" build/wasm3-guests-asan
+) 2>&1 | tee build/wasm3-guests-asan.log
+SUMMARY+=("wasm3 guests (asan): $(tail -1 build/wasm3-guests-asan.log | sed 's/^wasm3 guests: //') ($((SECONDS - t0))s)")
 
 # The same guest, unchanged, on each plugin backend. WASINN_BACKEND pins every load to that
 # backend (no silent fallback to tract). The plugins are found beside the installed libwasinn.so
