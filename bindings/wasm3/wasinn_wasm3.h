@@ -7,7 +7,7 @@
  *   wasinn_witx_instance_t *nn = NULL;
  *   wasinn_witx_instance_new(WASINN_WITX_PROFILE_SPEC, &nn);
  *   m3_LoadModule(runtime, module);
- *   m3_LinkWASI(module);
+ *   ... link WASI (e.g. host/wasi.c: host_wasi_link) ...
  *   M3Result r = wasinn_wasm3_link(module, nn);
  *   ... run ...
  *   m3_FreeRuntime(runtime);
