@@ -48,7 +48,7 @@ rm -rf "$stage"
 # wasm3 0.5.0's C sources (the pywasm3 sdist from PyPI), the host's confined WASI and the glue
 log "building the wasm3 host (wasinn-wasm3-run, bindings/wasm3/build-host.sh)"
 mkdir -p "$demo"
-host="$("$repo/bindings/wasm3/build-host.sh" "$stage" "$demo/host-build")"
+host="$(PYTHON="$vpy" "$repo/bindings/wasm3/build-host.sh" "$stage" "$demo/host-build")"
 
 # ----------------------------------------------------------------- 5. guest --
 log "building the guest (clang --target=wasm32-wasi)"

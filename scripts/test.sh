@@ -116,10 +116,10 @@ SUMMARY+=("guest (tract): $(grep -E '^check:' build/guest-tests.log | awk '{p+=$
 t0=$SECONDS
 log "wasm3 0.5.0: build the host, run the real guests (bindings/wasm3/test-guests.sh)"
 (
+  export PYTHON="$PY"   # fetch-wasm3.sh's pip, test-guests.sh's onnx and magika
   wasm3_host="$(bindings/wasm3/build-host.sh "$STAGE" build/wasm3-host)"
   BACKENDS=tract,onnxruntime,openvino GUEST_BACKENDS=tract,onnxruntime \
-    WASINN_PYTHON_SITE_PACKAGES="$VENV" PYTHON="$PY" \
-    bindings/wasm3/test-guests.sh "$wasm3_host" build/wasm3-guests
+    WASINN_PYTHON_SITE_PACKAGES="$VENV" bindings/wasm3/test-guests.sh "$wasm3_host" build/wasm3-guests
 ) 2>&1 | tee build/wasm3-guests.log
 SUMMARY+=("wasm3 guests: $(tail -1 build/wasm3-guests.log | sed 's/^wasm3 guests: //') ($((SECONDS - t0))s)")
 # The same guests (tract) in the host built with AddressSanitizer: the host's WASI and the glue
@@ -128,10 +128,10 @@ SUMMARY+=("wasm3 guests: $(tail -1 build/wasm3-guests.log | sed 's/^wasm3 guests
 t0=$SECONDS
 log "wasm3 0.5.0 host under AddressSanitizer: the same guests on tract"
 (
+  export PYTHON="$PY"
   wasm3_asan="$(bindings/wasm3/build-host.sh "$STAGE" build/wasm3-host-asan \
                   "-DCMAKE_C_FLAGS=-fsanitize=address -fno-omit-frame-pointer")"
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 PYTHON="$PY" \
-    bindings/wasm3/test-guests.sh "$wasm3_asan" build/wasm3-guests-asan
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 bindings/wasm3/test-guests.sh "$wasm3_asan" build/wasm3-guests-asan
 ) 2>&1 | tee build/wasm3-guests-asan.log
 SUMMARY+=("wasm3 guests (asan): $(tail -1 build/wasm3-guests-asan.log | sed 's/^wasm3 guests: //') ($((SECONDS - t0))s)")
 
