@@ -8,7 +8,7 @@
 #
 # Steps: install missing tools (Debian), a Python venv (.venv, scripts/requirements.txt:
 # magika ships the model and its labels), `cargo build --workspace --release`,
-# scripts/install.sh target/stage, wasm3's C sources via cargo, host + guest
+# scripts/install.sh target/stage, wasm3 0.5.0's C sources (PyPI sdist), host + guest
 # builds into target/demo/, the labels file, sample files, then two runs:
 # the model preloaded by the host (--nn-preload, load_by_name) and the model
 # bytes handed over by the guest (load). Each run is checked against the magika
@@ -45,18 +45,10 @@ rm -rf "$stage"
 "$repo/scripts/install.sh" "$stage" --profile "$profile"
 
 # ------------------------------------------------------- 4. wasm3 + host --
-log "fetching wasm3's C sources (crate wasm3-sys)"
-wasm3_src="$("$repo/bindings/wasm3/fetch-wasm3.sh")"
-echo "wasm3 sources: $wasm3_src"
-
-log "building the wasm3 host (wasinn-wasm3-run)"
+# wasm3 0.5.0's C sources (the pywasm3 sdist from PyPI), the host's confined WASI and the glue
+log "building the wasm3 host (wasinn-wasm3-run, bindings/wasm3/build-host.sh)"
 mkdir -p "$demo"
-cmake -S "$repo/bindings/wasm3/host" -B "$demo/host-build" \
-  -DCMAKE_BUILD_TYPE=Release \
-  -DWASM3_SOURCE_DIR="$wasm3_src" \
-  -DCMAKE_PREFIX_PATH="$stage"
-cmake --build "$demo/host-build" --parallel 2
-host="$demo/host-build/wasinn-wasm3-run"
+host="$(PYTHON="$vpy" "$repo/bindings/wasm3/build-host.sh" "$stage" "$demo/host-build")"
 
 # ----------------------------------------------------------------- 5. guest --
 log "building the guest (clang --target=wasm32-wasi)"
@@ -66,7 +58,7 @@ log "labels and model from the magika package"
 "$vpy" "$repo/bindings/wasm3/guest/make-labels.py" -o "$demo/labels.txt"
 model="$("$vpy" "$repo/bindings/wasm3/guest/make-labels.py" --print-model-path)"
 echo "model: $model"
-# the guest reads files through WASI, relative to its working directory
+# the guest reads files through WASI, beneath the directory the host preopens (--dir .)
 cp "$model" "$demo/magika-model.onnx"
 
 # --------------------------------------------------------------- 6. samples --
@@ -254,14 +246,14 @@ EOF
 }
 
 log "run 1: model preloaded by the host (--nn-preload, guest uses load_by_name)"
-echo "\$ wasinn-wasm3-run --nn-preload magika:onnx:cpu:$model magika.wasm magika labels.txt ${sample_files[*]}"
-"$host" --nn-preload "magika:onnx:cpu:$model" magika.wasm magika labels.txt "${sample_files[@]}" \
+echo "\$ wasinn-wasm3-run --dir . --nn-preload magika:onnx:cpu:$model magika.wasm magika labels.txt ${sample_files[*]}"
+"$host" --dir . --nn-preload "magika:onnx:cpu:$model" magika.wasm magika labels.txt "${sample_files[@]}" \
   | tee run-preload.txt
 check run-preload.txt
 
 log "run 2: model bytes from the guest (--bytes, guest uses load)"
-echo "\$ wasinn-wasm3-run magika.wasm --bytes magika-model.onnx labels.txt ${sample_files[*]}"
-"$host" magika.wasm --bytes magika-model.onnx labels.txt "${sample_files[@]}" \
+echo "\$ wasinn-wasm3-run --dir . magika.wasm --bytes magika-model.onnx labels.txt ${sample_files[*]}"
+"$host" --dir . magika.wasm --bytes magika-model.onnx labels.txt "${sample_files[@]}" \
   | tee run-bytes.txt
 check run-bytes.txt
 

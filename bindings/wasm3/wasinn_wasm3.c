@@ -1,14 +1,16 @@
 /*
- * wasinn_wasm3.c - drop-in glue between wasm3 (0.4.7) and libwasinn.
- * See wasinn_wasm3.h. Compile this file together with wasm3's sources
- * (it includes wasm3's m3_api_defs.h) and link against libwasinn.
+ * wasinn_wasm3.c - drop-in glue between wasm3 (0.5.0) and libwasinn.
+ * See wasinn_wasm3.h. Compile this file against the same wasm3 sources and
+ * configuration as the runtime (it includes wasm3's m3_env.h) and link
+ * against libwasinn. Each trampoline only unpacks wasm3's raw call and looks
+ * the guest memory up: all checking and wasi-nn logic is libwasinn's.
  */
 #include "wasinn_wasm3.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "m3_api_defs.h"
+#include "wasm3.h"
 #include "m3_env.h" /* M3Runtime: m3_GetMemory dereferences a missing memory */
 
 const char *const wasinn_wasm3_err_null_arg = "wasinn_wasm3: NULL module or instance";
@@ -18,18 +20,18 @@ const char *const wasinn_wasm3_err_null_arg = "wasinn_wasm3: NULL module or inst
 static uint8_t wasinn_m3_no_memory[1];
 
 /*
- * wasm3 0.4.7 raw call with a cookie (M3RawCallEx). Arguments are 64-bit
- * slots starting at _sp[0]; the i32 result is written to _sp[0] after all
- * arguments have been read (m3ApiReturnType / m3ApiReturn).
+ * wasm3 0.5.0 raw call (M3RawCall): the cookie given to m3_LinkRawFunctionEx
+ * is _ctx->userdata; the result slot is _sp[0] and the arguments follow it,
+ * one 64-bit slot each (m3ApiReturnType / m3ApiGetArg / m3ApiReturn).
  *
  * The guest memory is looked up on every call with m3_GetMemory: memory.grow
  * may move it between calls, and libwasinn keeps no pointer into it.
  */
 #define WASINN_M3_FN(NAME) \
-    static const void *NAME(IM3Runtime runtime, uint64_t *_sp, void *_mem, void *cookie)
+    static m3ApiRawFunction(NAME)
 
 #define WASINN_M3_MEM()                                                     \
-    wasinn_witx_instance_t *inst = (wasinn_witx_instance_t *)cookie;        \
+    wasinn_witx_instance_t *inst = (wasinn_witx_instance_t *)_ctx->userdata; \
     uint32_t mem_size = 0;                                                  \
     uint8_t *mem = NULL;                                                    \
     (void)_mem;                                                             \
@@ -95,47 +97,44 @@ WASINN_M3_FN(wasinn_m3_set_input)
     m3ApiReturn(wasinn_witx_set_input(inst, mem, mem_size, ctx, index, tensor_ptr));
 }
 
-WASINN_M3_FN(wasinn_m3_compute)
-{
-    m3ApiReturnType(int32_t)
-    m3ApiGetArg(uint32_t, ctx)
-    WASINN_M3_MEM();
-    m3ApiReturn(wasinn_witx_compute(inst, mem, mem_size, ctx));
-}
+/* The calls that take one handle: i(i) */
+#define WASINN_M3_FN_HANDLE(NAME, WITX_FN, HANDLE)                          \
+    WASINN_M3_FN(NAME)                                                      \
+    {                                                                       \
+        m3ApiReturnType(int32_t)                                            \
+        m3ApiGetArg(uint32_t, HANDLE)                                       \
+        WASINN_M3_MEM();                                                    \
+        m3ApiReturn(WITX_FN(inst, mem, mem_size, HANDLE));                  \
+    }
 
-WASINN_M3_FN(wasinn_m3_get_output)
-{
-    m3ApiReturnType(int32_t)
-    m3ApiGetArg(uint32_t, ctx)
-    m3ApiGetArg(uint32_t, index)
-    m3ApiGetArg(uint32_t, out_ptr)
-    m3ApiGetArg(uint32_t, out_max_bytes)
-    m3ApiGetArg(uint32_t, bytes_written_ptr)
-    WASINN_M3_MEM();
-    m3ApiReturn(wasinn_witx_get_output(inst, mem, mem_size, ctx, index, out_ptr,
-                                       out_max_bytes, bytes_written_ptr));
-}
+/* get_output and WasmEdge's get_output_single: i(iiiii) */
+#define WASINN_M3_FN_OUTPUT(NAME, WITX_FN)                                  \
+    WASINN_M3_FN(NAME)                                                      \
+    {                                                                       \
+        m3ApiReturnType(int32_t)                                            \
+        m3ApiGetArg(uint32_t, ctx)                                          \
+        m3ApiGetArg(uint32_t, index)                                        \
+        m3ApiGetArg(uint32_t, out_ptr)                                      \
+        m3ApiGetArg(uint32_t, out_max_bytes)                                \
+        m3ApiGetArg(uint32_t, bytes_written_ptr)                            \
+        WASINN_M3_MEM();                                                    \
+        m3ApiReturn(WITX_FN(inst, mem, mem_size, ctx, index, out_ptr,       \
+                            out_max_bytes, bytes_written_ptr));             \
+    }
 
-WASINN_M3_FN(wasinn_m3_unload)
-{
-    m3ApiReturnType(int32_t)
-    m3ApiGetArg(uint32_t, graph)
-    WASINN_M3_MEM();
-    m3ApiReturn(wasinn_witx_unload(inst, mem, mem_size, graph));
-}
-
-WASINN_M3_FN(wasinn_m3_finalize_execution_context)
-{
-    m3ApiReturnType(int32_t)
-    m3ApiGetArg(uint32_t, ctx)
-    WASINN_M3_MEM();
-    m3ApiReturn(wasinn_witx_finalize_execution_context(inst, mem, mem_size, ctx));
-}
+WASINN_M3_FN_HANDLE(wasinn_m3_compute, wasinn_witx_compute, ctx)
+WASINN_M3_FN_OUTPUT(wasinn_m3_get_output, wasinn_witx_get_output)
+WASINN_M3_FN_HANDLE(wasinn_m3_unload, wasinn_witx_unload, graph)
+WASINN_M3_FN_HANDLE(wasinn_m3_finalize_execution_context, wasinn_witx_finalize_execution_context, ctx)
+/* WasmEdge's streaming calls (the wasmedge-wasi-nn crate imports them) */
+WASINN_M3_FN_HANDLE(wasinn_m3_compute_single, wasinn_witx_compute_single, ctx)
+WASINN_M3_FN_OUTPUT(wasinn_m3_get_output_single, wasinn_witx_get_output_single)
+WASINN_M3_FN_HANDLE(wasinn_m3_fini_single, wasinn_witx_fini_single, ctx)
 
 static const struct {
     const char *name;
     const char *signature;
-    M3RawCallEx fn;
+    M3RawCall fn;
 } wasinn_m3_table[] = {
     {"load", "i(iiiii)", wasinn_m3_load},
     {"load_by_name", "i(iii)", wasinn_m3_load_by_name},
@@ -146,6 +145,10 @@ static const struct {
     {"get_output", "i(iiiii)", wasinn_m3_get_output},
     {"unload", "i(i)", wasinn_m3_unload},
     {"finalize_execution_context", "i(i)", wasinn_m3_finalize_execution_context},
+    /* WasmEdge's streaming calls (the wasmedge-wasi-nn crate imports them) */
+    {"compute_single", "i(i)", wasinn_m3_compute_single},
+    {"get_output_single", "i(iiiii)", wasinn_m3_get_output_single},
+    {"fini_single", "i(i)", wasinn_m3_fini_single},
 };
 
 M3Result wasinn_wasm3_link(IM3Module module, wasinn_witx_instance_t *inst)

@@ -106,8 +106,8 @@ def test_guest_runs_through_the_run_api(mirror, capfd):
 
 # The real crate, when this machine can build it: bindings/wasm3/guest/rust-wasi-nn (wasi-nn 0.6.0,
 # wasm32-wasip1). Optional because `rustup target add wasm32-wasip1` is a toolchain download CI
-# machines may not get; the C mirror above is what always runs. (wasm3 0.4.7 cannot parse what
-# current rustc emits for wasm32-wasip1, so this guest runs in the wasmtime-py host only.)
+# machines may not get; the C mirror above is what always runs. (The wasm3 layer of scripts/test.sh
+# runs this guest too: bindings/wasm3/test-guests.sh.)
 RUST_GUEST_DIR = os.path.join(GUEST_DIR, "rust-wasi-nn")
 
 

@@ -2,7 +2,7 @@
 """Models, arguments and the exact expected output of the wasinn_crate_mirror.c guest.
 
 One source for both runs of that guest: the pytest (bindings/python/tests/test_crate_mirror_guest.py,
-wasmtime-py host) and scripts/test.sh (wasm3 host). Usage from a shell:
+wasmtime-py host) and bindings/wasm3/test-guests.sh (wasm3 host). Usage from a shell:
 
     crate_mirror_cases.py DIR     writes DIR/*.onnx, DIR/args.txt (one guest argument a line),
                                   DIR/preload.txt (the --nn-preload spec, relative to DIR) and

@@ -1,9 +1,10 @@
 /*
- * wasinn-wasm3-run: run a wasm32-wasi command module in wasm3 (0.4.7) with
- * WASI and wasi-nn (import module "wasi_ephemeral_nn", served by libwasinn).
+ * wasinn-wasm3-run: run a wasm32-wasi command module in wasm3 (0.5.0) with
+ * WASI (wasi_snapshot_preview1, wasi.c: confined to the --dir directories)
+ * and wasi-nn (import module "wasi_ephemeral_nn", served by libwasinn).
  *
- * usage: wasinn-wasm3-run [--nn-preload name:encoding:target:path[:path...]]...
- *                         [--profile spec|wamr|wasmedge] guest.wasm [guest args...]
+ * usage: wasinn-wasm3-run [--dir HOST[::GUEST]]... [--nn-preload name:encoding:target:path[:path...]]...
+ *                         [--profile spec|wamr|wasmedge] [--] guest.wasm [guest args...]
  *
  * Exit status: the guest's exit code; 1 (with a message on stderr) when the
  * host cannot set up or the guest traps; 2 for a usage error.
@@ -13,11 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "m3_api_defs.h"
-#include "m3_api_wasi.h"
-#include "m3_env.h" /* M3Runtime.exit_code, M3Module.functions: no accessors in 0.4.7 */
+#include "m3_env.h" /* M3Module.functions: no accessor for a function's names */
+#include "wasi.h"
 #include "wasinn.h"
 #include "wasinn_wasm3.h"
 #include "wasm3.h"
@@ -28,15 +27,21 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: " PROG " [--nn-preload name:encoding:target:path[:path...]]...\n"
-            "       " PROG "   [--profile spec|wamr|wasmedge] guest.wasm [guest args...]\n"
+            "usage: " PROG " [--dir HOST[::GUEST]]... [--nn-preload name:encoding:target:path[:path...]]...\n"
+            "       " PROG "   [--profile spec|wamr|wasmedge] [--] guest.wasm [guest args...]\n"
             "\n"
-            "Runs a wasm32-wasi command module (its _start) in wasm3 with WASI and\n"
+            "Runs a wasm32-wasi command module (its _start) in wasm3 0.5.0 with WASI and\n"
             "wasi-nn (wasi_ephemeral_nn, served by libwasinn).\n"
+            "  --dir HOST[::GUEST] preopen the host directory HOST as GUEST (default: the same\n"
+            "                      name); repeatable. The guest can open files only beneath these\n"
+            "                      (the kernel resolves its paths with openat2 RESOLVE_BENEATH);\n"
+            "                      without --dir it can open none. It sees stdin/stdout/stderr,\n"
+            "                      its arguments, an empty environment and the clocks.\n"
             "  --nn-preload SPEC   register a model the guest can open with load_by_name\n"
             "                      (e.g. magika:onnx:cpu:/path/model.onnx); repeatable\n"
             "  --profile NAME      numbering of the witx enums: spec (default), wamr, wasmedge\n"
-            "The guest's files are opened relative to the current directory.\n");
+            "Not a full sandbox: an interpreter bug in wasm3 itself is not contained, and\n"
+            "the guest's CPU time and memory (up to 4 GiB) are not limited.\n");
 }
 
 static void print_wasinn_error(const char *what, wasinn_status_t st)
@@ -135,11 +140,12 @@ static int64_t find_exported_func(const uint8_t *w, uint32_t len, const char *na
 }
 
 /*
- * wasm3 0.4.7 looks functions up by name, and names from the "name" custom
- * section count too: with wasi-libc, the internal `_start` (which skips the
- * constructors and destructors: no preopens, no stdout flush) has a lower
- * index than the exported `_start` wrapper that wasm-ld generates. Take the
- * name `_start` away from every function but the exported one.
+ * wasm3 (0.4.7 and 0.5.0) looks functions up by name, and names from the
+ * "name" custom section count too: with wasi-libc, the internal `_start`
+ * (which skips the constructors and destructors: no preopens, no stdout
+ * flush) has a lower index than the exported `_start` wrapper that wasm-ld
+ * generates. Take the name `_start` away from every function but the
+ * exported one.
  */
 static void keep_only_exported(IM3Module module, const uint8_t *w, uint32_t len,
                                const char *name)
@@ -148,59 +154,11 @@ static void keep_only_exported(IM3Module module, const uint8_t *w, uint32_t len,
     if (idx < 0) return;
     for (uint32_t k = 0; k < module->numFunctions; k++) {
         IM3Function f = &module->functions[k];
-        if (k != (uint32_t)idx && f->name && strcmp(f->name, name) == 0) f->name = NULL;
+        if (k == (uint32_t)idx || f->import.fieldUtf8) continue;
+        /* blank the name in place: wasm3 owns (and frees) the string */
+        for (uint16_t j = 0; j < f->numNames; j++)
+            if (f->names[j] && strcmp(f->names[j], name) == 0) ((char *)f->names[j])[0] = '\0';
     }
-}
-
-/*
- * wasm3 0.4.7's fd_seek maps `whence` with wasi_unstable's numbering
- * (CUR 0, END 1, SET 2) for both namespaces, but wasi_snapshot_preview1 has
- * SET 0, CUR 1, END 2: a preview1 guest's fseek(f, 0, SEEK_SET) became a
- * relative seek. This replaces it for the preview1 namespace only.
- */
-static m3ApiRawFunction(preview1_fd_seek)
-{
-    m3ApiReturnType(uint32_t)
-    m3ApiGetArg(uint32_t, fd)
-    m3ApiGetArg(int64_t, offset)
-    m3ApiGetArg(uint32_t, wasi_whence)
-    m3ApiGetArg(uint32_t, result_ptr)
-
-    enum { P1_ESUCCESS = 0, P1_EBADF = 8, P1_EINVAL = 28, P1_ESPIPE = 70, P1_EOVERFLOW = 61 };
-    uint32_t mem_size = 0;
-    uint8_t *mem = m3_GetMemory(runtime, &mem_size, 0);
-    (void)_mem;
-    if (mem == NULL || (uint64_t)result_ptr + 8 > mem_size) m3ApiReturn(P1_EINVAL);
-
-    int whence;
-    switch (wasi_whence) {
-    case 0: whence = SEEK_SET; break;
-    case 1: whence = SEEK_CUR; break;
-    case 2: whence = SEEK_END; break;
-    default: m3ApiReturn(P1_EINVAL);
-    }
-    off_t ret = lseek((int)fd, (off_t)offset, whence);
-    if (ret < 0) {
-        switch (errno) {
-        case EBADF: m3ApiReturn(P1_EBADF);
-        case ESPIPE: m3ApiReturn(P1_ESPIPE);
-        case EOVERFLOW: m3ApiReturn(P1_EOVERFLOW);
-        default: m3ApiReturn(P1_EINVAL);
-        }
-    }
-    uint64_t v = (uint64_t)ret;
-    memcpy(mem + result_ptr, &v, 8); /* little-endian host assumed, as wasm3's WASI does */
-    m3ApiReturn(P1_ESUCCESS);
-}
-
-static M3Result link_wasi(IM3Module module)
-{
-    M3Result r = m3_LinkWASI(module);
-    if (r) return r;
-    r = m3_LinkRawFunction(module, "wasi_snapshot_preview1", "fd_seek", "i(iIi*)",
-                           preview1_fd_seek);
-    if (r == m3Err_functionLookupFailed) r = m3Err_none; /* not imported */
-    return r;
 }
 
 static void print_m3_error(IM3Runtime runtime, const char *what, M3Result r)
@@ -214,27 +172,42 @@ static void print_m3_error(IM3Runtime runtime, const char *what, M3Result r)
     fputc('\n', stderr);
 }
 
+/* Splits "HOST::GUEST" (or "HOST") in place. */
+static void split_dir(char *spec, const char **host, const char **guest)
+{
+    char *sep = strstr(spec, "::");
+    *host = spec;
+    *guest = spec;
+    if (sep) {
+        *sep = '\0';
+        *guest = sep + 2;
+    }
+}
+
 int main(int argc, char **argv)
 {
     uint32_t profile = WASINN_WITX_PROFILE_SPEC;
     const char **preloads = calloc((size_t)argc + 1, sizeof *preloads);
-    int npreloads = 0;
+    char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
+    int npreloads = 0, ndirs = 0;
     int i = 1;
 
-    if (!preloads) return 1;
+    if (!preloads || !dirs) return 1;
     for (; i < argc; i++) {
-        const char *a = argv[i];
+        char *a = argv[i];
         if (strcmp(a, "--") == 0) { i++; break; }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(stdout); return 0; }
         if (strncmp(a, "--nn-preload=", 13) == 0) { preloads[npreloads++] = a + 13; continue; }
+        if (strncmp(a, "--dir=", 6) == 0) { dirs[ndirs++] = a + 6; continue; }
         if (strncmp(a, "--profile=", 10) == 0) { a = a + 10; goto profile; }
-        if (strcmp(a, "--nn-preload") == 0 || strcmp(a, "--profile") == 0) {
+        if (strcmp(a, "--nn-preload") == 0 || strcmp(a, "--profile") == 0 || strcmp(a, "--dir") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, PROG ": %s needs a value\n", a);
                 usage(stderr);
                 return 2;
             }
             if (a[2] == 'n') { preloads[npreloads++] = argv[++i]; continue; }
+            if (a[2] == 'd') { dirs[ndirs++] = argv[++i]; continue; }
             a = argv[++i];
         profile:
             if (strcmp(a, "spec") == 0) profile = WASINN_WITX_PROFILE_SPEC;
@@ -264,6 +237,7 @@ int main(int argc, char **argv)
 
     int rc = 1;
     wasinn_witx_instance_t *nn = NULL;
+    host_wasi *wasi = NULL;
     IM3Environment env = NULL;
     IM3Runtime runtime = NULL;
     IM3Module module = NULL;
@@ -271,10 +245,27 @@ int main(int argc, char **argv)
     uint32_t wasm_len = 0;
     M3Result r;
 
+    wasi = host_wasi_new(guest_argc, guest_argv);
+    if (!wasi) { fprintf(stderr, PROG ": out of memory\n"); goto out; }
+    for (int d = 0; d < ndirs; d++) {
+        const char *host_dir, *guest_dir;
+        split_dir(dirs[d], &host_dir, &guest_dir);
+        if (host_wasi_preopen(wasi, host_dir, guest_dir)) goto out;
+    }
+
     wasinn_status_t st = wasinn_witx_instance_new(profile, &nn);
     if (st != 0 || nn == NULL) {
         print_wasinn_error("cannot create the wasi-nn instance", st);
         goto out;
+    }
+    for (int p = 0; p < npreloads; p++) {
+        wasinn_status_t pst = wasinn_registry_preload(preloads[p]);
+        if (pst != 0) {
+            char what[512];
+            snprintf(what, sizeof what, "--nn-preload %s", preloads[p]);
+            print_wasinn_error(what, pst);
+            goto out;
+        }
     }
 
     wasm = read_file(wasm_path, &wasm_len);
@@ -295,24 +286,10 @@ int main(int argc, char **argv)
         goto out;
     }
     /* the runtime owns the module now */
-    r = link_wasi(module);
+    r = host_wasi_link(wasi, module);
     if (r) { print_m3_error(runtime, "cannot link WASI", r); goto out; }
     r = wasinn_wasm3_link(module, nn);
     if (r) { print_m3_error(runtime, "cannot link wasi_ephemeral_nn", r); goto out; }
-
-    /* Preload models only now, after m3_LinkWASI: wasm3 0.4.7's WASI opens its preopened
-     * directories at link time and then uses guest fds as host fds, so its preopens must get
-     * host fds 3 and 4. Loading a model first (a backend plugin and its vendor library open
-     * files) would shift them and every guest path_open would hit the wrong descriptor. */
-    for (int p = 0; p < npreloads; p++) {
-        wasinn_status_t pst = wasinn_registry_preload(preloads[p]);
-        if (pst != 0) {
-            char what[512];
-            snprintf(what, sizeof what, "--nn-preload %s", preloads[p]);
-            print_wasinn_error(what, pst);
-            goto out;
-        }
-    }
 
     IM3Function start = NULL;
     r = m3_FindFunction(&start, runtime, "_start");
@@ -322,14 +299,12 @@ int main(int argc, char **argv)
     }
 
     fflush(stdout);
-    /* m3_CallWithArgs stores argc/argv for WASI's args_get and passes no
-     * arguments to _start itself. */
-    r = m3_CallWithArgs(start, (uint32_t)guest_argc, guest_argv);
+    r = m3_CallV(start);
     fflush(stdout);
     if (r == m3Err_none) {
         rc = 0;
     } else if (r == m3Err_trapExit) {
-        rc = runtime->exit_code;
+        rc = host_wasi_exit_code(wasi);
     } else {
         print_m3_error(runtime, "guest failed", r);
         rc = 1;
@@ -339,7 +314,9 @@ out:
     if (runtime) m3_FreeRuntime(runtime);
     if (env) m3_FreeEnvironment(env);
     if (nn) wasinn_witx_instance_free(nn);
+    host_wasi_free(wasi);
     free(wasm);
     free(preloads);
+    free(dirs);
     return rc;
 }
