@@ -170,6 +170,8 @@ other_dir="$plugin_build/other-plugin"
 winner() { WASMEDGE_PLUGIN_PATH="$1" reactor --nn-preload m:onnx:cpu:add.onnx handles.wasm load_named; }
 [ "$(winner "$plugin_dir:$other_dir")" = 1 ] || fail "libwasinn's plugin first on WASMEDGE_PLUGIN_PATH must win"
 [ "$(winner "$other_dir:$plugin_dir")" = -9 ] || fail "the other plugin first on WASMEDGE_PLUGIN_PATH must win"
+[ "$(WASMEDGE_PLUGIN_PATH="$plugin_dir" reactor --forbidden-plugin wasi_nn --nn-preload m:onnx:cpu:add.onnx \
+     handles.wasm load_named)" = 1 ] || fail "--forbidden-plugin wasi_nn: expected WasmEdge to ignore it for wasi_nn"
 # WasmEdge's own plugin installed in WasmEdge's plugin directory (lib/../plugin for this layout):
 # WASMEDGE_PLUGIN_PATH is searched first, so it chooses.
 inst="$work/installed-wasmedge"; rm -rf "$inst"
@@ -181,7 +183,7 @@ r_ours="$(cd "$hostile" && WASMEDGE_PLUGIN_PATH="$plugin_dir" "$inst/tools/wasme
            --nn-preload m:onnx:cpu:add.onnx handles.wasm load_named)"
 [ "$r_default" = -9 ] || fail "an installed wasi_nn plugin must serve when WASMEDGE_PLUGIN_PATH is unset"
 [ "$r_ours" = 1 ] || fail "WASMEDGE_PLUGIN_PATH must win over WasmEdge's installed plugin directory"
-SUMMARY+=("wasmedge two wasi_nn plugins: the first loaded wins (WASMEDGE_PLUGIN_PATH order, then WasmEdge's plugin dir) ($((SECONDS - t0))s)")
+SUMMARY+=("wasmedge two wasi_nn plugins: the first loaded wins (WASMEDGE_PLUGIN_PATH order, then WasmEdge's plugin dir; --forbidden-plugin ignored) ($((SECONDS - t0))s)")
 
 # ---- handles across VMs --------------------------------------------------------------------------
 t0=$SECONDS

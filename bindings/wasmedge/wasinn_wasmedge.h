@@ -14,8 +14,10 @@
  * plugin takes those names: the first plugin named "wasi_nn" that WasmEdge loads wins (see
  * README.md).
  *
- * Embedders that do not use the plugin mechanism can create the module themselves with
- * wasinn_wasmedge_module_new and register it with WasmEdge_VMRegisterModuleFromImport.
+ * Embedders that do not use the plugin mechanism can compile wasinn_wasmedge.c into their program,
+ * create the module with wasinn_wasmedge_module_new and register it with
+ * WasmEdge_VMRegisterModuleFromImport (the plugin library itself exports only
+ * WasmEdge_Plugin_GetDescriptor).
  */
 #ifndef WASINN_WASMEDGE_H
 #define WASINN_WASMEDGE_H

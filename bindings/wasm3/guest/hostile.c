@@ -162,30 +162,27 @@ static tensor_t tensor_of(uint32_t type, const float *data)
     return t;
 }
 
-/* A graph by bytes (handle written to arena[0..4)), or 0 after a FAIL line. */
+/* A set-up call that must succeed: 1 when it did, else a FAIL line and 0. */
+static int setup(uint32_t e, const char *what)
+{
+    if (e == 0) return 1;
+    printf("FAIL setup: %s -> %u (%s)\n", what, e, name_of(e));
+    failed++;
+    return 0;
+}
+
+/* A graph of the add model loaded by bytes, or 0 after a FAIL line. */
 static uint32_t load_graph(void)
 {
     builder_t b = {P(model), model_len};
     uint32_t g;
-    uint32_t e = nn_load(P(&b), 1, ENC_ONNX, TARGET_CPU, P(&g));
-    if (e != 0) {
-        printf("FAIL setup: load of the add model -> %u (%s)\n", e, name_of(e));
-        failed++;
-        return 0;
-    }
-    return g;
+    return setup(nn_load(P(&b), 1, ENC_ONNX, TARGET_CPU, P(&g)), "load of the add model") ? g : 0;
 }
 
 static uint32_t new_ctx(uint32_t g)
 {
     uint32_t c;
-    uint32_t e = nn_init(g, P(&c));
-    if (e != 0) {
-        printf("FAIL setup: init_execution_context -> %u (%s)\n", e, name_of(e));
-        failed++;
-        return 0;
-    }
-    return c;
+    return setup(nn_init(g, P(&c)), "init_execution_context") ? c : 0;
 }
 
 /* A context with both inputs set and computed. */
@@ -196,10 +193,7 @@ static uint32_t computed_ctx(uint32_t g)
     uint32_t e = nn_set_input(c, 0, P(&a));
     if (e == 0) e = nn_set_input(c, 1, P(&b));
     if (e == 0) e = nn_compute(c);
-    if (e != 0) {
-        printf("FAIL setup: set_input/compute -> %u (%s)\n", e, name_of(e));
-        failed++;
-    }
+    setup(e, "set_input/compute");
     return c;
 }
 
