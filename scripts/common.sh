@@ -14,9 +14,10 @@ log() { printf '\n=== [%4ss] %s\n' "$SECONDS" "$*"; }
 # side, valgrind and pkg-config for the consumer checks.
 APT_PACKAGES=(clang lld wasi-libc libclang-rt-dev-wasm32 wabt cmake pkg-config valgrind python3-venv)
 
+# ensure_apt [EXTRA_PACKAGE...]: APT_PACKAGES plus what one layer alone needs.
 ensure_apt() {
     local missing=() pkg
-    for pkg in "${APT_PACKAGES[@]}"; do
+    for pkg in "${APT_PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
     done
     if [ ${#missing[@]} -gt 0 ]; then

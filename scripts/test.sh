@@ -4,8 +4,9 @@
 # (SONAME, exported symbols), the C tests again under valgrind and under ASan+UBSan, the consumer
 # projects (CMake, pkg-config), the WAMR glue compile check, Python (pytest, including the
 # wasmtime-py host running real guests), the ONNX conformance runner (node suite and real models per
-# backend, against the committed figures), the real wasm guests in wasm3 0.5.0 (with its sandbox)
-# and the README's marked snippets. Exits non-zero on the first failing layer.
+# backend, against the committed figures), the real wasm guests in wasm3 0.5.0 (with its sandbox),
+# libwasinn's WasmEdge plugin in the real wasmedge (guests, hostile guests) and the README's marked
+# snippets. Exits non-zero on the first failing layer.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
@@ -163,6 +164,15 @@ if grep -q '^wasinn: ' build/guest-openvino.log; then
   echo "wasinn: log lines without WASINN_LOG set" >&2; exit 1
 fi
 SUMMARY+=("WASINN_LOG=debug: $(grep -c '^wasinn: ' "$logf") log lines, discovery and selection present")
+
+# libwasinn as a WasmEdge plugin in the real `wasmedge`, built from ../shared/runtimes (cached in
+# build/wasmedge while the archive and flags are unchanged): the guests above, the hostile guests,
+# --nn-preload, two plugins named wasi_nn, handles across VMs, on tract and both plugin backends.
+t0=$SECONDS
+log "WasmEdge: the libwasinn plugin in the real wasmedge (bindings/wasmedge/run-tests.sh)"
+bindings/wasmedge/run-tests.sh "$STAGE" target/demo build/wasmedge-tests 2>&1 | tee build/wasmedge.log
+while IFS= read -r line; do SUMMARY+=("${line#summary: }"); done < <(grep '^summary: ' build/wasmedge.log)
+SUMMARY+=("wasmedge layer: $((SECONDS - t0))s")
 
 # The README's marked snippets (install, CMake, pkg-config, Python, the wasmtime-py host on the
 # magika guest demo.sh built in target/demo, the witx glue and WAMR snippets) run as documented.
