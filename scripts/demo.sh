@@ -3,26 +3,36 @@
 #
 #   a wasm32-wasi guest written in C (bindings/wasm3/guest/magika.c) identifies
 #   file types with Google's magika model, through wasi-nn
-#   (wasi_ephemeral_nn), in a wasm3 host (bindings/wasm3/host) whose wasi-nn
-#   is libwasinn.
+#   (wasi_ephemeral_nn), in wasmtime (JIT, sandboxed: bindings/wasmtime/host,
+#   wasinn-wasmtime-run) whose wasi-nn is libwasinn with its built-in tract.
 #
 # Steps: install missing tools (Debian), a Python venv (.venv, scripts/requirements.txt:
-# magika ships the model and its labels), `cargo build --workspace --release`,
-# scripts/install.sh target/stage, wasm3's C sources via cargo, host + guest
-# builds into target/demo/, the labels file, sample files, then two runs:
-# the model preloaded by the host (--nn-preload, load_by_name) and the model
-# bytes handed over by the guest (load). Each run is checked against the magika
-# python package itself: same label, score within 1e-3.
+# magika ships the model and its labels, the wasmtime wheel the C API library),
+# `cargo build --release` (the library alone, no plugins), wasmtime's C API headers via cargo,
+# scripts/install.sh target/stage --wasmtime-root ... (the glue and the host, one C file each),
+# the guest, the labels file, then the runs:
+#   - no FILE given: sample files, run twice: the model preloaded by the host (--nn-preload,
+#     load_by_name) and the model bytes handed over by the guest (load);
+#   - FILE...: those files, each one's directory preopened for the guest (and nothing else).
+# Each run is checked against the magika python package itself: same label, score within 1e-3.
 #
-# usage: scripts/demo.sh            (from anywhere; works in the repo root)
+# usage: scripts/demo.sh [FILE...]      (from anywhere; works in the repo root)
 # env:   WASINN_DEMO_PROFILE=debug  use the debug build (the test suite does)
 #        WASINN_DEMO_NO_BUILD=1     use the build already in target/ (the test suite does)
+#        WASINN_DEMO_HOST=wasm3     run the guest in the wasm3 interpreter host instead
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+user_files=()
+for f in "$@"; do
+  [ -f "$f" ] || { echo "demo.sh: $f: not a file" >&2; exit 2; }
+  user_files+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")")
+done
 cd "$repo"
 demo="$repo/target/demo"
 stage="$repo/target/stage"
+host_kind="${WASINN_DEMO_HOST:-wasmtime}"
+case "$host_kind" in wasmtime|wasm3) ;; *) echo "demo.sh: WASINN_DEMO_HOST is wasmtime or wasm3" >&2; exit 2 ;; esac
 
 source "$repo/scripts/common.sh"
 ensure_apt
@@ -30,33 +40,46 @@ ensure_venv
 vpy="$PY"
 
 # ------------------------------------------------------- 3. libwasinn build --
-# The demo proper uses a release build; the test suite passes WASINN_DEMO_PROFILE=debug to reuse
-# the build it already has (dependencies are optimised in debug builds too).
-# WASINN_DEMO_NO_BUILD=1 (set by the test suite, which built already) skips cargo: a plain
-# `cargo build` unifies dependency features differently from the test build and would rebuild tract.
+# The demo proper uses a release build of the library alone; the test suite passes
+# WASINN_DEMO_PROFILE=debug WASINN_DEMO_NO_BUILD=1 to reuse the workspace build it already has
+# (plugins included: its runs on the onnxruntime and openvino plugins go through here too; a plain
+# `cargo build` unifies dependency features differently from the test build and would rebuild tract).
 profile="${WASINN_DEMO_PROFILE:-release}"
+install_args=(--profile "$profile")
 if [ -z "${WASINN_DEMO_NO_BUILD:-}" ]; then
-  log "cargo build ($profile)"
-  # --workspace: the backend plugins too (scripts/install.sh installs them beside libwasinn).
-  if [ "$profile" = release ]; then cargo build --workspace --release; else cargo build --workspace --all-targets; fi
+  log "cargo build ($profile, the library only)"
+  if [ "$profile" = release ]; then cargo build --release --lib; else cargo build --lib; fi
+  install_args+=(--no-plugins)
 fi
-log "scripts/install.sh target/stage"
+if [ "$host_kind" = wasmtime ]; then
+  log "wasmtime's C API: the wheel's library + the wasmtime-c-api-impl crate's headers"
+  wasmtime_root="$("$repo/bindings/wasmtime/fetch-wasmtime.sh" "$repo/target/wasmtime-root" "$vpy")"
+  echo "WASMTIME_ROOT: $wasmtime_root"
+  install_args+=(--wasmtime-root "$wasmtime_root")
+fi
+log "scripts/install.sh target/stage ${install_args[*]}"
 rm -rf "$stage"
-"$repo/scripts/install.sh" "$stage" --profile "$profile"
-
-# ------------------------------------------------------- 4. wasm3 + host --
-log "fetching wasm3's C sources (crate wasm3-sys)"
-wasm3_src="$("$repo/bindings/wasm3/fetch-wasm3.sh")"
-echo "wasm3 sources: $wasm3_src"
-
-log "building the wasm3 host (wasinn-wasm3-run)"
+"$repo/scripts/install.sh" "$stage" "${install_args[@]}"
 mkdir -p "$demo"
-cmake -S "$repo/bindings/wasm3/host" -B "$demo/host-build" \
-  -DCMAKE_BUILD_TYPE=Release \
-  -DWASM3_SOURCE_DIR="$wasm3_src" \
-  -DCMAKE_PREFIX_PATH="$stage"
-cmake --build "$demo/host-build" --parallel 2
-host="$demo/host-build/wasinn-wasm3-run"
+
+# ---------------------------------------------------------------- 4. host --
+if [ "$host_kind" = wasmtime ]; then
+  host="$stage/bin/wasinn-wasmtime-run"   # installed with the glue above
+  host_args=(--dir .)                     # the guest sees the demo directory, nothing else
+else
+  log "fetching wasm3's C sources (crate wasm3-sys)"
+  wasm3_src="$("$repo/bindings/wasm3/fetch-wasm3.sh")"
+  echo "wasm3 sources: $wasm3_src"
+  log "building the wasm3 host (wasinn-wasm3-run)"
+  cmake -S "$repo/bindings/wasm3/host" -B "$demo/host-build" \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DWASM3_SOURCE_DIR="$wasm3_src" \
+    -DCMAKE_PREFIX_PATH="$stage"
+  cmake --build "$demo/host-build" --parallel 2
+  host="$demo/host-build/wasinn-wasm3-run"
+  host_args=()                            # wasm3's WASI opens paths relative to the cwd
+fi
+host_name="$(basename "$host")"
 
 # ----------------------------------------------------------------- 5. guest --
 log "building the guest (clang --target=wasm32-wasi)"
@@ -217,8 +240,8 @@ cd "$demo"
 sample_files=(samples/hello.py samples/hello.c samples/data.json samples/page.html
               samples/build.sh samples/image.png samples/tiny.txt)
 
-check() { # $1 = guest output file
-  "$vpy" - "$1" "${sample_files[@]}" <<'EOF'
+check() { # $1 = guest output file, then the files the guest classified
+  "$vpy" - "$@" <<'EOF'
 import re, sys
 from magika import Magika
 
@@ -241,28 +264,46 @@ for f in files:
         (g[1] is None and ref_score is None)
         or (g[1] is not None and ref_score is not None and abs(g[1] - ref_score) <= 1e-3))
     ext = f[f.rfind("."):]
-    want = expected_by_ext.get(ext)
-    sane = g is not None and g[0] == want
+    # the bundled samples have known types; a user's files are compared with magika alone
+    want = expected_by_ext.get(ext) if f.startswith("samples/") else None
+    sane = g is not None and (want is None or g[0] == want)
     status = "ok" if ok and sane else "MISMATCH"
     bad += status != "ok"
     print(f"  {f:22} guest={g[0] if g else '-':8} python-magika={ref_label:8} "
           f"score={'-' if not g or g[1] is None else f'{g[1]:.3f}'}/"
-          f"{'-' if ref_score is None else f'{ref_score:.3f}'}  expected={want}  {status}")
+          f"{'-' if ref_score is None else f'{ref_score:.3f}'}  expected={want or '-'}  {status}")
 print(f"check: {len(files) - bad} passed, {bad} failed")
 sys.exit(1 if bad else 0)
 EOF
 }
 
+if [ ${#user_files[@]} -gt 0 ]; then
+  # the guest may read each given file's directory and nothing else
+  dirs=()
+  for f in "${user_files[@]}"; do
+    d="$(dirname "$f")"
+    [[ " ${dirs[*]-} " == *" --dir $d::$d "* ]] || dirs+=(--dir "$d::$d")
+  done
+  [ "$host_kind" = wasmtime ] || dirs=()
+  log "your files: model preloaded by the host (--nn-preload, guest uses load_by_name)"
+  echo "\$ $host_name ${host_args[*]-} ${dirs[*]-} --nn-preload magika:onnx:cpu:magika-model.onnx magika.wasm magika labels.txt ${user_files[*]}"
+  "$host" ${host_args[@]+"${host_args[@]}"} ${dirs[@]+"${dirs[@]}"} --nn-preload "magika:onnx:cpu:magika-model.onnx" \
+    magika.wasm magika labels.txt "${user_files[@]}" | tee run-files.txt
+  check run-files.txt "${user_files[@]}"
+  log "demo: all good"
+  exit 0
+fi
+
 log "run 1: model preloaded by the host (--nn-preload, guest uses load_by_name)"
-echo "\$ wasinn-wasm3-run --nn-preload magika:onnx:cpu:$model magika.wasm magika labels.txt ${sample_files[*]}"
-"$host" --nn-preload "magika:onnx:cpu:$model" magika.wasm magika labels.txt "${sample_files[@]}" \
-  | tee run-preload.txt
-check run-preload.txt
+echo "\$ $host_name ${host_args[*]-} --nn-preload magika:onnx:cpu:magika-model.onnx magika.wasm magika labels.txt ${sample_files[*]}"
+"$host" ${host_args[@]+"${host_args[@]}"} --nn-preload "magika:onnx:cpu:magika-model.onnx" \
+  magika.wasm magika labels.txt "${sample_files[@]}" | tee run-preload.txt
+check run-preload.txt "${sample_files[@]}"
 
 log "run 2: model bytes from the guest (--bytes, guest uses load)"
-echo "\$ wasinn-wasm3-run magika.wasm --bytes magika-model.onnx labels.txt ${sample_files[*]}"
-"$host" magika.wasm --bytes magika-model.onnx labels.txt "${sample_files[@]}" \
+echo "\$ $host_name ${host_args[*]-} magika.wasm --bytes magika-model.onnx labels.txt ${sample_files[*]}"
+"$host" ${host_args[@]+"${host_args[@]}"} magika.wasm --bytes magika-model.onnx labels.txt "${sample_files[@]}" \
   | tee run-bytes.txt
-check run-bytes.txt
+check run-bytes.txt "${sample_files[@]}"
 
 log "demo: all good"
