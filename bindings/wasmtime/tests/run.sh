@@ -86,6 +86,19 @@ if [ "$st" = 134 ] && grep -q "^wasinn-wasmtime-run: guest trapped: " "$work/tra
 else
   cat "$work/trap.err" >&2; bad "trap: exit $st"
 fi
+# --env, --dir HOST::GUEST (and nothing else visible), argv, the exit code of main
+mkdir -p "$work/wasi/data"
+echo "hello from the preopen" > "$work/wasi/data/f.txt"
+"$guests/build.sh" "$work/wasi/wasi.wasm" "$here/wasi_guest.c" >/dev/null
+printf '%s\n' "argv[0] = wasi.wasm" "argv[1] = /data/f.txt" "argv[2] = $work/wasi/data/f.txt" \
+  "WASINN_TEST = a=b c" "/data/f.txt: hello from the preopen" "$work/wasi/data/f.txt: cannot open" > "$work/wasi/expected.txt"
+st=0; (cd "$work/wasi" && "$host" --env "WASINN_TEST=a=b c" --dir "$work/wasi/data::/data" wasi.wasm \
+  /data/f.txt "$work/wasi/data/f.txt" > out.txt) || st=$?
+if [ "$st" = 3 ] && diff -u "$work/wasi/expected.txt" "$work/wasi/out.txt"; then
+  ok "--env, --dir HOST::GUEST (the host path itself stays invisible), argv, exit code 3 from main"
+else
+  bad "WASI options (exit $st)"
+fi
 st=0; "$host" --profile nope x.wasm 2>/dev/null || st=$?
 [ "$st" = 2 ] && ok "unknown profile is a usage error" || bad "unknown profile: exit $st"
 
