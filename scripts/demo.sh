@@ -3,26 +3,36 @@
 #
 #   a wasm32-wasi guest written in C (bindings/wasm3/guest/magika.c) identifies
 #   file types with Google's magika model, through wasi-nn
-#   (wasi_ephemeral_nn), in a wasm3 host (bindings/wasm3/host) whose wasi-nn
-#   is libwasinn.
+#   (wasi_ephemeral_nn), in wasmtime (JIT, sandboxed: bindings/wasmtime/host,
+#   wasinn-wasmtime-run) whose wasi-nn is libwasinn with its built-in tract.
 #
 # Steps: install missing tools (Debian), a Python venv (.venv, scripts/requirements.txt:
-# magika ships the model and its labels), `cargo build --workspace --release`,
-# scripts/install.sh target/stage, wasm3 0.5.0's C sources (PyPI sdist), host + guest
-# builds into target/demo/, the labels file, sample files, then two runs:
-# the model preloaded by the host (--nn-preload, load_by_name) and the model
-# bytes handed over by the guest (load). Each run is checked against the magika
-# python package itself: same label, score within 1e-3.
+# magika ships the model and its labels, the wasmtime wheel the C API library),
+# `cargo build --release` (the library alone, no plugins), wasmtime's C API headers via cargo,
+# scripts/install.sh target/stage --wasmtime-root ... (the glue and the host, one C file each),
+# the guest, the labels file, then the runs:
+#   - no FILE given: sample files, run twice: the model preloaded by the host (--nn-preload,
+#     load_by_name) and the model bytes handed over by the guest (load);
+#   - FILE...: those files, each one's directory preopened for the guest (and nothing else).
+# Each run is checked against the magika python package itself: same label, score within 1e-3.
 #
-# usage: scripts/demo.sh            (from anywhere; works in the repo root)
+# usage: scripts/demo.sh [FILE...]      (from anywhere; works in the repo root)
 # env:   WASINN_DEMO_PROFILE=debug  use the debug build (the test suite does)
 #        WASINN_DEMO_NO_BUILD=1     use the build already in target/ (the test suite does)
+#        WASINN_DEMO_HOST=wasm3     run the guest in the wasm3 interpreter host instead
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+user_files=()
+for f in "$@"; do
+  [ -f "$f" ] || { echo "demo.sh: $f: not a file" >&2; exit 2; }
+  user_files+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")")
+done
 cd "$repo"
 demo="$repo/target/demo"
 stage="$repo/target/stage"
+host_kind="${WASINN_DEMO_HOST:-wasmtime}"
+case "$host_kind" in wasmtime|wasm3) ;; *) echo "demo.sh: WASINN_DEMO_HOST is wasmtime or wasm3" >&2; exit 2 ;; esac
 
 source "$repo/scripts/common.sh"
 ensure_apt
@@ -30,25 +40,39 @@ ensure_venv
 vpy="$PY"
 
 # ------------------------------------------------------- 3. libwasinn build --
-# The demo proper uses a release build; the test suite passes WASINN_DEMO_PROFILE=debug to reuse
-# the build it already has (dependencies are optimised in debug builds too).
-# WASINN_DEMO_NO_BUILD=1 (set by the test suite, which built already) skips cargo: a plain
-# `cargo build` unifies dependency features differently from the test build and would rebuild tract.
+# The demo proper uses a release build of the library alone; the test suite passes
+# WASINN_DEMO_PROFILE=debug WASINN_DEMO_NO_BUILD=1 to reuse the workspace build it already has
+# (plugins included: its runs on the onnxruntime and openvino plugins go through here too; a plain
+# `cargo build` unifies dependency features differently from the test build and would rebuild tract).
 profile="${WASINN_DEMO_PROFILE:-release}"
+install_args=(--profile "$profile")
 if [ -z "${WASINN_DEMO_NO_BUILD:-}" ]; then
-  log "cargo build ($profile)"
-  # --workspace: the backend plugins too (scripts/install.sh installs them beside libwasinn).
-  if [ "$profile" = release ]; then cargo build --workspace --release; else cargo build --workspace --all-targets; fi
+  log "cargo build ($profile, the library only)"
+  if [ "$profile" = release ]; then cargo build --release --lib; else cargo build --lib; fi
+  install_args+=(--no-plugins)
 fi
-log "scripts/install.sh target/stage"
+if [ "$host_kind" = wasmtime ]; then
+  log "wasmtime's C API: the wheel's library + the wasmtime-c-api-impl crate's headers"
+  wasmtime_root="$("$repo/bindings/wasmtime/fetch-wasmtime.sh" "$repo/target/wasmtime-root" "$vpy")"
+  echo "WASMTIME_ROOT: $wasmtime_root"
+  install_args+=(--wasmtime-root "$wasmtime_root")
+fi
+log "scripts/install.sh target/stage ${install_args[*]}"
 rm -rf "$stage"
-"$repo/scripts/install.sh" "$stage" --profile "$profile"
-
-# ------------------------------------------------------- 4. wasm3 + host --
-# wasm3 0.5.0's C sources (the pywasm3 sdist from PyPI), the host's confined WASI and the glue
-log "building the wasm3 host (wasinn-wasm3-run, bindings/wasm3/build-host.sh)"
+"$repo/scripts/install.sh" "$stage" "${install_args[@]}"
 mkdir -p "$demo"
-host="$(PYTHON="$vpy" "$repo/bindings/wasm3/build-host.sh" "$stage" "$demo/host-build")"
+
+# ---------------------------------------------------------------- 4. host --
+if [ "$host_kind" = wasmtime ]; then
+  host="$stage/bin/wasinn-wasmtime-run"   # installed with the glue above
+  host_args=(--dir .)                     # the guest sees the demo directory, nothing else
+else
+  # wasm3 0.5.0's C sources (the pywasm3 sdist from PyPI), the host's confined WASI and the glue
+  log "building the wasm3 host (wasinn-wasm3-run, bindings/wasm3/build-host.sh)"
+  host="$(PYTHON="$vpy" "$repo/bindings/wasm3/build-host.sh" "$stage" "$demo/host-build")"
+  host_args=(--dir .)                     # its WASI confines the guest to --dir directories too
+fi
+host_name="$(basename "$host")"
 
 # ----------------------------------------------------------------- 5. guest --
 log "building the guest (clang --target=wasm32-wasi)"
@@ -209,20 +233,36 @@ cd "$demo"
 sample_files=(samples/hello.py samples/hello.c samples/data.json samples/page.html
               samples/build.sh samples/image.png samples/tiny.txt)
 
-check() { # $1 = guest output file
-  "$vpy" "$repo/bindings/wasm3/guest/check-magika.py" "$1" "${sample_files[@]}"
+check() { # $1 = guest output file, then the files the guest classified
+  "$vpy" "$repo/bindings/wasm3/guest/check-magika.py" "$@"
 }
 
+if [ ${#user_files[@]} -gt 0 ]; then
+  # the guest may read each given file's directory and nothing else
+  dirs=()
+  for f in "${user_files[@]}"; do
+    d="$(dirname "$f")"
+    [[ " ${dirs[*]-} " == *" --dir $d::$d "* ]] || dirs+=(--dir "$d::$d")
+  done
+  log "your files: model preloaded by the host (--nn-preload, guest uses load_by_name)"
+  echo "\$ $host_name ${host_args[*]-} ${dirs[*]-} --nn-preload magika:onnx:cpu:magika-model.onnx magika.wasm magika labels.txt ${user_files[*]}"
+  "$host" ${host_args[@]+"${host_args[@]}"} ${dirs[@]+"${dirs[@]}"} --nn-preload "magika:onnx:cpu:magika-model.onnx" \
+    magika.wasm magika labels.txt "${user_files[@]}" | tee run-files.txt
+  check run-files.txt "${user_files[@]}"
+  log "demo: all good"
+  exit 0
+fi
+
 log "run 1: model preloaded by the host (--nn-preload, guest uses load_by_name)"
-echo "\$ wasinn-wasm3-run --dir . --nn-preload magika:onnx:cpu:$model magika.wasm magika labels.txt ${sample_files[*]}"
-"$host" --dir . --nn-preload "magika:onnx:cpu:$model" magika.wasm magika labels.txt "${sample_files[@]}" \
-  | tee run-preload.txt
-check run-preload.txt
+echo "\$ $host_name ${host_args[*]-} --nn-preload magika:onnx:cpu:magika-model.onnx magika.wasm magika labels.txt ${sample_files[*]}"
+"$host" ${host_args[@]+"${host_args[@]}"} --nn-preload "magika:onnx:cpu:magika-model.onnx" \
+  magika.wasm magika labels.txt "${sample_files[@]}" | tee run-preload.txt
+check run-preload.txt "${sample_files[@]}"
 
 log "run 2: model bytes from the guest (--bytes, guest uses load)"
-echo "\$ wasinn-wasm3-run --dir . magika.wasm --bytes magika-model.onnx labels.txt ${sample_files[*]}"
-"$host" --dir . magika.wasm --bytes magika-model.onnx labels.txt "${sample_files[@]}" \
+echo "\$ $host_name ${host_args[*]-} magika.wasm --bytes magika-model.onnx labels.txt ${sample_files[*]}"
+"$host" ${host_args[@]+"${host_args[@]}"} magika.wasm --bytes magika-model.onnx labels.txt "${sample_files[@]}" \
   | tee run-bytes.txt
-check run-bytes.txt
+check run-bytes.txt "${sample_files[@]}"
 
 log "demo: all good"

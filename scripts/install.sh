@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/install.sh PREFIX [--profile release|debug]
+# scripts/install.sh PREFIX [--profile release|debug] [--wasmtime-root DIR] [--no-plugins]
 #
 # Installs an already built libwasinn and its backend plugins (it never builds: run
 # `cargo build --workspace [--release]` first) into
@@ -9,27 +9,40 @@
 #   lib/libwasinn_backend_onnxruntime.so, lib/libwasinn_backend_openvino.so
 #                                     (the backend plugins, beside libwasinn.so: the directory
 #                                      plugin discovery searches, found with dladdr; the test-only
-#                                      mock plugin is never installed)
+#                                      mock plugin is never installed; --no-plugins: without them,
+#                                      for a build of the library alone such as scripts/demo.sh's)
 #   include/*.h                       (the committed, generated header)
 #   lib/cmake/wasinn/wasinnConfig.cmake, wasinnConfigVersion.cmake   (find_package(wasinn))
 #   lib/pkgconfig/wasinn.pc
+# and, with --wasmtime-root DIR (a wasmtime C API directory: include/wasmtime.h, lib/libwasmtime.so;
+# bindings/wasmtime/fetch-wasmtime.sh assembles one), the wasmtime glue, built here with CMake
+# against the libwasinn just installed (one C file):
+#   lib/libwasinn_wasmtime.so{,.0,.X.Y.Z}, lib/libwasinn_wasmtime.a, include/wasinn_wasmtime.h,
+#   bin/wasinn-wasmtime-run, lib/cmake/wasinn/wasinn-wasmtime.cmake (find_package(wasinn
+#   COMPONENTS wasmtime) -> wasinn::wasmtime, wasinn::wasmtime_static), lib/pkgconfig/wasinn-wasmtime.pc
 # The version has one source, Cargo.toml's [package] version; the header's WASINN_VERSION_* macros
 # are generated from it too, and a header that disagrees is refused as stale. Everything installed
 # is relocatable: the CMake config and the .pc file find the prefix from their own location.
 #
 # env: CARGO_TARGET_DIR   where cargo put its output (default: <repo>/target)
+#      WASMTIME_ROOT      the default of --wasmtime-root
 set -euo pipefail
 
 die() { echo "install.sh: $*" >&2; exit 1; }
-usage() { echo "usage: $0 PREFIX [--profile release|debug]" >&2; exit 2; }
+usage() { echo "usage: $0 PREFIX [--profile release|debug] [--wasmtime-root DIR] [--no-plugins]" >&2; exit 2; }
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 prefix=""
 profile="release"
+wasmtime_root="${WASMTIME_ROOT:-}"
+with_plugins=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) [ $# -ge 2 ] || usage; profile="$2"; shift 2 ;;
     --profile=*) profile="${1#--profile=}"; shift ;;
+    --no-plugins) with_plugins=0; shift ;;
+    --wasmtime-root) [ $# -ge 2 ] || usage; wasmtime_root="$2"; shift 2 ;;
+    --wasmtime-root=*) wasmtime_root="${1#--wasmtime-root=}"; shift ;;
     -h|--help) usage ;;
     -*) echo "install.sh: unknown option $1" >&2; usage ;;
     *) [ -z "$prefix" ] || usage; prefix="$1"; shift ;;
@@ -64,6 +77,7 @@ build_cmd="cargo build"
 
 # The backend plugins (built by `cargo build --workspace`, not by a plain `cargo build`).
 plugin_names=(onnxruntime openvino)
+[ "$with_plugins" = 1 ] || plugin_names=()
 plugins=()
 for name in "${plugin_names[@]}"; do
   f="$libdir_in/libwasinn_backend_$name.so"
@@ -114,7 +128,7 @@ else
   echo "install.sh: note: $ar not found, installing the shared library only" >&2
 fi
 
-for f in "${plugins[@]}"; do
+for f in ${plugins[@]+"${plugins[@]}"}; do
   install -m 0755 "$f" "$libdir/$(basename "$f")"
 done
 
@@ -124,8 +138,9 @@ subst() { # template output
   sed -e "s|@WASINN_VERSION@|$version|g" \
       -e "s|@WASINN_VERSION_MAJOR@|$major|g" \
       -e "s|@WASINN_NEXT_MAJOR@|$next_major|g" \
-      -e "s|@WASINN_SIZEOF_VOID_P@|$sizeof_void_p|g" "$1" > "$2.tmp"
-  if grep -n '@WASINN_[A-Z_]*@' "$2.tmp" >&2; then
+      -e "s|@WASINN_SIZEOF_VOID_P@|$sizeof_void_p|g" \
+      -e "s|@WASMTIME_ROOT@|$wasmtime_root|g" "$1" > "$2.tmp"
+  if grep -nE '@WAS(INN|MTIME)_[A-Z_]*@' "$2.tmp" >&2; then
     rm -f "$2.tmp"; die "unsubstituted placeholder in $1"
   fi
   chmod 0644 "$2.tmp"
@@ -134,5 +149,22 @@ subst() { # template output
 subst "$repo/cmake/wasinnConfig.cmake.in" "$cmakedir/wasinnConfig.cmake"
 subst "$repo/cmake/wasinnConfigVersion.cmake.in" "$cmakedir/wasinnConfigVersion.cmake"
 subst "$repo/cmake/wasinn.pc.in" "$pcdir/wasinn.pc"
+
+# ------------------------------------------------------------ wasmtime glue --
+if [ -n "$wasmtime_root" ]; then
+  wasmtime_root="$(cd "$wasmtime_root" && pwd)" || die "--wasmtime-root: no such directory"
+  [ -f "$wasmtime_root/include/wasmtime.h" ] && [ -e "$wasmtime_root/lib/libwasmtime.so" ] \
+    || die "$wasmtime_root has no include/wasmtime.h and lib/libwasmtime.so"
+  glue_build="${WASINN_GLUE_BUILD_DIR:-$target_dir/wasmtime-glue-$profile}"
+  cmake_type=Release
+  [ "$profile" = debug ] && cmake_type=Debug
+  cmake -S "$repo/bindings/wasmtime" -B "$glue_build" -DCMAKE_BUILD_TYPE="$cmake_type" \
+    -DWASMTIME_ROOT="$wasmtime_root" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+  cmake --build "$glue_build" --parallel 2 >/dev/null
+  cmake --install "$glue_build" --prefix "$prefix" >/dev/null
+  subst "$repo/cmake/wasinn-wasmtime.cmake.in" "$cmakedir/wasinn-wasmtime.cmake"
+  subst "$repo/cmake/wasinn-wasmtime.pc.in" "$pcdir/wasinn-wasmtime.pc"
+  echo "installed the wasmtime glue (wasmtime $(sed -n 's/^#define WASMTIME_VERSION "\(.*\)"/\1/p' "$wasmtime_root/include/wasmtime.h")) into $prefix"
+fi
 
 echo "installed libwasinn $version ($profile) into $prefix"

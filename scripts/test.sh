@@ -2,11 +2,14 @@
 # The whole test suite, from a fresh machine: installs what it needs, builds once (debug profile,
 # dependencies optimised), then runs every layer: Rust, header check, C (ctest), the ABI checks
 # (SONAME, exported symbols), the C tests again under valgrind and under ASan+UBSan, the consumer
-# projects (CMake, pkg-config), the WAMR glue compile check, Python (pytest, including the
-# wasmtime-py host running real guests), the ONNX conformance runner (node suite and real models per
-# backend, against the committed figures), the real wasm guests in wasm3 0.5.0 (with its sandbox),
-# libwasinn's WasmEdge plugin in the real wasmedge (guests, hostile guests) and the README's marked
-# snippets. Exits non-zero on the first failing layer.
+# projects (CMake, pkg-config), the WAMR glue compile check, the wasmtime C API glue and its host
+# (wasinn-wasmtime-run: instances, teardown, every guest), Python (pytest, including the wasmtime-py
+# host on the native glue running real guests on every backend), the per-call benchmark (native vs
+# Python glue; figures, no assertion on times), the ONNX conformance runner (node suite and real
+# models per backend, against the committed figures), the real guests in wasm3 0.5.0 (with its
+# sandbox, also under ASan), the magika guest in wasinn-wasmtime-run on every backend, libwasinn's
+# WasmEdge plugin in the real wasmedge (guests, hostile guests) and the README's marked snippets.
+# Exits non-zero on the first failing layer.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
@@ -25,9 +28,11 @@ SUMMARY+=("rust: $(grep -E '^test result:' build/rust-tests.log | awk '{p+=$4; f
 log "header: include/wasinn.h is what cbindgen generates from the sources"
 cargo run -q -p gen-header -- --check
 
-log "install the debug build into $STAGE"
+log "wasmtime's C API (the wheel's library + the wasmtime-c-api-impl crate's headers)"
+WASMTIME_ROOT_DIR="$(bindings/wasmtime/fetch-wasmtime.sh "$REPO/build/wasmtime-root" "$PY")"
+log "install the debug build into $STAGE, with the wasmtime glue"
 rm -rf "$STAGE"
-scripts/install.sh "$STAGE" --profile debug
+scripts/install.sh "$STAGE" --profile debug --wasmtime-root "$WASMTIME_ROOT_DIR"
 
 log "C tests (find_package(wasinn), -Wall -Wextra -Werror, ctest)"
 cmake -S c-tests -B build/c-tests -DCMAKE_PREFIX_PATH="$STAGE" -DPython3_EXECUTABLE="$PY" >/dev/null
@@ -74,19 +79,34 @@ log "WAMR glue: compile check against a stub wasm_export.h, driven by a fake run
 tests/wamr-compile-check/run.sh "$STAGE" build/c-tests/models/add.onnx build/wamr-check 2>&1 | tee build/wamr-check.log
 SUMMARY+=("wamr glue: $(grep -E '^check: [0-9]+ failed' build/wamr-check.log), $(tail -1 build/wamr-check.log) ($((SECONDS - t0))s)")
 
-t0=$SECONDS
-log "Python binding (ctypes) tests, and the wasmtime-py host (python -m wasinn run) with real guests"
-install_binding
-# The Rust guest built with the real wasi-nn crate needs the wasm32-wasip1 target: install it when
-# the toolchain server can be reached, and then require the test (no silent skip).
+# The Rust guests built with the real wasi-nn crates need the wasm32-wasip1 target: install it when
+# the toolchain server can be reached, and then require them (no silent skip).
 if rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1 \
    || timeout 180 rustup target add wasm32-wasip1 >/dev/null 2>&1; then
   export WASINN_REQUIRE_RUST_GUEST=1
 else
-  echo "note: rustup could not install wasm32-wasip1; the Rust wasi-nn crate guest test will be SKIPPED" >&2
+  echo "note: rustup could not install wasm32-wasip1; the Rust wasi-nn crate guest tests will be SKIPPED" >&2
 fi
+
+t0=$SECONDS
+log "wasmtime C API glue: instances and teardown, every guest in wasinn-wasmtime-run, C++ example"
+bindings/wasmtime/tests/run.sh "$STAGE" build/c-tests/models build/wasmtime-tests 2>&1 | tee build/wasmtime-tests.log
+SUMMARY+=("wasmtime glue + wasinn-wasmtime-run: $(tail -1 build/wasmtime-tests.log) ($((SECONDS - t0))s)")
+SUMMARY+=("wasmtime $(grep -oE '^teardown: .*' build/wasmtime-tests.log)")
+
+t0=$SECONDS
+log "Python binding (ctypes) tests, and the wasmtime-py host (python -m wasinn run) with real guests"
+install_binding
 WASINN_LIB="$STAGE/lib/libwasinn.so.0" "$PY" -m pytest -q bindings/python/tests 2>&1 | tee build/python-tests.log
 SUMMARY+=("python: $(tail -1 build/python-tests.log) ($((SECONDS - t0))s)")
+
+# A benchmark, not a test: figures for the notes, asserting only that the sums are right.
+t0=$SECONDS
+log "per-call cost: 1-element Add through the native glue vs the pure-Python glue (wasmtime-py)"
+WASINN_LIB="$STAGE/lib/libwasinn.so.0" WASINN_BACKEND=tract "$PY" bindings/wasmtime/bench/percall.py 2000 3 \
+  2>&1 | tee build/percall.log
+while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep '^per-call: ' build/percall.log)
+SUMMARY+=("per-call benchmark: debug libwasinn, shared machine ($((SECONDS - t0))s)")
 
 # The ONNX node suite and real models through libwasinn vs each backend's own Python API: fails
 # when a backend's losses rise above (or its passes fall below) tests/conformance/expected.json.
@@ -103,9 +123,9 @@ grep -q '^conformance check: passed' build/conformance-check.log
 SUMMARY+=("conformance: $(grep -E '^(tract|onnxruntime|openvino) ' build/conformance-check.log | awk '{printf "%s%s %s/%s pass, %s losses", (NR>1?"; ":""), $1, $11, $3, $24}'); $(grep '^real models' build/conformance-check.log); runner self-tests: $(tail -1 build/conformance-runner-tests.log) ($((SECONDS - t0))s)")
 
 t0=$SECONDS
-log "real guest: C guest compiled to wasm32-wasi, run by wasm3 through libwasinn"
-WASINN_DEMO_PROFILE=debug WASINN_DEMO_NO_BUILD=1 scripts/demo.sh 2>&1 | tee build/guest-tests.log
-SUMMARY+=("guest (tract): $(grep -E '^check:' build/guest-tests.log | awk '{p+=$2; f+=$4} END {print p" passed, "f" failed"}') ($((SECONDS - t0))s)")
+log "real guest: the magika C guest in wasm3 (the interpreter host) through libwasinn"
+WASINN_DEMO_HOST=wasm3 WASINN_DEMO_PROFILE=debug WASINN_DEMO_NO_BUILD=1 scripts/demo.sh 2>&1 | tee build/guest-wasm3.log
+SUMMARY+=("magika guest in wasm3 (tract, by name and by bytes): $(grep -E '^check:' build/guest-wasm3.log | awk '{p+=$2; f+=$4} END {print p" passed, "f" failed"}') ($((SECONDS - t0))s)")
 
 # The wasm3 layer: wasm3 0.5.0 (PyPI sdist) built with the host's confined WASI against the staged
 # debug libwasinn, then every real guest in it with its exact expected output
@@ -136,21 +156,23 @@ log "wasm3 0.5.0 host under AddressSanitizer: the same guests on tract"
 ) 2>&1 | tee build/wasm3-guests-asan.log
 SUMMARY+=("wasm3 guests (asan): $(tail -1 build/wasm3-guests-asan.log | sed 's/^wasm3 guests: //') ($((SECONDS - t0))s)")
 
-# The same guest, unchanged, on each plugin backend. WASINN_BACKEND pins every load to that
+# The magika guest in the demo's host, wasinn-wasmtime-run, on tract and then, unchanged, on each
+# plugin backend. WASINN_BACKEND pins every load to that
 # backend (no silent fallback to tract). The plugins are found beside the installed libwasinn.so
 # (dladdr; no WASINN_PLUGIN_PATH) and find their vendor libraries in the venv's wheels.
 # The onnxruntime run also has WASINN_LOG=debug: the host's stderr (in its log) must show plugin
 # discovery and the backend selection of its loads.
-for backend in onnxruntime openvino; do
-  log "real guest on the $backend plugin"
+for backend in tract onnxruntime openvino; do
+  t0=$SECONDS
+  log "real guest: magika in wasinn-wasmtime-run on $backend"
   wasinn_log=""
   [ "$backend" = onnxruntime ] && wasinn_log=debug
   WASINN_LOG=$wasinn_log WASINN_BACKEND=$backend WASINN_PYTHON_SITE_PACKAGES="$VENV" \
     WASINN_DEMO_PROFILE=debug WASINN_DEMO_NO_BUILD=1 scripts/demo.sh 2>&1 | tee "build/guest-$backend.log"
-  SUMMARY+=("guest ($backend): $(grep -E '^check:' "build/guest-$backend.log" | awk '{p+=$2; f+=$4} END {print p" passed, "f" failed"}')")
+  SUMMARY+=("magika guest in wasinn-wasmtime-run ($backend, by name and by bytes): $(grep -E '^check:' "build/guest-$backend.log" | awk '{p+=$2; f+=$4} END {print p" passed, "f" failed"}') ($((SECONDS - t0))s)")
 done
 
-log "WASINN_LOG=debug: discovery and selection lines on the wasm3 host's stderr"
+log "WASINN_LOG=debug: discovery and selection lines on the wasmtime host's stderr"
 logf=build/guest-onnxruntime.log
 for pattern in \
   '^wasinn: debug: plugins: examining candidate .*/libwasinn_backend_onnxruntime\.so$' \

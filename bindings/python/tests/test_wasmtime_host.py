@@ -12,16 +12,25 @@ import sys
 
 import pytest
 
-import wasmtime  # noqa: F401  (a test dependency: absent means failing, not skipping)
+import wasmtime  # a test dependency: absent means failing, not skipping
 
 from conftest import REPO_ROOT, add_model
 
 GUEST_DIR = os.path.join(REPO_ROOT, "bindings", "wasm3", "guest")
 
 
-def run_host(args, cwd):
+def run_host(args, cwd, env=None):
     return subprocess.run([sys.executable, "-m", "wasinn", "run"] + args, cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=env)
+
+
+def backend_env(backend):
+    """The environment pinning every load to `backend` (no silent fallback); the plugins find their
+    vendor libraries in the test venv's wheels."""
+    env = dict(os.environ, WASINN_BACKEND=backend)
+    if backend != "tract":
+        env["WASINN_PYTHON_SITE_PACKAGES"] = os.environ.get("WASINN_PYTHON_SITE_PACKAGES") or sys.prefix
+    return env
 
 
 @pytest.fixture(scope="module")
@@ -64,16 +73,25 @@ def expected_labels(d):
     return out
 
 
+# every backend on the native glue; the pure-Python glue (--python-glue) on tract
+@pytest.mark.parametrize("backend,glue", [("tract", "native"), ("onnxruntime", "native"),
+                                          ("openvino", "native"), ("tract", "python")])
 @pytest.mark.parametrize("mode", ["preload", "bytes"])
-def test_magika_guest_matches_the_magika_package(magika_guest, mode):
+def test_magika_guest_matches_the_magika_package(magika_guest, mode, backend, glue):
     d = magika_guest
     if mode == "preload":  # the host registers the model, the guest calls load_by_name
-        args = ["magika.wasm", "--nn-preload", "magika:onnx:cpu:%s" % (d / "model.onnx"), "--dir", ".",
-                "--", "magika", "labels.txt"] + SAMPLES
+        args = ["magika.wasm", "--nn-preload", "magika:onnx:cpu:%s" % (d / "model.onnx"), "--dir", "."]
+        guest = ["magika", "labels.txt"]
     else:  # the guest reads the model through WASI and hands its bytes to load
-        args = ["magika.wasm", "--dir", ".", "--", "--bytes", "model.onnx", "labels.txt"] + SAMPLES
-    r = run_host(args, cwd=d)
+        args = ["magika.wasm", "--dir", "."]
+        guest = ["--bytes", "model.onnx", "labels.txt"]
+    if glue == "python":
+        args.append("--python-glue")
+    env = backend_env(backend)
+    env["WASINN_LOG"] = "info"  # the backend each load used, on stderr
+    r = run_host(args + ["--"] + guest + SAMPLES, cwd=d, env=env)
     assert r.returncode == 0, r.stderr
+    assert "backend %s (named by WASINN_BACKEND)" % backend in r.stderr, r.stderr
     got = parse(r.stdout)
     assert got == expected_labels(d), r.stdout
     assert got["sample.c"] == "c" and got["sample.py"] == "python"
@@ -154,3 +172,46 @@ def test_wasmedge_extra_functions(tmp_path):
     for name in ("fini_single", "unload", "finalize_execution_context", "compute_single"):
         r = run_host([wat_guest(tmp_path, name, [77]), "--profile", "wasmedge"], cwd=tmp_path)
         assert r.returncode == 1, (name, r.stderr)
+
+
+def test_native_glue_is_bound_to_wasmtime_pys_library():
+    """The glue calls the very wasmtime_linker_define_func_unchecked wasmtime-py calls, and each
+    guest instance's state goes with its store."""
+    import ctypes
+    import gc
+
+    from wasmtime import _ffi as wffi
+
+    import wasinn.wasmtime as native
+
+    glue = native.load_glue()
+    assert glue.wasinn_wasmtime_api_probe() == ctypes.cast(
+        wffi.dll.wasmtime_linker_define_func_unchecked, ctypes.c_void_p).value
+    assert native.live_instances() == 0
+    engine = wasmtime.Engine()
+    linker = wasmtime.Linker(engine)
+    native.define(linker, "spec")
+    with pytest.raises(wasmtime.WasmtimeError):
+        native.define(linker, "spec")  # already defined: wasmtime's own error
+    module = wasmtime.Module(engine, WAT_CALL % {"name": "compute", "params": "i32", "args": "(i32.const 5)"})
+    store = wasmtime.Store(engine)
+    linker.define_wasi()
+    store.set_wasi(wasmtime.WasiConfig())
+    instances = [linker.instantiate(store, module) for _ in range(3)]
+    for inst in instances:
+        with pytest.raises(wasmtime.ExitTrap) as e:
+            inst.exports(store)["_start"](store)
+        assert e.value.code == 1  # invalid_argument: no such context
+    assert native.live_instances() == 3
+    del instances, inst, store, e  # the ExitTrap traceback holds the frames too
+    gc.collect()
+    assert native.live_instances() == 0
+
+
+def test_native_glue_refuses_another_wasmtime_version(monkeypatch):
+    import wasinn.wasmtime as native
+
+    monkeypatch.setattr(native, "_glue", None)
+    monkeypatch.setattr(native.importlib.metadata, "version", lambda name: "49.0.0")
+    with pytest.raises(native.GlueMismatch, match="compiled against wasmtime 50.0.1's headers, but wasmtime-py is 49.0.0"):
+        native.load_glue()

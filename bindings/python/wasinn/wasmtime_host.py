@@ -1,7 +1,7 @@
 """A wasi-nn host in Python: wasmtime-py runs the guest, libwasinn serves ``wasi_ephemeral_nn``.
 
     python -m wasinn run guest.wasm [--nn-preload name:onnx:cpu:model.onnx]... [--dir DIR[::GUEST]]
-                                    [--profile spec|wamr|wasmedge] [-- guest args...]
+                                    [--profile spec|wamr|wasmedge] [--python-glue] [-- guest args...]
 
 or from Python::
 
@@ -10,11 +10,16 @@ or from Python::
 
 Needs the optional dependency ``wasmtime`` (``pip install 'wasinn[wasmtime]'``, pinned in
 scripts/requirements.txt). The guest gets full WASI from wasmtime (argv, preopened directories,
-the host's stdin/stdout/stderr). Each ``wasi_ephemeral_nn`` import is a thin trampoline: it looks
-the guest's ``memory`` export up on every call (``memory.grow`` may move or enlarge it) and hands
-its base pointer and length with the raw i32 arguments to the library's ``wasinn_witx_*`` glue,
-which does every bounds check and copy. So the decoding logic is the library's, shared with the
-wasm3 and WAMR glue, never reimplemented here.
+the host's stdin/stdout/stderr).
+
+By default ``wasi_ephemeral_nn`` is served by the native glue (:mod:`wasinn.wasmtime`: C
+trampolines on wasmtime-py's own libwasmtime, no Python per call). ``--python-glue``
+(``glue="python"``) uses :class:`WitxGlue` instead: Python trampolines calling the same
+``wasinn_witx_*`` functions through ctypes. That path stays for a libwasinn installed without the
+wasmtime glue (it needs nothing but libwasinn) and as the baseline of the per-call benchmark
+(bindings/wasmtime/bench); it costs a Python call and ctypes marshalling per wasi-nn call. Either
+way the trampoline looks the guest's ``memory`` export up on every call (``memory.grow`` may move
+or enlarge it) and the decoding logic is the library's, never reimplemented here.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any, Callable, Dict, Iterable, NoReturn, Optional, Sequence, 
 from ._ffi import WitxInstance, load_library
 from ._core import _Closeable, _check, registry_preload
 from ._types import WitxProfile
+from . import wasmtime as native_glue
 
 try:
     import wasmtime
@@ -55,7 +61,7 @@ IMPORTS: Dict[str, Tuple[int, str]] = {
     "fini_single": (1, "wasinn_witx_fini_single"),
 }
 
-PROFILES: Dict[str, WitxProfile] = {"spec": WitxProfile.SPEC, "wamr": WitxProfile.WAMR, "wasmedge": WitxProfile.WASMEDGE}
+PROFILES: Dict[str, WitxProfile] = native_glue.PROFILES
 
 
 def _require_wasmtime() -> None:
@@ -101,13 +107,16 @@ class WitxGlue(_Closeable):
 
 def run(wasm: Union[str, os.PathLike[str]], args: Iterable[Any] = (), preloads: Iterable[str] = (),
         dirs: Iterable[str] = (), profile: Union[str, WitxProfile, int] = "spec",
-        argv0: Optional[str] = None) -> int:
+        argv0: Optional[str] = None, glue: str = "native") -> int:
     """Runs the WASI command ``wasm`` (a path) with ``args``; returns its exit code.
 
     ``preloads``: ``name:encoding:target:path[:path...]`` specs registered before the guest starts
     (the guest opens them with ``load_by_name``). ``dirs``: host directories to preopen, each
-    ``HOST`` (seen by the guest under the same path) or ``HOST::GUEST``.
+    ``HOST`` (seen by the guest under the same path) or ``HOST::GUEST``. ``glue``: ``"native"``
+    (:func:`wasinn.wasmtime.define`) or ``"python"`` (:class:`WitxGlue`).
     """
+    if glue not in ("native", "python"):
+        raise ValueError("glue is 'native' or 'python', not %r" % glue)
     _require_wasmtime()
     if isinstance(profile, str):
         if profile not in PROFILES:
@@ -131,17 +140,23 @@ def run(wasm: Union[str, os.PathLike[str]], args: Iterable[Any] = (), preloads: 
 
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
-    with WitxGlue(profile) as glue:
-        glue.define(linker)
-        instance = linker.instantiate(store, module)
-        start = instance.exports(store).get("_start")
-        if start is None:
-            raise ValueError("%s exports no _start: not a WASI command" % wasm)
-        try:
-            start(store)
-        except wasmtime.ExitTrap as e:
-            return e.code
-        return 0
+    if glue == "native":
+        native_glue.define(linker, profile)
+        return _start(store, linker.instantiate(store, module), wasm)
+    with WitxGlue(profile) as witx:
+        witx.define(linker)
+        return _start(store, linker.instantiate(store, module), wasm)
+
+
+def _start(store: wasmtime.Store, instance: wasmtime.Instance, wasm: Any) -> int:
+    start = instance.exports(store).get("_start")
+    if start is None:
+        raise ValueError("%s exports no _start: not a WASI command" % wasm)
+    try:
+        start(store)
+    except wasmtime.ExitTrap as e:
+        return e.code
+    return 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -166,14 +181,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    help="preopen a host directory for the guest (repeatable)")
     p.add_argument("--profile", choices=sorted(PROFILES), default="spec",
                    help="numbering of the witx enums the guest was built with (default: spec)")
+    p.add_argument("--python-glue", action="store_true",
+                   help="serve wasi-nn with Python trampolines instead of the native glue")
     ns = parser.parse_args(argv)
     try:
-        return run(ns.wasm, guest_args, preloads=ns.nn_preload, dirs=ns.dir, profile=ns.profile)
-    except ImportError as e:
+        return run(ns.wasm, guest_args, preloads=ns.nn_preload, dirs=ns.dir, profile=ns.profile,
+                   glue="python" if ns.python_glue else "native")
+    except (ImportError, native_glue.GlueMismatch) as e:
         print("python -m wasinn: %s" % e, file=sys.stderr)
         return 2
 
 
 def main_run() -> NoReturn:
-    """The ``wasinn-wasmtime-run`` console script: ``python -m wasinn run`` under a shorter name."""
+    """The ``wasinn-py-run`` console script: ``python -m wasinn run`` under a shorter name (the C
+    host of bindings/wasmtime is ``wasinn-wasmtime-run``)."""
     sys.exit(main(["run"] + sys.argv[1:]))
