@@ -32,7 +32,9 @@ from ._types import WitxProfile
 
 ENV_VAR = "WASINN_WASMTIME_LIB"
 GLUE_NAME = "libwasinn_wasmtime.so.0"
-PROFILES: Dict[str, WitxProfile] = {"spec": WitxProfile.SPEC, "wamr": WitxProfile.WAMR, "wasmedge": WitxProfile.WASMEDGE}
+# The library's names (wasinn_witx_profile_from_name; test_library.py checks they agree).
+PROFILES: Dict[str, WitxProfile] = {"spec": WitxProfile.SPEC, "wamr": WitxProfile.WAMR,
+                                    "wamr-2.1": WitxProfile.WAMR_2_1, "wasmedge": WitxProfile.WASMEDGE}
 
 _glue: Optional[ctypes.CDLL] = None
 _lock = threading.Lock()

@@ -1,7 +1,7 @@
 """A wasi-nn host in Python: wasmtime-py runs the guest, libwasinn serves ``wasi_ephemeral_nn``.
 
     python -m wasinn run guest.wasm [--nn-preload name:onnx:cpu:model.onnx]... [--dir DIR[::GUEST]]
-                                    [--profile spec|wamr|wasmedge] [--python-glue] [-- guest args...]
+                                    [--profile spec|wamr|wamr-2.1|wasmedge] [--python-glue] [-- guest args...]
 
 or from Python::
 
@@ -120,7 +120,7 @@ def run(wasm: Union[str, os.PathLike[str]], args: Iterable[Any] = (), preloads: 
     _require_wasmtime()
     if isinstance(profile, str):
         if profile not in PROFILES:
-            raise ValueError("unknown profile %r (spec, wamr or wasmedge)" % profile)
+            raise ValueError("unknown profile %r (%s)" % (profile, ", ".join(sorted(PROFILES))))
         profile = PROFILES[profile]
     for spec in preloads:
         registry_preload(spec)
