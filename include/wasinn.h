@@ -273,7 +273,8 @@
 #define WASINN_WITX_PROFILE_SPEC 0
 
 /**
- * `profile` value of `wasinn_witx_instance_new`: WAMR's numbering (WIT order, WIT-based errno).
+ * `profile` value of `wasinn_witx_instance_new`: current WAMR's numbering (2.4.0 and later: witx
+ * tensor types and errnos, WIT-order encodings with ggml 5 and autodetect 6).
  */
 #define WASINN_WITX_PROFILE_WAMR 1
 
@@ -281,6 +282,12 @@
  * `profile` value of `wasinn_witx_instance_new`: WasmEdge's numbering (witx order plus ggml 6).
  */
 #define WASINN_WITX_PROFILE_WASMEDGE 2
+
+/**
+ * `profile` value of `wasinn_witx_instance_new`: the numbering of WAMR 2.1-2.3 guests (WIT-order
+ * tensor types with bf16 3, WIT-order encodings, WIT-based errno with not_found 7, security 8).
+ */
+#define WASINN_WITX_PROFILE_WAMR_2_1 3
 
 /**
  * The glue state of one guest instance.
@@ -1332,15 +1339,18 @@ wasinn_status_t wasinn_last_error_status(void);
 /**
  * Creates the glue state of one guest instance (its own graph and context handle tables).
  *
- * `profile` is `WASINN_WITX_PROFILE_SPEC`, `WASINN_WITX_PROFILE_WAMR` or
- * `WASINN_WITX_PROFILE_WASMEDGE`: the numbering of encodings, tensor types and errnos the guest
- * was compiled for. Errnos returned by the `wasinn_witx_*` import functions are in that
- * numbering; the errno lists below use the spec (witx) names, which WasmEdge shares. WAMR numbers
- * them `success` 0 then the WIT error-code order (invalid_argument 1, invalid_encoding 2,
- * timeout 3, runtime_error 4, unsupported_operation 5, too_large 6, not_found 7, security 8),
- * has no `missing_memory` (out-of-bounds ranges are `invalid_argument` there) and gets `security`
- * where witx profiles get `unsupported_operation` for a model referencing host files. Internal
- * bugs (caught panics) and exhausted handle ids are `runtime_error` in every profile.
+ * `profile` is `WASINN_WITX_PROFILE_SPEC`, `WASINN_WITX_PROFILE_WAMR` (WAMR 2.4 and later),
+ * `WASINN_WITX_PROFILE_WASMEDGE` or `WASINN_WITX_PROFILE_WAMR_2_1` (WAMR 2.1-2.3): the numbering
+ * of encodings, tensor types and errnos the guest was compiled for (`wasinn_witx_profile_from_name`
+ * maps the names "spec", "wamr", "wasmedge", "wamr-2.1"). Errnos returned by the `wasinn_witx_*`
+ * import functions are in that numbering; the errno lists below use the spec (witx) names, which
+ * WasmEdge and WAMR 2.4+ share (WAMR numbers encodings in WIT order: ggml 5, autodetect 6).
+ * WAMR 2.1-2.3 numbers errnos `success` 0 then the WIT error-code order (invalid_argument 1,
+ * invalid_encoding 2, timeout 3, runtime_error 4, unsupported_operation 5, too_large 6,
+ * not_found 7, security 8), has no `missing_memory` (out-of-bounds ranges are `invalid_argument`
+ * there) and gets `security` where witx profiles get `unsupported_operation` for a model
+ * referencing host files; its tensor types are in WIT order (bf16 3, u8 4, i32 5, i64 6).
+ * Internal bugs (caught panics) and exhausted handle ids are `runtime_error` in every profile.
  *
  * On success `*out` receives an instance owned by the caller, to be freed with
  * `wasinn_witx_instance_free`. Handle ids are u32, start at 1 and are never reused; a handle is
@@ -1364,6 +1374,35 @@ wasinn_status_t wasinn_witx_instance_new(uint32_t profile,
  * may be using it.
  */
 void wasinn_witx_instance_free(wasinn_witx_instance_t *inst);
+
+/**
+ * Looks up a compat profile by its short name: `"spec"`, `"wamr"` (WAMR 2.4 and later),
+ * `"wamr-2.1"` (WAMR 2.1-2.3 guests) or `"wasmedge"`, the names the hosts' `--profile` options
+ * take, so host programs need no table of their own.
+ *
+ * `name` is a NUL-terminated UTF-8 string borrowed for the call. On success writes the
+ * `WASINN_WITX_PROFILE_*` value at `*profile_out`. Returns `WASINN_STATUS_INVALID_ARGUMENT` for
+ * an unknown name (the message lists the known ones), a name that is not UTF-8, or a NULL
+ * argument; `*profile_out` is then untouched. Thread-safe.
+ *
+ * # Safety
+ * `name` must be NULL or a NUL-terminated string; `profile_out` NULL or valid for a u32 write.
+ */
+wasinn_status_t wasinn_witx_profile_from_name(const char *name,
+                                              uint32_t *profile_out);
+
+/**
+ * The errno a guest of `profile` (a `WASINN_WITX_PROFILE_*` value) receives for `status`, as the
+ * `wasinn_witx_*` functions return it: e.g. for a host glue that fails before it can call them
+ * (an instance that could not be created) and must still answer in the guest's numbering.
+ *
+ * An unknown `profile` is answered in the spec (witx) numbering; an unknown `status` (not a
+ * `WASINN_STATUS_*` value) is treated as `WASINN_STATUS_RUNTIME_ERROR`, so the result is always a
+ * valid errno of some profile (spec `runtime_error` 5 when both are unknown). Pure function, no
+ * error state is touched; thread-safe.
+ */
+int32_t wasinn_witx_profile_errno(uint32_t profile,
+                                  wasinn_status_t status);
 
 /**
  * `wasi_ephemeral_nn.load(builder_ptr, builder_len, encoding, target, graph_out_ptr)`.
@@ -1568,6 +1607,76 @@ int32_t wasinn_witx_fini_single(wasinn_witx_instance_t *inst,
                                 uint8_t *mem,
                                 size_t mem_len,
                                 uint32_t ctx);
+
+/**
+ * WAMR's legacy `wasi_nn.load(builder_array_ptr, encoding, target, graph_out_ptr)` (module
+ * `wasi_nn`, the default of WAMR's `wasi_nn.h` without `WASM_ENABLE_WASI_EPHEMERAL_NN`).
+ *
+ * Conventions as `wasinn_witx_load` (same instance, memory, errno numbering and error message).
+ * `builder_array_ptr` points at an 8-byte `graph_builder_array` `{u32 buf, u32 size}` naming
+ * `size` 8-byte `graph_builder`s at `buf`; encoding and target numbers are those of the
+ * instance's profile (WAMR's own numbering for `WASINN_WITX_PROFILE_WAMR` and `_WAMR_2_1`).
+ * The other imports of that module (`load_by_name`, `init_execution_context`, `compute`) have
+ * the `wasi_ephemeral_nn` signatures: register `wasinn_witx_*` for them. Errnos as
+ * `wasinn_witx_load`; `missing_memory` also when the array record is outside `mem`.
+ *
+ * # Safety
+ * As `wasinn_witx_load`.
+ */
+int32_t wasinn_wasi_nn_load(wasinn_witx_instance_t *inst,
+                            uint8_t *mem,
+                            size_t mem_len,
+                            uint32_t builder_array_ptr,
+                            uint32_t encoding,
+                            uint32_t target,
+                            uint32_t graph_out_ptr);
+
+/**
+ * WAMR's legacy `wasi_nn.set_input(ctx, index, tensor_ptr)`.
+ *
+ * Conventions as `wasinn_witx_load`. Decodes the 12-byte legacy wasm32 `tensor` at `tensor_ptr`:
+ * a u32 pointer to its `tensor_dimensions` `{u32 buf, u32 size}`, the type in byte 4 (legacy
+ * numbering, whatever the profile: fp16 0, fp32 1, up8 (u8) 2, ip32 (i32) 3; bytes 5..7 are
+ * padding and ignored), and a bare u32 data pointer: the data is product(dims) x element size
+ * bytes (checked arithmetic), which must lie inside `mem`. Unlike WAMR's own host, which always
+ * reads product(dims) x 4 bytes, the element size follows the type. Errnos: `invalid_argument`
+ * for an unknown context, an out-of-range index, an unknown type, a rank above 32 or a size
+ * overflow; `missing_memory` for the tensor, dimensions record, dims or data outside `mem`;
+ * `unsupported_operation` for an element type the model's input does not take.
+ *
+ * # Safety
+ * As `wasinn_witx_load`.
+ */
+int32_t wasinn_wasi_nn_set_input(wasinn_witx_instance_t *inst,
+                                 uint8_t *mem,
+                                 size_t mem_len,
+                                 uint32_t ctx,
+                                 uint32_t index,
+                                 uint32_t tensor_ptr);
+
+/**
+ * WAMR's legacy `wasi_nn.get_output(ctx, index, out_ptr, out_size_ptr)`.
+ *
+ * Conventions as `wasinn_witx_load`. `*out_size_ptr` (u32) is read as the capacity of the buffer
+ * at `out_ptr` and, on success, overwritten with the size of output `index`; both are counted in
+ * 4-byte units (fp32 elements), as WAMR's legacy ABI does ("the size here is the number of fp32,
+ * not bytes" in its TensorFlow Lite backend, the only one serving that module), so the buffer is
+ * `4 * capacity` bytes. The output's bytes are copied exactly; a size that is not a multiple of
+ * 4 bytes is reported rounded up. When the output is larger than the buffer, the needed size
+ * (same units) is written at `out_size_ptr`, nothing is written to the buffer, and the result is
+ * `too_large`. Other errnos: `invalid_argument` for an unknown context, an out-of-range index or
+ * no successful compute yet; `missing_memory` when `out_size_ptr` or the buffer is outside `mem`.
+ *
+ * # Safety
+ * As `wasinn_witx_load`.
+ */
+int32_t wasinn_wasi_nn_get_output(wasinn_witx_instance_t *inst,
+                                  uint8_t *mem,
+                                  size_t mem_len,
+                                  uint32_t ctx,
+                                  uint32_t index,
+                                  uint32_t out_ptr,
+                                  uint32_t out_size_ptr);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -202,15 +202,15 @@ fn wasmedge_profile_extends_witx() {
 }
 
 #[test]
-fn wamr_profile_follows_wit() {
+fn wamr_2_1_profile_follows_wit() {
     let wit = read("wasi-nn.wit");
-    let p = Profile::Wamr;
+    let p = Profile::Wamr21;
     check_decoding(&wit_enum(&wit, "tensor-type"), |r| p.tensor_type(r), TensorType::from_name, "tensor-type");
     check_decoding(&wit_enum(&wit, "graph-encoding"), |r| p.encoding(r), Encoding::from_name, "graph-encoding");
     check_decoding(&wit_enum(&wit, "execution-target"), |r| p.target(r), Target::from_name, "execution-target");
     assert_eq!(p.tensor_type(7).unwrap_err().status, Status::InvalidArgument);
     assert_eq!(p.encoding(7).unwrap_err().status, Status::InvalidEncoding);
-    // WAMR's wasi_nn_error is `success` followed by the WIT error-code members.
+    // WAMR 2.1-2.3's wasi_nn_error is `success` followed by the WIT error-code members.
     let codes = wit_enum(&wit, "error-code");
     for s in Status::ALL {
         let expected = match wit_error_code(s) {
@@ -221,10 +221,33 @@ fn wamr_profile_follows_wit() {
     }
 }
 
+/// WAMR 2.4+: witx tensor types and errnos (WAMR PR #4307), WIT-order encodings. The values
+/// themselves are checked against WAMR's header by `tests/wamr_headers.rs`; this pins the relation
+/// to the spec texts in `wit/`.
 #[test]
-fn profiles_round_trip_their_raw_values() {
+fn wamr_profile_is_witx_with_wit_encodings() {
+    let witx = read("wasi-nn.witx");
+    let wit = read("wasi-nn.wit");
+    let p = Profile::Wamr;
+    check_decoding(&witx_enum(&witx, "tensor_type"), |r| p.tensor_type(r), TensorType::from_name, "tensor_type");
+    check_decoding(&wit_enum(&wit, "graph-encoding"), |r| p.encoding(r), Encoding::from_name, "graph-encoding");
+    check_decoding(&witx_enum(&witx, "execution_target"), |r| p.target(r), Target::from_name, "execution_target");
+    assert_eq!(p.tensor_type(6).unwrap_err().status, Status::InvalidArgument);
+    assert_eq!(p.encoding(7).unwrap_err().status, Status::InvalidEncoding);
+    for s in Status::ALL {
+        assert_eq!(p.errno(s), Profile::Spec.errno(s), "{s:?}");
+    }
+}
+
+#[test]
+fn profiles_round_trip_their_raw_values_and_names() {
     for p in Profile::ALL {
         assert_eq!(Profile::from_raw(p.raw()).unwrap(), p);
+        assert_eq!(Profile::from_name(p.name()).unwrap(), p);
     }
-    assert_eq!(Profile::from_raw(3).unwrap_err().status, Status::InvalidArgument);
+    assert_eq!(Profile::ALL.map(|p| p.raw()), [0, 1, 2, 3]);
+    assert_eq!(Profile::from_raw(4).unwrap_err().status, Status::InvalidArgument);
+    let e = Profile::from_name("wamr2").unwrap_err();
+    assert_eq!(e.status, Status::InvalidArgument);
+    assert!(e.to_string().contains("wamr-2.1"), "{e}");
 }

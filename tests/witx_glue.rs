@@ -13,11 +13,14 @@ use wasinn::core::registry::Registry;
 use wasinn::core::types::{Encoding, Target};
 use wasinn::glue::instance::WitxInstance;
 use wasinn::glue::memory::GuestMemory;
-use wasinn::glue::profile::{Profile, WASINN_WITX_PROFILE_SPEC, WASINN_WITX_PROFILE_WAMR, WASINN_WITX_PROFILE_WASMEDGE};
+use wasinn::glue::profile::{
+    Profile, WASINN_WITX_PROFILE_SPEC, WASINN_WITX_PROFILE_WAMR, WASINN_WITX_PROFILE_WAMR_2_1, WASINN_WITX_PROFILE_WASMEDGE,
+};
 use wasinn::glue::witx::*;
 
 const MEM: usize = 64 * 1024;
-const PROFILES: [u32; 3] = [WASINN_WITX_PROFILE_SPEC, WASINN_WITX_PROFILE_WAMR, WASINN_WITX_PROFILE_WASMEDGE];
+const PROFILES: [u32; 4] =
+    [WASINN_WITX_PROFILE_SPEC, WASINN_WITX_PROFILE_WAMR, WASINN_WITX_PROFILE_WASMEDGE, WASINN_WITX_PROFILE_WAMR_2_1];
 
 // Spec (witx) errnos.
 const OK: i32 = 0;
@@ -244,7 +247,7 @@ fn null_instance_and_null_memory() {
         assert_eq!(wasinn_witx_instance_new(0, ptr::null_mut()), Status::InvalidArgument.code());
         let sentinel = ptr::NonNull::<WitxInstance>::dangling().as_ptr();
         let mut out = sentinel;
-        assert_eq!(wasinn_witx_instance_new(3, &mut out), Status::InvalidArgument.code());
+        assert_eq!(wasinn_witx_instance_new(4, &mut out), Status::InvalidArgument.code());
         assert_eq!(out, sentinel);
     }
     // NULL memory is allowed only with length 0.
@@ -306,7 +309,12 @@ fn load_out_of_bounds_ranges() {
 
 #[test]
 fn load_unknown_enums_per_profile() {
-    for (p, first_unknown_encoding) in [(WASINN_WITX_PROFILE_SPEC, 6), (WASINN_WITX_PROFILE_WAMR, 7), (WASINN_WITX_PROFILE_WASMEDGE, 7)] {
+    for (p, first_unknown_encoding) in [
+        (WASINN_WITX_PROFILE_SPEC, 6),
+        (WASINN_WITX_PROFILE_WAMR, 7),
+        (WASINN_WITX_PROFILE_WASMEDGE, 7),
+        (WASINN_WITX_PROFILE_WAMR_2_1, 7),
+    ] {
         let mut g = Guest::new(p);
         let model = add_model();
         let (b, n) = g.builders(&[&model]);
@@ -328,7 +336,12 @@ fn load_unknown_enums_per_profile() {
 fn profiles_differ_wamr_autodetect_6_wasmedge_5() {
     let model = add_model();
     // (profile, autodetect, ggml)
-    for (p, autodetect, ggml) in [(WASINN_WITX_PROFILE_SPEC, 5, None), (WASINN_WITX_PROFILE_WAMR, 6, Some(5)), (WASINN_WITX_PROFILE_WASMEDGE, 5, Some(6))] {
+    for (p, autodetect, ggml) in [
+        (WASINN_WITX_PROFILE_SPEC, 5, None),
+        (WASINN_WITX_PROFILE_WAMR, 6, Some(5)),
+        (WASINN_WITX_PROFILE_WASMEDGE, 5, Some(6)),
+        (WASINN_WITX_PROFILE_WAMR_2_1, 6, Some(5)),
+    ] {
         let mut g = Guest::new(p);
         let (b, n) = g.builders(&[&model]);
         let out = g.alloc(4);
@@ -343,9 +356,14 @@ fn profiles_differ_wamr_autodetect_6_wasmedge_5() {
 
 #[test]
 fn tensor_type_numbering_differs_between_profiles() {
-    // u8 is 3 in witx (spec, WasmEdge) and 4 in WAMR (where 3 is bf16).
+    // u8 is 3 in witx (spec, WasmEdge, WAMR 2.4+) and 4 in WAMR 2.1-2.3 (where 3 is bf16).
     let model = identity_model(Elem::Uint8, &[dim(4)]);
-    for (p, u8_code, other) in [(WASINN_WITX_PROFILE_SPEC, U8, 4), (WASINN_WITX_PROFILE_WAMR, 4, 3), (WASINN_WITX_PROFILE_WASMEDGE, U8, 4)] {
+    for (p, u8_code, other) in [
+        (WASINN_WITX_PROFILE_SPEC, U8, 4),
+        (WASINN_WITX_PROFILE_WAMR, U8, 4),
+        (WASINN_WITX_PROFILE_WASMEDGE, U8, 4),
+        (WASINN_WITX_PROFILE_WAMR_2_1, 4, 3),
+    ] {
         let mut g = Guest::new(p);
         let graph = g.load_model(&model);
         let ctx = g.new_ctx(graph);
@@ -522,7 +540,8 @@ fn get_output_too_large_writes_needed_size_only() {
         assert_eq!(f32_from(&bytes), vec![11.0, 22.0, 33.0, 44.0, 55.0, 66.0]);
     }
     assert_eq!(errno(WASINN_WITX_PROFILE_SPEC, Status::TooLarge), TOO_LARGE);
-    assert_eq!(errno(WASINN_WITX_PROFILE_WAMR, Status::TooLarge), 6);
+    assert_eq!(errno(WASINN_WITX_PROFILE_WAMR, Status::TooLarge), TOO_LARGE);
+    assert_eq!(errno(WASINN_WITX_PROFILE_WAMR_2_1, Status::TooLarge), 6);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -648,8 +667,10 @@ fn load_by_name_bounds_and_not_found() {
     }
     assert_eq!(errno(WASINN_WITX_PROFILE_SPEC, Status::NotFound), NOT_FOUND);
     assert_eq!(errno(WASINN_WITX_PROFILE_SPEC, Status::MissingMemory), MISSING_MEMORY);
-    assert_eq!(errno(WASINN_WITX_PROFILE_WAMR, Status::MissingMemory), INVALID_ARGUMENT);
-    assert_eq!(errno(WASINN_WITX_PROFILE_WAMR, Status::NotFound), 7);
+    assert_eq!(errno(WASINN_WITX_PROFILE_WAMR, Status::MissingMemory), MISSING_MEMORY);
+    assert_eq!(errno(WASINN_WITX_PROFILE_WAMR, Status::NotFound), NOT_FOUND);
+    assert_eq!(errno(WASINN_WITX_PROFILE_WAMR_2_1, Status::MissingMemory), INVALID_ARGUMENT);
+    assert_eq!(errno(WASINN_WITX_PROFILE_WAMR_2_1, Status::NotFound), 7);
 }
 
 #[test]
@@ -786,8 +807,13 @@ fn external_data_from_guest_bytes_is_refused() {
     buf[4..8].copy_from_slice(&u32::try_from(model.len()).unwrap().to_le_bytes());
     let e = inst.load(&mut GuestMemory::new(&mut buf), 0, 1, ONNX, CPU, 8).unwrap_err();
     assert_eq!(e.status, Status::Security, "{e}");
-    // Through the C ABI, per profile: unsupported_operation (witx), security (WAMR).
-    for (p, expected) in [(WASINN_WITX_PROFILE_SPEC, UNSUPPORTED), (WASINN_WITX_PROFILE_WAMR, 8), (WASINN_WITX_PROFILE_WASMEDGE, UNSUPPORTED)] {
+    // Through the C ABI, per profile: unsupported_operation (witx, WAMR 2.4), security (WAMR 2.1).
+    for (p, expected) in [
+        (WASINN_WITX_PROFILE_SPEC, UNSUPPORTED),
+        (WASINN_WITX_PROFILE_WAMR, UNSUPPORTED),
+        (WASINN_WITX_PROFILE_WASMEDGE, UNSUPPORTED),
+        (WASINN_WITX_PROFILE_WAMR_2_1, 8),
+    ] {
         let mut g = Guest::new(p);
         let (b, n) = g.builders(&[&model]);
         let out = g.alloc(4);
@@ -795,7 +821,7 @@ fn external_data_from_guest_bytes_is_refused() {
         assert!(ffi::with_last_error(|e| e.map(|e| e.status)) == Some(Status::Security), "{}", last_error());
         assert_eq!(g.u32_at(out), 0xA5A5_A5A5);
         // Autodetect takes the same path.
-        let auto = if p == WASINN_WITX_PROFILE_WAMR { 6 } else { 5 };
+        let auto = if p == WASINN_WITX_PROFILE_WAMR || p == WASINN_WITX_PROFILE_WAMR_2_1 { 6 } else { 5 };
         assert_eq!(g.load(b, n, auto, CPU, out), expected);
     }
 }
@@ -809,4 +835,301 @@ fn malformed_model_bytes() {
     let r = g.load(b, n, ONNX, CPU, out);
     assert!(r == INVALID_ENCODING || r == 5, "garbage as onnx: {r} ({})", last_error());
     assert_eq!(g.u32_at(out), 0xA5A5_A5A5);
+}
+
+// ------------------------------------------------------------------------------------------------
+// WAMR 2.4+ numbering (defect 1 of issue 9) and the WAMR 2.1-2.3 profile.
+
+/// A guest built against current WAMR's headers: tensor types u8 3, i32 4, i64 5 are accepted,
+/// not_found is 8, ggml 5 and autodetect 6 are decoded.
+#[test]
+fn wamr_profile_speaks_current_wamr() {
+    let mut g = Guest::new(WASINN_WITX_PROFILE_WAMR);
+    for (code, elem, bytes) in [
+        (3u8, Elem::Uint8, vec![1u8, 2, 3, 4]),
+        (4, Elem::Int32, i32_bytes(&[1, -2, 3, -4])),
+        (5, Elem::Int64, i64_bytes(&[1, -2, 3, i64::MAX])),
+    ] {
+        let graph = g.load_model(&identity_model(elem, &[dim(4)]));
+        let ctx = g.new_ctx(graph);
+        let t = g.tensor(&[4], code, &bytes);
+        assert_eq!(g.set_input(ctx, 0, t), OK, "WAMR tensor type {code}: {}", last_error());
+        assert_eq!(g.compute(ctx), OK, "{}", last_error());
+        let (r, n, out) = g.output(ctx, 0, 64);
+        assert_eq!((r, usize::try_from(n).unwrap(), out), (OK, bytes.len(), bytes), "type {code}");
+    }
+    // bf16 is not a WAMR 2.4 tensor type: 6 is past the end.
+    let t = g.tensor(&[1], 6, &[0; 8]);
+    assert_eq!(g.set_input(1, 0, t), INVALID_ARGUMENT);
+    // not_found 8 (witx), missing_memory 3.
+    let name = g.at(b"no-such-model-for-wamr");
+    let out = g.alloc(4);
+    assert_eq!(g.load_by_name(name, 22, out), NOT_FOUND, "{}", last_error());
+    assert_eq!(g.load_by_name(g.m() - 1, 22, out), MISSING_MEMORY);
+    // autodetect 6 loads, ggml 5 is a known encoding without a backend.
+    let model = add_model();
+    let (b, n) = g.builders(&[&model]);
+    assert_eq!(g.load(b, n, 6, CPU, out), OK, "autodetect: {}", last_error());
+    assert_eq!(g.load(b, n, 5, CPU, out), INVALID_ENCODING);
+    assert!(last_error().contains("ggml"), "{}", last_error());
+}
+
+/// WAMR 2.1-2.3 guests keep the old numbering: bf16 3, u8 4, i32 5, i64 6, not_found 7,
+/// security 8, no missing_memory.
+#[test]
+fn wamr_2_1_profile_keeps_the_old_numbering() {
+    let mut g = Guest::new(WASINN_WITX_PROFILE_WAMR_2_1);
+    for (code, elem, bytes) in [(4u8, Elem::Uint8, vec![9u8, 8, 7, 6]), (5, Elem::Int32, i32_bytes(&[7, 8, 9, 10])), (6, Elem::Int64, i64_bytes(&[-1, 0, 1, 2]))] {
+        let graph = g.load_model(&identity_model(elem, &[dim(4)]));
+        let ctx = g.new_ctx(graph);
+        let t = g.tensor(&[4], code, &bytes);
+        assert_eq!(g.set_input(ctx, 0, t), OK, "WAMR 2.1 tensor type {code}: {}", last_error());
+        assert_eq!(g.compute(ctx), OK, "{}", last_error());
+        assert_eq!(g.output(ctx, 0, 64).2, bytes, "type {code}");
+    }
+    let name = g.at(b"no-such-model-for-wamr");
+    let out = g.alloc(4);
+    assert_eq!(g.load_by_name(name, 22, out), 7);
+    assert_eq!(g.load_by_name(g.m() - 1, 22, out), INVALID_ARGUMENT, "no missing_memory in WAMR 2.1");
+    let model = add_model();
+    let (b, n) = g.builders(&[&model]);
+    assert_eq!(g.load(b, n, 6, CPU, out), OK, "autodetect: {}", last_error());
+    assert_eq!(g.load(b, n, 5, CPU, out), INVALID_ENCODING, "ggml");
+}
+
+#[test]
+fn profile_from_name_through_the_c_abi() {
+    use std::ffi::CString;
+    for (name, expected) in [
+        ("spec", WASINN_WITX_PROFILE_SPEC),
+        ("wamr", WASINN_WITX_PROFILE_WAMR),
+        ("wamr-2.1", WASINN_WITX_PROFILE_WAMR_2_1),
+        ("wasmedge", WASINN_WITX_PROFILE_WASMEDGE),
+    ] {
+        let c = CString::new(name).unwrap();
+        let mut out = 99u32;
+        // SAFETY: valid C string and out-pointer.
+        assert_eq!(unsafe { wasinn_witx_profile_from_name(c.as_ptr(), &mut out) }, 0, "{name}");
+        assert_eq!(out, expected, "{name}");
+    }
+    for bad in ["", "WAMR", "wamr-2.4", "wasm3"] {
+        let c = CString::new(bad).unwrap();
+        let mut out = 99u32;
+        // SAFETY: as above.
+        assert_eq!(unsafe { wasinn_witx_profile_from_name(c.as_ptr(), &mut out) }, Status::InvalidArgument.code(), "{bad:?}");
+        assert_eq!(out, 99, "untouched on failure");
+        assert!(last_error().contains("wamr-2.1"), "the message lists the names: {}", last_error());
+    }
+    let mut out = 99u32;
+    // SAFETY: NULLs are refused.
+    unsafe {
+        assert_eq!(wasinn_witx_profile_from_name(ptr::null(), &mut out), Status::InvalidArgument.code());
+        assert_eq!(wasinn_witx_profile_from_name(c"spec".as_ptr(), ptr::null_mut()), Status::InvalidArgument.code());
+    }
+    assert_eq!(out, 99);
+}
+
+#[test]
+fn profile_errno_through_the_c_abi() {
+    for p in PROFILES {
+        let profile = Profile::from_raw(p).unwrap();
+        for s in Status::ALL {
+            assert_eq!(wasinn_witx_profile_errno(p, s.code()), i32::from(profile.errno(s)), "profile {p} {s:?}");
+        }
+        // An unknown status is runtime_error in that profile.
+        assert_eq!(wasinn_witx_profile_errno(p, 999), i32::from(profile.errno(Status::RuntimeError)));
+    }
+    // The fallback of the WAMR glue: runtime_error is 5 in WAMR 2.4, 4 in WAMR 2.1.
+    assert_eq!(wasinn_witx_profile_errno(WASINN_WITX_PROFILE_WAMR, Status::RuntimeError.code()), 5);
+    assert_eq!(wasinn_witx_profile_errno(WASINN_WITX_PROFILE_WAMR_2_1, Status::RuntimeError.code()), 4);
+    // An unknown profile answers in spec numbering.
+    assert_eq!(wasinn_witx_profile_errno(77, Status::NotFound.code()), NOT_FOUND);
+    assert_eq!(wasinn_witx_profile_errno(u32::MAX, u32::MAX), 5);
+}
+
+// ------------------------------------------------------------------------------------------------
+// WAMR's legacy `wasi_nn` module: wasinn_wasi_nn_{load,set_input,get_output}.
+
+// Legacy tensor types.
+const LEGACY_F32: u8 = 1;
+const LEGACY_U8: u8 = 2;
+const LEGACY_I32: u8 = 3;
+
+impl Guest {
+    /// A legacy `graph_builder_array` record for the parts; returns its pointer.
+    fn legacy_builders(&mut self, parts: &[&[u8]]) -> u32 {
+        let (b, n) = self.builders(parts);
+        self.at(&[b.to_le_bytes(), n.to_le_bytes()].concat())
+    }
+    /// A 12-byte legacy tensor: a pointer to {dims buf, size}, the type byte, garbage padding, a
+    /// bare data pointer.
+    fn legacy_tensor_raw(&mut self, dims_struct: u32, ty: u8, data_ptr: u32) -> u32 {
+        self.at(&[dims_struct.to_le_bytes(), [ty, 0xDE, 0xAD, 0xBE], data_ptr.to_le_bytes()].concat())
+    }
+    fn legacy_tensor(&mut self, dims: &[u32], ty: u8, data: &[u8]) -> u32 {
+        let dims_bytes: Vec<u8> = dims.iter().flat_map(|d| d.to_le_bytes()).collect();
+        let dims_ptr = self.at(&dims_bytes);
+        let dims_struct = self.at(&[dims_ptr.to_le_bytes(), u32::try_from(dims.len()).unwrap().to_le_bytes()].concat());
+        let data_ptr = self.at(data);
+        self.legacy_tensor_raw(dims_struct, ty, data_ptr)
+    }
+    fn legacy_load(&mut self, array: u32, encoding: u32, target: u32, out: u32) -> i32 {
+        // SAFETY: inst from instance_new; mem is a live Vec.
+        unsafe { wasinn_wasi_nn_load(self.inst, self.mem.as_mut_ptr(), self.mem.len(), array, encoding, target, out) }
+    }
+    fn legacy_set_input(&mut self, ctx: u32, index: u32, tensor: u32) -> i32 {
+        // SAFETY: as above.
+        unsafe { wasinn_wasi_nn_set_input(self.inst, self.mem.as_mut_ptr(), self.mem.len(), ctx, index, tensor) }
+    }
+    fn legacy_get_output(&mut self, ctx: u32, index: u32, out: u32, size_ptr: u32) -> i32 {
+        // SAFETY: as above.
+        unsafe { wasinn_wasi_nn_get_output(self.inst, self.mem.as_mut_ptr(), self.mem.len(), ctx, index, out, size_ptr) }
+    }
+}
+
+#[test]
+fn legacy_wasi_nn_happy_path_on_add() {
+    for p in PROFILES {
+        let mut g = Guest::new(p);
+        let model = add_model();
+        let array = g.legacy_builders(&[&model]);
+        let out = g.alloc(4);
+        assert_eq!(g.legacy_load(array, ONNX, CPU, out), OK, "profile {p}: {}", last_error());
+        let graph = g.u32_at(out);
+        let ctx = g.new_ctx(graph);
+        let a = g.legacy_tensor(&[2, 3], LEGACY_F32, &f32_bytes(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]));
+        assert_eq!(g.bytes_at(a + 5, 3), &[0xDE, 0xAD, 0xBE], "garbage padding");
+        assert_eq!(g.legacy_set_input(ctx, 0, a), OK, "{}", last_error());
+        let b = g.legacy_tensor(&[2, 3], LEGACY_F32, &f32_bytes(&[10.0, 20.0, 30.0, 40.0, 50.0, 60.0]));
+        assert_eq!(g.legacy_set_input(ctx, 1, b), OK, "{}", last_error());
+        assert_eq!(g.compute(ctx), OK, "{}", last_error());
+        // Sizes are in fp32 units: 6 in, 6 out.
+        let buf = g.alloc(24);
+        let size = g.at(&6u32.to_le_bytes());
+        assert_eq!(g.legacy_get_output(ctx, 0, buf, size), OK, "{}", last_error());
+        assert_eq!(g.u32_at(size), 6);
+        assert_eq!(f32_from(g.bytes_at(buf, 24)), vec![11.0, 22.0, 33.0, 44.0, 55.0, 66.0]);
+        // Too small: the needed size is written, the buffer untouched.
+        let buf = g.alloc(24);
+        let size = g.at(&5u32.to_le_bytes());
+        assert_eq!(g.legacy_get_output(ctx, 0, buf, size), g.e(Status::TooLarge));
+        assert_eq!(g.u32_at(size), 6);
+        assert_eq!(g.bytes_at(buf, 24), &[0xA5; 24][..]);
+        // A larger capacity is fine and reports the real size.
+        let buf = g.alloc(400);
+        let size = g.at(&100u32.to_le_bytes());
+        assert_eq!(g.legacy_get_output(ctx, 0, buf, size), OK);
+        assert_eq!(g.u32_at(size), 6);
+        // Index out of range.
+        let size = g.at(&100u32.to_le_bytes());
+        assert_eq!(g.legacy_get_output(ctx, 1, buf, size), INVALID_ARGUMENT);
+    }
+}
+
+#[test]
+fn legacy_wasi_nn_u8_and_i32_types() {
+    let mut g = Guest::new(WASINN_WITX_PROFILE_WAMR);
+    for (code, elem, bytes, units) in
+        [(LEGACY_U8, Elem::Uint8, vec![1u8, 2, 3, 4, 5], 2u32), (LEGACY_I32, Elem::Int32, i32_bytes(&[-1, 2, -3, 4, -5]), 5)]
+    {
+        let graph = g.load_model(&identity_model(elem, &[dim(5)]));
+        let ctx = g.new_ctx(graph);
+        // The data length follows from dims x element size: 5 or 20 bytes.
+        let t = g.legacy_tensor(&[5], code, &bytes);
+        assert_eq!(g.legacy_set_input(ctx, 0, t), OK, "legacy type {code}: {}", last_error());
+        assert_eq!(g.compute(ctx), OK, "{}", last_error());
+        let buf = g.alloc(units * 4);
+        let size = g.at(&units.to_le_bytes());
+        assert_eq!(g.legacy_get_output(ctx, 0, buf, size), OK, "{}", last_error());
+        // 5 bytes are 2 units (rounded up); the bytes themselves are exact.
+        assert_eq!(g.u32_at(size), units);
+        assert_eq!(g.bytes_at(buf, bytes.len()), &bytes[..]);
+    }
+    // The element size follows the type: 5 fp16 elements are 10 bytes, so data 9 bytes before the
+    // end of memory is out of bounds while 10 bytes fit.
+    let m = g.m();
+    let t = g.legacy_tensor(&[5], 0, &[]);
+    g.put(t + 8, &(m - 9).to_le_bytes());
+    assert_eq!(g.legacy_set_input(77, 0, t), MISSING_MEMORY);
+    g.put(t + 8, &(m - 10).to_le_bytes());
+    assert_eq!(g.legacy_set_input(77, 0, t), INVALID_ARGUMENT, "decoded; unknown context 77");
+}
+
+#[test]
+fn legacy_wasi_nn_out_of_bounds_and_bad_values() {
+    for p in PROFILES {
+        let mut g = Guest::new(p);
+        let oob = g.e(Status::MissingMemory);
+        let m = g.m();
+        let model = add_model();
+        let out = g.alloc(4);
+        // load: the array record, the builders it names, graph_out.
+        assert_eq!(g.legacy_load(m - 7, ONNX, CPU, out), oob, "array record past the end");
+        assert_eq!(g.legacy_load(u32::MAX - 3, ONNX, CPU, out), oob, "array record near u32::MAX");
+        let (b, _) = g.builders(&[&model]);
+        let huge = g.at(&[b.to_le_bytes(), u32::MAX.to_le_bytes()].concat());
+        assert_eq!(g.legacy_load(huge, ONNX, CPU, out), oob, "size * 8 overflows u32");
+        let wild = g.at(&[(m - 4).to_le_bytes(), 1u32.to_le_bytes()].concat());
+        assert_eq!(g.legacy_load(wild, ONNX, CPU, out), oob, "builders past the end");
+        let array = g.legacy_builders(&[&model]);
+        assert_eq!(g.legacy_load(array, ONNX, CPU, m - 3), oob, "graph_out past the end");
+        assert_eq!(g.u32_at(out), 0xA5A5_A5A5, "nothing written on failure");
+        // Bad enum values: the profile's numbering.
+        assert_eq!(g.legacy_load(array, 100, CPU, out), INVALID_ENCODING);
+        assert_eq!(g.legacy_load(array, ONNX, 3, out), INVALID_ARGUMENT);
+        let empty = g.at(&[b.to_le_bytes(), 0u32.to_le_bytes()].concat());
+        assert_eq!(g.legacy_load(empty, ONNX, CPU, out), INVALID_ARGUMENT, "zero builders");
+
+        // set_input (decoding comes before the handle lookup).
+        let ctx = 77;
+        assert_eq!(g.legacy_set_input(ctx, 0, m - 11), oob, "tensor past the end");
+        assert_eq!(g.legacy_set_input(ctx, 0, u32::MAX - 5), oob, "tensor near u32::MAX");
+        let data = g.at(&[0; 24]);
+        let t = g.legacy_tensor_raw(m - 4, LEGACY_F32, data);
+        assert_eq!(g.legacy_set_input(ctx, 0, t), oob, "dimensions record past the end");
+        let dims_struct = g.at(&[(m - 4).to_le_bytes(), 2u32.to_le_bytes()].concat());
+        let t = g.legacy_tensor_raw(dims_struct, LEGACY_F32, data);
+        assert_eq!(g.legacy_set_input(ctx, 0, t), oob, "dims past the end");
+        // Data: 2 x 3 f32 = 24 bytes from dims, with fewer left in memory.
+        let t = g.legacy_tensor(&[2, 3], LEGACY_F32, &[]);
+        let data_field = t + 8;
+        g.put(data_field, &(m - 23).to_le_bytes());
+        assert_eq!(g.legacy_set_input(ctx, 0, t), oob, "data (from dims) past the end");
+        assert!(last_error().contains("data"), "{}", last_error());
+        g.put(data_field, &(m - 24).to_le_bytes());
+        assert_eq!(g.legacy_set_input(ctx, 0, t), INVALID_ARGUMENT, "in bounds: reaches the handle lookup");
+        assert!(last_error().contains("77"), "{}", last_error());
+        // Dims overflow: the product x 4 overflows, before any data range is formed.
+        let t = g.legacy_tensor(&[65536, 65536, 65536, 65536, 65536], LEGACY_F32, &[]);
+        assert_eq!(g.legacy_set_input(ctx, 0, t), INVALID_ARGUMENT);
+        assert!(last_error().contains("overflow"), "{}", last_error());
+        // A product that fits but whose bytes exceed the memory.
+        let t = g.legacy_tensor(&[65536, 65536], LEGACY_F32, &[]);
+        assert_eq!(g.legacy_set_input(ctx, 0, t), oob);
+        // Rank cap.
+        let dims = g.at(&[1; 4 * 33]);
+        let dims_struct = g.at(&[dims.to_le_bytes(), 33u32.to_le_bytes()].concat());
+        let t = g.legacy_tensor_raw(dims_struct, LEGACY_F32, data);
+        assert_eq!(g.legacy_set_input(ctx, 0, t), INVALID_ARGUMENT);
+        assert!(last_error().contains("rank"), "{}", last_error());
+        // Unknown legacy type numbers (4 is i32 in witx, not a legacy type).
+        for ty in [4u8, 0x7F, 0xFF] {
+            let t = g.legacy_tensor(&[1], ty, &[0; 8]);
+            assert_eq!(g.legacy_set_input(ctx, 0, t), INVALID_ARGUMENT, "type {ty}");
+            assert!(last_error().contains("tensor type"), "{}", last_error());
+        }
+
+        // get_output: the size pointer, the buffer it sizes (x 4 bytes).
+        let (_, ready_ctx) = ready(&mut g);
+        assert_eq!(g.compute(ready_ctx), OK);
+        let buf = g.alloc(24);
+        assert_eq!(g.legacy_get_output(ready_ctx, 0, buf, m - 3), oob, "size pointer past the end");
+        let size = g.at(&6u32.to_le_bytes());
+        assert_eq!(g.legacy_get_output(ready_ctx, 0, m - 23, size), oob, "24 bytes of buffer past the end");
+        let size = g.at(&u32::MAX.to_le_bytes());
+        assert_eq!(g.legacy_get_output(ready_ctx, 0, buf, size), oob, "capacity x 4 beyond the memory");
+        assert_eq!(g.u32_at(size), u32::MAX, "untouched on failure");
+        let size = g.at(&6u32.to_le_bytes());
+        assert_eq!(g.legacy_get_output(99, 0, buf, size), INVALID_ARGUMENT, "unknown context");
+    }
 }

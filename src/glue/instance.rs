@@ -23,14 +23,21 @@ use crate::core::graph::{ExecContext, Graph};
 use crate::core::handles::{HandleTable, IdSource};
 use crate::core::loader;
 use crate::core::registry::Registry;
-use crate::core::tensor::{TensorRef, MAX_RANK};
+use crate::core::tensor::{self, TensorRef, MAX_RANK};
 use crate::glue::memory::GuestMemory;
-use crate::glue::profile::Profile;
+use crate::glue::profile::{self, Profile};
 
 /// Size of a wasm32 `tensor` record.
 pub const TENSOR_SIZE: u32 = 20;
+/// Size of a wasm32 `tensor` record of WAMR's legacy `wasi_nn` module (dims pointer, type byte and
+/// 3 bytes of padding, data pointer).
+pub const LEGACY_TENSOR_SIZE: u32 = 12;
+/// Size of a wasm32 `graph_builder_array` / `tensor_dimensions` record (ptr, len).
+const PTR_LEN_SIZE: u64 = 8;
+/// The unit of the legacy `wasi_nn.get_output` sizes: WAMR counts them in fp32 elements.
+const LEGACY_SIZE_UNIT: u64 = 4;
 /// Size of a wasm32 `graph_builder` (ptr, len).
-pub const GRAPH_BUILDER_SIZE: u64 = 8;
+pub const GRAPH_BUILDER_SIZE: u64 = PTR_LEN_SIZE;
 const U32_SIZE: u64 = 4;
 
 /// The glue state of one guest instance.
@@ -55,6 +62,16 @@ fn handle_to_guest(id: u64) -> Result<u32> {
 
 fn to_usize(v: u32) -> Result<usize> {
     usize::try_from(v).map_err(|_| Error::invalid(format!("{v} does not fit in usize")))
+}
+
+/// Reads `dims_len` u32 dims at `dims_ptr`, the rank capped at [`MAX_RANK`] before any read.
+fn read_dims(mem: &GuestMemory<'_>, dims_ptr: u32, dims_len: u32) -> Result<Vec<usize>> {
+    let rank = to_usize(dims_len)?;
+    if rank > MAX_RANK {
+        return Err(Error::invalid(format!("tensor rank {rank} exceeds the maximum of {MAX_RANK}")));
+    }
+    let dims_bytes = mem.bytes(dims_ptr, dims_len * 4, "tensor dims")?; // rank <= 32: no overflow
+    dims_bytes.chunks_exact(4).map(|c| to_usize(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect()
 }
 
 impl WitxInstance {
@@ -199,21 +216,89 @@ impl WitxInstance {
         let data_len = mem.read_u32(field(16), "tensor.data.len")?;
 
         let ty = self.profile.tensor_type(u32::from(ty))?;
-        let rank = to_usize(dims_len)?;
-        if rank > MAX_RANK {
-            return Err(Error::invalid(format!("tensor rank {rank} exceeds the maximum of {MAX_RANK}")));
-        }
-        let dims_bytes = mem.bytes(dims_ptr, dims_len * 4, "tensor dims")?; // rank <= 32: no overflow
-        let dims = dims_bytes
-            .chunks_exact(4)
-            .map(|c| to_usize(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-            .collect::<Result<Vec<usize>>>()?;
+        let dims = read_dims(mem, dims_ptr, dims_len)?;
         let data = mem.bytes(data_ptr, data_len, "tensor data")?;
         let tensor = TensorRef::new(ty, dims, data)?;
+        self.set_input_tensor(ctx, index, &tensor)
+    }
+
+    fn set_input_tensor(&self, ctx: u32, index: u32, tensor: &TensorRef<'_>) -> Result<()> {
         let ctx = self.context(ctx)?;
         let index = to_usize(index)?;
         let mut guard = ctx.lock();
-        guard.set_input(index, &tensor)
+        guard.set_input(index, tensor)
+    }
+
+    /// Legacy `wasi_nn.load(builder_array_ptr, encoding, target, graph_out_ptr)`: the
+    /// `graph_builder_array` at `builder_array_ptr` is `{u32 buf, u32 size}`, naming `size`
+    /// `graph_builder`s at `buf`; then as [`WitxInstance::load`].
+    pub fn legacy_load(
+        &self,
+        mem: &mut GuestMemory<'_>,
+        builder_array_ptr: u32,
+        encoding: u32,
+        target: u32,
+        graph_out_ptr: u32,
+    ) -> Result<()> {
+        mem.check(builder_array_ptr, PTR_LEN_SIZE, "graph_builder_array")?;
+        let builder_ptr = mem.read_u32(builder_array_ptr, "graph_builder_array.buf")?;
+        // In range: builder_array_ptr + 8 <= memory length was just checked.
+        let builder_len = mem.read_u32(builder_array_ptr.wrapping_add(4), "graph_builder_array.size")?;
+        self.load(mem, builder_ptr, builder_len, encoding, target, graph_out_ptr)
+    }
+
+    /// Legacy `wasi_nn.set_input(ctx, index, tensor_ptr)`: the 12-byte tensor holds a pointer to
+    /// its `tensor_dimensions` `{u32 buf, u32 size}`, the type in byte 4 (legacy numbering, see
+    /// [`profile::LEGACY_WASI_NN_TENSOR_TYPES`]; bytes 5..7 are padding) and a bare data pointer:
+    /// the data length is product(dims) x element size, computed with checked arithmetic, and the
+    /// whole range must lie inside the memory.
+    pub fn legacy_set_input(&self, mem: &mut GuestMemory<'_>, ctx: u32, index: u32, tensor_ptr: u32) -> Result<()> {
+        mem.check(tensor_ptr, u64::from(LEGACY_TENSOR_SIZE), "tensor")?;
+        // Offsets are in range: tensor_ptr + 12 <= memory length <= 4 GiB was just checked.
+        let field = |off: u32| tensor_ptr.wrapping_add(off);
+        let dims_struct = mem.read_u32(field(0), "tensor.dimensions")?;
+        let ty = mem.bytes(field(4), 1, "tensor.type")?[0];
+        let data_ptr = mem.read_u32(field(8), "tensor.data")?;
+        mem.check(dims_struct, PTR_LEN_SIZE, "tensor_dimensions")?;
+        let dims_ptr = mem.read_u32(dims_struct, "tensor_dimensions.buf")?;
+        let dims_len = mem.read_u32(dims_struct.wrapping_add(4), "tensor_dimensions.size")?;
+
+        let ty = profile::legacy_wasi_nn_tensor_type(u32::from(ty))?;
+        let dims = read_dims(mem, dims_ptr, dims_len)?;
+        // Overflow (of usize or of the layout's own checks) is invalid_argument.
+        let data_len = tensor::byte_len(ty, &dims)?
+            .ok_or_else(|| Error::invalid(format!("the legacy wasi_nn module has no {ty} tensors")))?;
+        let data_len = u64::try_from(data_len).map_err(|_| Error::invalid(format!("tensor size {data_len} overflows")))?;
+        let data = mem.bytes_u64(data_ptr, data_len, "tensor data")?;
+        let tensor = TensorRef::new(ty, dims, data)?;
+        self.set_input_tensor(ctx, index, &tensor)
+    }
+
+    /// Legacy `wasi_nn.get_output(ctx, index, out_ptr, out_size_ptr)`: `*out_size_ptr` (u32) is
+    /// the buffer's capacity on entry and the output's size on success, both counted in 4-byte
+    /// units (fp32 elements), as WAMR's legacy ABI counts them; an output whose byte size is not a
+    /// multiple of 4 is reported rounded up (its bytes are copied exactly). When the output does
+    /// not fit, the needed size (in the same units) is written and the call fails with `TooLarge`.
+    pub fn legacy_get_output(&self, mem: &mut GuestMemory<'_>, ctx: u32, index: u32, out_ptr: u32, out_size_ptr: u32) -> Result<()> {
+        let capacity = mem.read_u32(out_size_ptr, "output_tensor_size")?;
+        // u32 x 4 fits in u64.
+        let capacity_bytes = u64::from(capacity) * LEGACY_SIZE_UNIT;
+        mem.check(out_ptr, capacity_bytes, "output buffer")?;
+        let ctx = self.context(ctx)?;
+        let ctx = ctx.lock();
+        let output = ctx.output(to_usize(index)?)?;
+        let bytes = u64::try_from(output.data.len()).unwrap_or(u64::MAX);
+        let units = u32::try_from(bytes.div_ceil(LEGACY_SIZE_UNIT)).map_err(|_| {
+            Error::too_large(format!("output {index} is {bytes} bytes, more than a wasm32 guest can hold"))
+        })?;
+        if bytes > capacity_bytes {
+            mem.write_u32(out_size_ptr, units, "output_tensor_size")?;
+            return Err(Error::too_large(format!(
+                "output {index} is {bytes} bytes ({units} 4-byte units) but the guest buffer holds {capacity} units; the needed size was written"
+            )));
+        }
+        mem.write(out_ptr, output.data, "output buffer")?;
+        mem.write_u32(out_size_ptr, units, "output_tensor_size")
     }
 
     /// `compute(ctx)`. Runs with only this context's lock held.

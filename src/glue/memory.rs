@@ -87,7 +87,12 @@ impl<'a> GuestMemory<'a> {
 
     /// Borrows `len` bytes at `ptr`.
     pub fn bytes(&self, ptr: u32, len: u32, what: &str) -> Result<&[u8]> {
-        let range = self.check(ptr, u64::from(len), what)?;
+        self.bytes_u64(ptr, u64::from(len), what)
+    }
+
+    /// Borrows `len` bytes at `ptr`, `len` being a size the host computed (e.g. dims x element size).
+    pub fn bytes_u64(&self, ptr: u32, len: u64, what: &str) -> Result<&[u8]> {
+        let range = self.check(ptr, len, what)?;
         Ok(self.slice(range))
     }
 

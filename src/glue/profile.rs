@@ -4,17 +4,21 @@
 //! against one runtime's headers, so the host must speak the numbering of the runtime the guest
 //! was built for. A profile is a set of tables (guest number -> core value, core status -> guest
 //! errno); nothing is ever cast between numberings. `tests/spec_enums.rs` checks the spec profile
-//! and the WIT error-code mapping against the texts in `wit/`.
+//! and the WIT error-code mapping against the texts in `wit/`; `tests/wamr_headers.rs` checks both
+//! WAMR profiles against WAMR's own `wasi_nn_types.h` (parsed from the source archive).
 //!
 //! | | tensor_type | graph_encoding | errno |
 //! |---|---|---|---|
 //! | spec (witx) | f16 0 f32 1 f64 2 u8 3 i32 4 i64 5 | witx: ... tensorflowlite 4, autodetect 5 | witx `nn_errno` |
-//! | WAMR | WIT order: fp16 0 fp32 1 fp64 2 bf16 3 u8 4 i32 5 i64 6 | WIT order: ... ggml 5, autodetect 6 | WIT `error-code` + 1, success 0 |
+//! | WAMR (2.4 and later) | witx | WIT order: ... ggml 5, autodetect 6 | witx `nn_errno` (extras 100+ never produced) |
+//! | WAMR 2.1-2.3 | WIT order: fp16 0 fp32 1 fp64 2 bf16 3 u8 4 i32 5 i64 6 | WIT order: ... ggml 5, autodetect 6 | WIT `error-code` + 1, success 0 |
 //! | WasmEdge | witx | witx + ggml 6 | witx `nn_errno` (extras 100+ never produced) |
 //!
-//! WAMR's numbers are those of its `wasi_nn_types.h` when built with `WASM_ENABLE_WASI_EPHEMERAL_NN`
-//! (the header says "sync up with wasi-nn.wit"): its `wasi_nn_error` is `success` followed by the
-//! WIT `error-code` members, so e.g. `runtime_error` is 4 there but 5 in witx.
+//! WAMR's numbers are those of its `wasi_nn_types.h` when built with `WASM_ENABLE_WASI_EPHEMERAL_NN`.
+//! WAMR 2.4.0 (PR #4307, an ABI change in its release notes) moved tensor types and errnos to the
+//! witx definitions and kept the WIT-order encodings; before it (2.1-2.3) the header followed the
+//! WIT: its `wasi_nn_error` was `success` followed by the WIT `error-code` members, so e.g.
+//! `runtime_error` was 4 there but 5 in witx, and tensor types included bf16 3.
 //!
 //! Errno decisions, the same for every backend (statuses the glue and core produce):
 //! - unknown, stale or foreign handle, out-of-range input/output index, wrong tensor size, size
@@ -22,35 +26,44 @@
 //!   before a successful compute: `invalid_argument`;
 //! - unknown encoding number, or no backend for the encoding: `invalid_encoding`; unknown target or
 //!   tensor type number: `invalid_argument`;
-//! - a guest range outside the guest memory: `missing_memory` (spec, WasmEdge), `invalid_argument`
-//!   (WAMR, which has no `missing_memory` and itself answers `invalid_argument`);
+//! - a guest range outside the guest memory: `missing_memory` (spec, WasmEdge, WAMR 2.4: its enum
+//!   has `missing_memory` 3, although WAMR's own host answers `invalid_argument` for a bad address;
+//!   `missing_memory` is the more precise witx meaning and what the other witx hosts return),
+//!   `invalid_argument` (WAMR 2.1-2.3, which has no `missing_memory` and itself answers
+//!   `invalid_argument`);
 //! - unknown model name: `not_found`;
 //! - output larger than the guest buffer: `too_large` (the needed size is written first);
 //! - library-only statuses: `Panic` (a bug caught at the boundary) and `Exhausted` (handle ids used
 //!   up) -> `runtime_error`; `Security` (guest model bytes referencing host files) ->
-//!   `unsupported_operation` in witx numberings (which have no `security`: the host does not support
-//!   that kind of model from guest bytes), `security` for WAMR and WIT.
-//! - `Busy` -> `busy` where it exists (witx), `runtime_error` elsewhere.
+//!   `unsupported_operation` in witx numberings, WAMR 2.4 included (they have no `security`: the
+//!   host does not support that kind of model from guest bytes), `security` for WAMR 2.1-2.3 and WIT.
+//! - `Busy` -> `busy` where it exists (witx, WAMR 2.4), `runtime_error` elsewhere.
 
 use crate::core::error::{Error, Result, Status};
 use crate::core::types::{Encoding, Target, TensorType};
 
 /// `profile` value of `wasinn_witx_instance_new`: the wasi-nn spec's witx numbering.
 pub const WASINN_WITX_PROFILE_SPEC: u32 = 0;
-/// `profile` value of `wasinn_witx_instance_new`: WAMR's numbering (WIT order, WIT-based errno).
+/// `profile` value of `wasinn_witx_instance_new`: current WAMR's numbering (2.4.0 and later: witx
+/// tensor types and errnos, WIT-order encodings with ggml 5 and autodetect 6).
 pub const WASINN_WITX_PROFILE_WAMR: u32 = 1;
 /// `profile` value of `wasinn_witx_instance_new`: WasmEdge's numbering (witx order plus ggml 6).
 pub const WASINN_WITX_PROFILE_WASMEDGE: u32 = 2;
+/// `profile` value of `wasinn_witx_instance_new`: the numbering of WAMR 2.1-2.3 guests (WIT-order
+/// tensor types with bf16 3, WIT-order encodings, WIT-based errno with not_found 7, security 8).
+pub const WASINN_WITX_PROFILE_WAMR_2_1: u32 = 3;
 
 /// A runtime numbering of the `wasi_ephemeral_nn` ABI.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Profile {
     /// The spec's `wasi-nn.witx`.
     Spec,
-    /// WAMR (`wasi_nn_types.h` with `WASM_ENABLE_WASI_EPHEMERAL_NN`).
+    /// WAMR 2.4 and later (`wasi_nn_types.h` with `WASM_ENABLE_WASI_EPHEMERAL_NN`).
     Wamr,
     /// WasmEdge's wasi-nn plugin.
     WasmEdge,
+    /// WAMR 2.1-2.3 (the same header before WAMR PR #4307).
+    Wamr21,
 }
 
 /// The witx `nn_errno` values (also WasmEdge's `ErrNo` 0..8).
@@ -66,8 +79,8 @@ mod witx_errno {
     pub const NOT_FOUND: u16 = 8;
 }
 
-/// WAMR's `wasi_nn_error` values.
-mod wamr_errno {
+/// WAMR 2.1-2.3's `wasi_nn_error` values.
+mod wamr21_errno {
     pub const SUCCESS: u16 = 0;
     pub const INVALID_ARGUMENT: u16 = 1;
     pub const INVALID_ENCODING: u16 = 2;
@@ -117,13 +130,24 @@ const WASMEDGE_ENCODINGS: &[Encoding] = &[
 ];
 const TARGETS: &[Target] = &[Target::Cpu, Target::Gpu, Target::Tpu];
 
+/// Element types of WAMR's legacy `wasi_nn` import module by guest number: the `tensor_type` of
+/// WAMR's `wasi_nn_types.h` without `WASM_ENABLE_WASI_EPHEMERAL_NN` (fp16 0, fp32 1, up8 2,
+/// ip32 3). That module's other enums and its errnos are those of the instance's profile.
+pub const LEGACY_WASI_NN_TENSOR_TYPES: &[TensorType] = &[TensorType::Fp16, TensorType::Fp32, TensorType::U8, TensorType::I32];
+
+/// Decodes a legacy `wasi_nn` guest `tensor_type`; unknown values are `InvalidArgument`.
+pub fn legacy_wasi_nn_tensor_type(raw: u32) -> Result<TensorType> {
+    lookup(LEGACY_WASI_NN_TENSOR_TYPES, raw)
+        .ok_or_else(|| Error::invalid(format!("unknown tensor type {raw} of the legacy wasi_nn module")))
+}
+
 fn lookup<T: Copy>(table: &[T], raw: u32) -> Option<T> {
     usize::try_from(raw).ok().and_then(|i| table.get(i)).copied()
 }
 
 impl Profile {
     /// Every profile, in `WASINN_WITX_PROFILE_*` order.
-    pub const ALL: [Profile; 3] = [Profile::Spec, Profile::Wamr, Profile::WasmEdge];
+    pub const ALL: [Profile; 4] = [Profile::Spec, Profile::Wamr, Profile::WasmEdge, Profile::Wamr21];
 
     /// The profile for a `WASINN_WITX_PROFILE_*` value.
     pub fn from_raw(raw: u32) -> Result<Profile> {
@@ -131,6 +155,7 @@ impl Profile {
             WASINN_WITX_PROFILE_SPEC => Ok(Profile::Spec),
             WASINN_WITX_PROFILE_WAMR => Ok(Profile::Wamr),
             WASINN_WITX_PROFILE_WASMEDGE => Ok(Profile::WasmEdge),
+            WASINN_WITX_PROFILE_WAMR_2_1 => Ok(Profile::Wamr21),
             _ => Err(Error::invalid(format!("unknown witx compat profile {raw}"))),
         }
     }
@@ -141,14 +166,15 @@ impl Profile {
             Profile::Spec => WASINN_WITX_PROFILE_SPEC,
             Profile::Wamr => WASINN_WITX_PROFILE_WAMR,
             Profile::WasmEdge => WASINN_WITX_PROFILE_WASMEDGE,
+            Profile::Wamr21 => WASINN_WITX_PROFILE_WAMR_2_1,
         }
     }
 
     /// Element types by guest number (the index is the guest's `tensor_type` value).
     pub const fn tensor_types(self) -> &'static [TensorType] {
         match self {
-            Profile::Spec | Profile::WasmEdge => WITX_TENSOR_TYPES,
-            Profile::Wamr => WIT_TENSOR_TYPES,
+            Profile::Spec | Profile::WasmEdge | Profile::Wamr => WITX_TENSOR_TYPES,
+            Profile::Wamr21 => WIT_TENSOR_TYPES,
         }
     }
 
@@ -156,7 +182,7 @@ impl Profile {
     pub const fn encodings(self) -> &'static [Encoding] {
         match self {
             Profile::Spec => WITX_ENCODINGS,
-            Profile::Wamr => WIT_ENCODINGS,
+            Profile::Wamr | Profile::Wamr21 => WIT_ENCODINGS,
             Profile::WasmEdge => WASMEDGE_ENCODINGS,
         }
     }
@@ -188,18 +214,28 @@ impl Profile {
     /// The errno a guest of this profile receives for `status`.
     pub const fn errno(self, status: Status) -> u16 {
         match self {
-            Profile::Spec | Profile::WasmEdge => witx_errno(status),
-            Profile::Wamr => wamr_errno(status),
+            Profile::Spec | Profile::WasmEdge | Profile::Wamr => witx_errno(status),
+            Profile::Wamr21 => wamr21_errno(status),
         }
     }
 
-    /// Short name.
+    /// Short name, as `wasinn_witx_profile_from_name` and the hosts' `--profile` take it.
     pub const fn name(self) -> &'static str {
         match self {
             Profile::Spec => "spec",
             Profile::Wamr => "wamr",
             Profile::WasmEdge => "wasmedge",
+            Profile::Wamr21 => "wamr-2.1",
         }
+    }
+
+    /// The profile of a short name (`spec`, `wamr`, `wamr-2.1`, `wasmedge`); unknown names are
+    /// `InvalidArgument` with the accepted names in the message.
+    pub fn from_name(name: &str) -> Result<Profile> {
+        Profile::ALL.into_iter().find(|p| p.name() == name).ok_or_else(|| {
+            let names: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+            Error::invalid(format!("unknown witx compat profile name {name:?} (known: {})", names.join(", ")))
+        })
     }
 }
 
@@ -221,8 +257,8 @@ const fn witx_errno(status: Status) -> u16 {
     }
 }
 
-const fn wamr_errno(status: Status) -> u16 {
-    use wamr_errno::*;
+const fn wamr21_errno(status: Status) -> u16 {
+    use wamr21_errno::*;
     match status {
         Status::Success => SUCCESS,
         Status::InvalidArgument => INVALID_ARGUMENT,
@@ -308,7 +344,7 @@ impl WitErrorCode {
 }
 
 /// The WIT `error-code` for a status; `None` for `Success` (WIT has no success code). The choices
-/// match the WAMR profile's errno (WAMR's errno is this code's position plus one).
+/// match the WAMR 2.1-2.3 profile's errno (its errno is this code's position plus one).
 pub const fn wit_error_code(status: Status) -> Option<WitErrorCode> {
     Some(match status {
         Status::Success => return None,

@@ -122,12 +122,12 @@ int main(int argc, char **argv)
     struct WASMExecEnv ea = {&a}, eb = {&b}, en = {&none};
     uint8_t *m = a.memory.base;
 
-    /* Errnos in WAMR's numbering (see wasinn_witx_instance_new in wasinn.h): not_found 7,
-     * too_large 6, and no missing_memory (out-of-bounds ranges are invalid_argument 1). */
+    /* Errnos in WAMR 2.4's numbering (witx, see wasinn_witx_instance_new in wasinn.h):
+     * not_found 8, too_large 7, out-of-bounds ranges missing_memory 3. */
     memcpy(m + 16, "no-such-model", 13);
-    EXPECT("load_by_name unknown -> not_found (7)", load_by_name(&ea, 16, 13, 64), 7);
-    EXPECT("out-of-bounds name -> invalid_argument", load_by_name(&ea, 2 * 65536 - 4, 13, 64), 1);
-    EXPECT("no linear memory -> invalid_argument", load_by_name(&en, 16, 13, 64), 1);
+    EXPECT("load_by_name unknown -> not_found (8)", load_by_name(&ea, 16, 13, 64), 8);
+    EXPECT("out-of-bounds name -> missing_memory", load_by_name(&ea, 2 * 65536 - 4, 13, 64), 3);
+    EXPECT("no linear memory -> missing_memory", load_by_name(&en, 16, 13, 64), 3);
 
     /* graph_builder array {ptr, len} at 0, model bytes at 4096, graph handle at 8 */
     memcpy(m + 4096, model, model_len);
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
     float y[6];
     memcpy(y, m + 1024, sizeof y);
     EXPECT("sum[5] == 12", (long)y[5], 12);
-    EXPECT("get_output into a short buffer -> too_large (6)", get_output(&ea, ctx, 0, 1024, 8, 1100), 6);
+    EXPECT("get_output into a short buffer -> too_large (7)", get_output(&ea, ctx, 0, 1024, 8, 1100), 7);
     EXPECT("finalize_execution_context", finalize(&ea, ctx), 0);
     EXPECT("unload", unload(&ea, graph), 0);
     EXPECT("unload again -> invalid_argument", unload(&ea, graph), 1);

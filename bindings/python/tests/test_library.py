@@ -60,6 +60,21 @@ def test_enums_match_header(enum_cls, prefix):
     assert {m.name: int(m) for m in enum_cls} == from_header
 
 
+def test_host_profile_names_are_the_library_names():
+    import ctypes
+    from wasinn import _ffi
+    from wasinn.wasmtime_host import PROFILES
+    lib = _ffi.load_library()
+    for name, profile in PROFILES.items():
+        out = ctypes.c_uint32(99)
+        assert lib.wasinn_witx_profile_from_name(name.encode(), ctypes.byref(out)) == 0, name
+        assert out.value == int(profile), name
+    out = ctypes.c_uint32(99)
+    assert lib.wasinn_witx_profile_from_name(b"wamr-2.4", ctypes.byref(out)) == int(wasinn.Status.INVALID_ARGUMENT)
+    assert out.value == 99
+    assert len(PROFILES) == len(wasinn.WitxProfile)
+
+
 def test_header_version_macros():
     macros = header_macros()
     v = wasinn.version()

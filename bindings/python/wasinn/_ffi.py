@@ -136,6 +136,8 @@ PROTOTYPES = {
     "wasinn_witx_compute_single": (c_int32, [_winst, _mem, _sz, _u32]),
     "wasinn_witx_get_output_single": (c_int32, [_winst, _mem, _sz, _u32, _u32, _u32, _u32, _u32]),
     "wasinn_witx_fini_single": (c_int32, [_winst, _mem, _sz, _u32]),
+    "wasinn_witx_profile_from_name": (status_t, [c_char_p, _P(_u32)]),
+    "wasinn_witx_profile_errno": (c_int32, [_u32, status_t]),
 }
 
 

@@ -91,9 +91,12 @@ class Target(enum.IntEnum):
 
 
 class WitxProfile(enum.IntEnum):
+    """Numbering of a witx guest (``WASINN_WITX_PROFILE_*``): WAMR is WAMR 2.4 and later, WAMR_2_1
+    WAMR 2.1-2.3."""
     SPEC = 0
     WAMR = 1
     WASMEDGE = 2
+    WAMR_2_1 = 3
 
 
 _TO_DTYPE = {

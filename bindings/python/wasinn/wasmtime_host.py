@@ -1,7 +1,7 @@
 """A wasi-nn host in Python: wasmtime-py runs the guest, libwasinn serves ``wasi_ephemeral_nn``.
 
     python -m wasinn run guest.wasm [--nn-preload name:onnx:cpu:model.onnx]... [--dir DIR[::GUEST]]
-                                    [--profile spec|wamr|wasmedge] [-- guest args...]
+                                    [--profile spec|wamr|wamr-2.1|wasmedge] [-- guest args...]
 
 or from Python::
 
@@ -55,7 +55,9 @@ IMPORTS: Dict[str, Tuple[int, str]] = {
     "fini_single": (1, "wasinn_witx_fini_single"),
 }
 
-PROFILES: Dict[str, WitxProfile] = {"spec": WitxProfile.SPEC, "wamr": WitxProfile.WAMR, "wasmedge": WitxProfile.WASMEDGE}
+# The library's names (wasinn_witx_profile_from_name; test_library.py checks they agree).
+PROFILES: Dict[str, WitxProfile] = {"spec": WitxProfile.SPEC, "wamr": WitxProfile.WAMR,
+                                    "wamr-2.1": WitxProfile.WAMR_2_1, "wasmedge": WitxProfile.WASMEDGE}
 
 
 def _require_wasmtime() -> None:
@@ -111,7 +113,7 @@ def run(wasm: Union[str, os.PathLike[str]], args: Iterable[Any] = (), preloads: 
     _require_wasmtime()
     if isinstance(profile, str):
         if profile not in PROFILES:
-            raise ValueError("unknown profile %r (spec, wamr or wasmedge)" % profile)
+            raise ValueError("unknown profile %r (%s)" % (profile, ", ".join(sorted(PROFILES))))
         profile = PROFILES[profile]
     for spec in preloads:
         registry_preload(spec)
