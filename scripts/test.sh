@@ -4,8 +4,9 @@
 # (SONAME, exported symbols), the C tests again under valgrind and under ASan+UBSan, the consumer
 # projects (CMake, pkg-config), the WAMR glue compile check, Python (pytest, including the
 # wasmtime-py host running real guests), the ONNX conformance runner (node suite and real models per
-# backend, against the committed figures), the real wasm guests in wasm3 and the README's marked
-# snippets. Exits non-zero on the first failing layer.
+# backend, against the committed figures), the real wasm guests in wasm3, real WAMR built from
+# source (fast and classic interpreter) running every guest, and the README's marked snippets.
+# Exits non-zero on the first failing layer.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
@@ -151,6 +152,17 @@ if grep -q '^wasinn: ' build/guest-openvino.log; then
   echo "wasinn: log lines without WASINN_LOG set" >&2; exit 1
 fi
 SUMMARY+=("WASINN_LOG=debug: $(grep -c '^wasinn: ' "$logf") log lines, discovery and selection present")
+
+# Real WAMR (tests/wamr/run.sh): built from ../shared/runtimes' archive (or WAMR_SOURCE_DIR) with
+# the shipped host bindings/wamr/host, fast and classic interpreter, each running the magika guest
+# demo.sh built (every backend, by bytes and by name), the crate-mirror and Rust crate guests, guests
+# built against WAMR's own headers (wasi_ephemeral_nn and the legacy wasi_nn), two instances at
+# once and a threaded guest. One summary line per interpreter.
+t0=$SECONDS
+log "real WAMR: fast and classic interpreter with every guest (tests/wamr/run.sh)"
+WASINN_PYTHON_SITE_PACKAGES="$VENV" PY="$PY" tests/wamr/run.sh "$STAGE" target/demo build/wamr 2>&1 | tee build/wamr.log
+while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -E '^wamr (fast-interp|classic-interp|no-libc-wasi)|^wamr: SKIPPED' build/wamr.log)
+SUMMARY+=("wamr layer: $(tail -1 build/wamr.log | sed 's/^wamr: //') ($((SECONDS - t0))s)")
 
 # The README's marked snippets (install, CMake, pkg-config, Python, the wasmtime-py host on the
 # magika guest demo.sh built in target/demo, the witx glue and WAMR snippets) run as documented.
