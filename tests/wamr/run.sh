@@ -79,6 +79,10 @@ done
 [ $rust_status = skipped ] && echo "SKIPPED: the Rust guests (no wasm32-wasip1 target): not run in WAMR" >&2
 cflags=(--target=wasm32-wasi -O2 -Wall -Wextra -Werror -isystem "$nn_include")
 clang "${cflags[@]}" -o "$g/own/wamr_header_guest.wasm" "$here/guests/wamr_header_guest.c"
+clang "${cflags[@]}" -o "$g/own/host_options_guest.wasm" "$here/guests/host_options_guest.c"
+mkdir -p "$g/own/mapped-host"
+echo "a file in the mapped directory" > "$g/own/mapped-host/note.txt"
+echo "not for the guest" > "$g/outside.txt"
 # wasi_nn.h warns (#warning) that the wasi_nn module is deprecated: that is what is tested here.
 clang "${cflags[@]}" -Wno-#warnings -o "$g/own/wamr_legacy_guest.wasm" "$here/guests/wamr_legacy_guest.c"
 bare=("${cflags[@]}" -nostdlib)
@@ -182,6 +186,14 @@ for variant in fast classic; do
   st=0; run_case wasi_nn-legacy "$here/expected/wamr_legacy_guest.txt" "$o" --dir . \
     --nn-preload "wamr-add:onnx:cpu:add.onnx" wamr_legacy_guest.wasm wamr-add || st=$?
   count wasi_nn-legacy $st
+  # wamr-nn-run's own options: --env, --dir HOST::GUEST, no access outside the preopens, and the
+  # guest's exit code as the host's.
+  st=0
+  (cd "$o" && "$host" --env "GREETING=hello from the host" --dir mapped-host::/mapped --dir . \
+     host_options_guest.wasm /mapped/note.txt ../outside.txt 7 >"$log/host-options.out" 2>"$log/host-options.err") || st=$?
+  if [ $st -eq 7 ] && diff -u "$here/expected/host_options_guest.txt" "$log/host-options.out"; then st=0
+  else echo "FAIL [$variant] host options (exit $st, expected 7)" >&2; cat "$log/host-options.err" >&2; st=1; fi
+  count host-options $st
   st=0; run_case threads "$here/expected/threads_guest.txt" "$o" --nn-preload "$ident" threads_guest.wasm || st=$?
   count threads $st
   st=0
@@ -193,7 +205,7 @@ for variant in fast classic; do
   line="wamr ${variant}-interp:"
   sep=" "
   for group in magika-tract magika-onnxruntime magika-openvino crate-mirror rust-wasi-nn \
-               wasmedge-wasi-nn wamr-header wasi_nn-legacy two-instances threads; do
+               wasmedge-wasi-nn wamr-header wasi_nn-legacy two-instances threads host-options; do
     p=${pass[$group]:-0}; f=${fail[$group]:-0}
     if [ $((p + f)) -eq 0 ]; then line+="$sep$group SKIPPED"
     else line+="$sep$group $p/$((p + f))"; fi
