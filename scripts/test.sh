@@ -19,8 +19,17 @@ declare -a SUMMARY=()
 mkdir -p build
 log "Rust: build and test (workspace)"
 cargo build --workspace --all-targets
-cargo test --workspace 2>&1 | tee build/rust-tests.log
+# The load loops (tests/load_loop.rs, ~2.5 min) run as their own layer below.
+cargo test --workspace -- --skip rss_stays_flat_over_200_loads_per_backend 2>&1 | tee build/rust-tests.log
 SUMMARY+=("rust: $(grep -E '^test result:' build/rust-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')")
+
+# 200 load/compute/free cycles of magika and a 2-input Add per backend through the C API: RSS may
+# not grow by more than 8 MB after a warm-up (the OpenVINO plugin used to leak 3.4 MB per load).
+log "load loops: RSS per backend and model over 200 loads (tests/load_loop.rs)"
+t0=$SECONDS
+cargo test -q --test load_loop -- --nocapture 2>&1 | tee build/load-loop.log
+grep -q '^test result: ok. 1 passed' build/load-loop.log
+SUMMARY+=("load loops: $(grep -E '^load loop: ' build/load-loop.log | sed -E 's/^load loop: ([a-z]+ [a-z]+): .* \(([^,]+), .*$/\1 \2/' | paste -sd ';' | sed 's/;/; /g') over 200 loads ($((SECONDS - t0))s)")
 
 log "header: include/wasinn.h is what cbindgen generates from the sources"
 cargo run -q -p gen-header -- --check

@@ -1,7 +1,8 @@
 //! The log facility through the C API: a callback captures the messages of a model load (the
 //! backend selection names the backend, the load reports its time), levels filter, and a NULL
-//! callback restores the default (`WASINN_LOG`, unset here: nothing). The callback is
-//! process-wide, so everything runs in one test function.
+//! callback restores the default (`WASINN_LOG`, unset here: nothing), and a model with i64 ports
+//! loaded on OpenVINO warns (its CPU plugin computes i64 as i32). The callback is process-wide,
+//! so everything runs in one test function.
 
 mod common;
 
@@ -84,6 +85,22 @@ fn callback_captures_selection_levels_filter_and_null_resets() {
     let n = captured.lock().unwrap().iter().filter(|(_, m)| m.contains("backend tract")).count();
     assert_eq!(n, 4);
     captured.lock().unwrap().clear();
+
+    // OpenVINO computes i64 as i32 on the CPU: a load of a model with i64 ports on it warns,
+    // naming the ports; an f32 model on it, and the i64 model on tract, do not.
+    add_vendor_plugins();
+    assert_eq!(unsafe { wasinn_backend_set_preference(std::ptr::null()) }, WASINN_STATUS_SUCCESS);
+    assert_eq!(unsafe { wasinn_set_log_callback(Some(capture), user_data, WASINN_LOG_LEVEL_WARN) }, WASINN_STATUS_SUCCESS);
+    captured.lock().unwrap().clear();
+    load(&two_in_two_out_model(), Some(c"openvino"));
+    let msgs = std::mem::take(&mut *captured.lock().unwrap());
+    assert_eq!(msgs.len(), 1, "{msgs:#?}");
+    assert_eq!(msgs[0].0, WASINN_LOG_LEVEL_WARN);
+    assert!(msgs[0].1.contains("i64 as i32") && msgs[0].1.contains(r#"inputs ["c"], outputs ["neg"]"#), "{}", msgs[0].1);
+    load(&model, Some(c"openvino"));
+    load(&two_in_two_out_model(), Some(c"tract"));
+    assert!(captured.lock().unwrap().is_empty(), "{:?}", captured.lock().unwrap());
+    assert_eq!(unsafe { wasinn_backend_set_preference(c"tract".as_ptr()) }, WASINN_STATUS_SUCCESS);
 
     // NULL restores the default: WASINN_LOG (unset in the test run) sends nothing anywhere, and
     // the old callback is never called again.

@@ -101,7 +101,41 @@ impl Backend for PluginBackend {
         let mut handle = GraphHandle { fns: self.fns, ptr: graph, inputs: Vec::new(), outputs: Vec::new(), backend: self.name.clone() };
         handle.inputs = handle.io(false)?;
         handle.outputs = handle.io(true)?;
+        warn_reduced_precision(&self.name, target, &handle.inputs, &handle.outputs);
         Ok(Arc::new(PluginGraph(Arc::new(handle))))
+    }
+}
+
+/// Element types a vendor backend silently computes in a narrower type, as measured by the
+/// conformance runs: (backend, target, type, what happens). A load with such ports says so in
+/// the log, naming them, rather than letting truncated values arrive with no hint.
+pub const REDUCED_PRECISION: &[(&str, Target, TensorType, &str)] = &[(
+    "openvino",
+    Target::Cpu,
+    TensorType::I64,
+    "OpenVINO's CPU plugin computes i64 as i32: values outside the i32 range are silently truncated",
+)];
+
+/// Logs a warning (at load) for the ports of a model whose element type `backend` computes at a
+/// reduced precision on `target` (see [`REDUCED_PRECISION`]).
+fn warn_reduced_precision(backend: &str, target: Target, inputs: &[IoInfo], outputs: &[IoInfo]) {
+    for &(b, t, ty, what) in REDUCED_PRECISION {
+        if b != backend || t != target {
+            continue;
+        }
+        let names = |io: &[IoInfo]| -> Vec<String> {
+            io.iter().filter(|p| p.ty == Some(ty)).map(|p| format!("{:?}", p.name)).collect()
+        };
+        let (ins, outs) = (names(inputs), names(outputs));
+        if ins.is_empty() && outs.is_empty() {
+            continue;
+        }
+        crate::wasinn_log!(
+            Warn,
+            "load: {what}; this model's {ty} ports: inputs [{}], outputs [{}]",
+            ins.join(", "),
+            outs.join(", ")
+        );
     }
 }
 

@@ -284,21 +284,38 @@ impl WitxInstance {
         // u32 x 4 fits in u64.
         let capacity_bytes = u64::from(capacity) * LEGACY_SIZE_UNIT;
         mem.check(out_ptr, capacity_bytes, "output buffer")?;
+        self.copy_output(mem, ctx, index, out_ptr, capacity_bytes, out_size_ptr, LEGACY_SIZE_UNIT)
+    }
+
+    /// Copies output `index` of `ctx` to `out_ptr` (a checked range of `capacity_bytes`) and
+    /// writes its size, in `unit`-byte units rounded up, at `size_ptr` (checked); when it does not
+    /// fit, writes only the needed size and fails with `TooLarge`.
+    #[allow(clippy::too_many_arguments)]
+    fn copy_output(
+        &self,
+        mem: &mut GuestMemory<'_>,
+        ctx: u32,
+        index: u32,
+        out_ptr: u32,
+        capacity_bytes: u64,
+        size_ptr: u32,
+        unit: u64,
+    ) -> Result<()> {
         let ctx = self.context(ctx)?;
         let ctx = ctx.lock();
         let output = ctx.output(to_usize(index)?)?;
         let bytes = u64::try_from(output.data.len()).unwrap_or(u64::MAX);
-        let units = u32::try_from(bytes.div_ceil(LEGACY_SIZE_UNIT)).map_err(|_| {
+        let size = u32::try_from(bytes.div_ceil(unit)).map_err(|_| {
             Error::too_large(format!("output {index} is {bytes} bytes, more than a wasm32 guest can hold"))
         })?;
         if bytes > capacity_bytes {
-            mem.write_u32(out_size_ptr, units, "output_tensor_size")?;
+            mem.write_u32(size_ptr, size, "output size")?;
             return Err(Error::too_large(format!(
-                "output {index} is {bytes} bytes ({units} 4-byte units) but the guest buffer holds {capacity} units; the needed size was written"
+                "output {index} is {bytes} bytes but the guest buffer holds {capacity_bytes}; the needed size was written"
             )));
         }
         mem.write(out_ptr, output.data, "output buffer")?;
-        mem.write_u32(out_size_ptr, units, "output_tensor_size")
+        mem.write_u32(size_ptr, size, "output size")
     }
 
     /// `compute(ctx)`. Runs with only this context's lock held.
@@ -323,20 +340,7 @@ impl WitxInstance {
     ) -> Result<()> {
         mem.check(out_ptr, u64::from(out_max_bytes), "output buffer")?;
         mem.check(bytes_written_ptr, U32_SIZE, "bytes_written")?;
-        let ctx = self.context(ctx)?;
-        let ctx = ctx.lock();
-        let output = ctx.output(to_usize(index)?)?;
-        let needed = u32::try_from(output.data.len()).map_err(|_| {
-            Error::too_large(format!("output {index} is {} bytes, more than a wasm32 guest can hold", output.data.len()))
-        })?;
-        if needed > out_max_bytes {
-            mem.write_u32(bytes_written_ptr, needed, "bytes_written")?;
-            return Err(Error::too_large(format!(
-                "output {index} is {needed} bytes but the guest buffer holds {out_max_bytes}; the needed size was written"
-            )));
-        }
-        mem.write(out_ptr, output.data, "output buffer")?;
-        mem.write_u32(bytes_written_ptr, needed, "bytes_written")
+        self.copy_output(mem, ctx, index, out_ptr, u64::from(out_max_bytes), bytes_written_ptr, 1)
     }
 
     /// `unload(graph)`: releases the handle; contexts made from it keep working.

@@ -443,3 +443,34 @@ pub fn write_temp_model(file_name: &str, bytes: &[u8]) -> TempModel {
     let path = dir.write(file_name, bytes);
     TempModel { dir, path }
 }
+
+/// The repository's Python venv (`$WASINN_VENV`, default `.venv`; scripts/common.sh creates it).
+pub fn venv() -> PathBuf {
+    std::env::var_os("WASINN_VENV").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv"))
+}
+
+/// Registers this workspace's onnxruntime and openvino plugins (`target/<profile>/`, built if
+/// missing) through the C API, their vendor libraries found in the venv's wheels
+/// (`WASINN_PYTHON_SITE_PACKAGES`, set to the venv unless already set). Fails unless both are
+/// accepted.
+pub fn add_vendor_plugins() {
+    let venv = venv();
+    if std::env::var_os("WASINN_PYTHON_SITE_PACKAGES").is_none() && venv.is_dir() {
+        // SAFETY (edition 2021: safe fn): set before any plugin reads it.
+        std::env::set_var("WASINN_PYTHON_SITE_PACKAGES", &venv);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    for (package, lib) in [("wasinn-backend-onnxruntime", "wasinn_backend_onnxruntime"), ("wasinn-backend-openvino", "wasinn_backend_openvino")] {
+        let path = profile_dir.join(format!("lib{lib}.so"));
+        if !path.exists() {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = std::process::Command::new(cargo).args(["build", "-p", package]).status().expect("cargo");
+            assert!(status.success(), "cargo build -p {package} failed");
+        }
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: a NUL-terminated path.
+        let status = unsafe { wasinn::capi::wasinn_plugin_add_path(c.as_ptr()) };
+        assert_eq!(status, wasinn::capi::WASINN_STATUS_SUCCESS, "{}", path.display());
+    }
+}

@@ -16,6 +16,10 @@
 //!   `WASINN_OPENVINO_PRECISION` overrides it (e.g. `bf16`), for hosts that opt in;
 //! - target `gpu` uses OpenVINO's GPU device when present and fails with `UNSUPPORTED_OPERATION`
 //!   otherwise;
+//! - the CPU plugin computes i64 as i32: libwasinn logs a warning at load naming a model's i64
+//!   ports (`backends::plugin::REDUCED_PRECISION`, host side);
+//! - every model port the C API hands out while the model is inspected is freed (the `openvino`
+//!   crate leaks them, and a leaked port keeps the whole model alive: see `OwnedPort`);
 //! - a graph holds the compiled model; each context owns an infer request, its input tensors
 //!   (reused while the shape stays the same: one copy of the caller's bytes) and the output
 //!   tensors of its last inference, exposed without copying.
@@ -172,8 +176,9 @@ impl Plugin for OvPlugin {
                 PluginError::encoding(format!("openvino could not read the model: {text}"))
             }
         })?;
-        let io = |node: openvino::Node| -> PResult<IoDesc> {
-            let name = node.get_name().map_err(ov_err("name"))?;
+        let io = |port: OwnedPort| -> PResult<IoDesc> {
+            let node = port.node();
+            let name = port.name()?;
             let ty = node.get_element_type().ok().and_then(|t| TYPES.to_abi(t)).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN);
             let dims = node.get_partial_shape().ok().and_then(|ps| {
                 if ps.get_rank().is_dynamic() {
@@ -189,10 +194,10 @@ impl Plugin for OvPlugin {
             Ok(IoDesc { name, ty, dims })
         };
         let ov_inputs = (0..model.get_inputs_len().map_err(ov_err("inputs"))?)
-            .map(|i| io(model.get_input_by_index(i).map_err(ov_err("input"))?))
+            .map(|i| io(OwnedPort(model.get_input_by_index(i).map_err(ov_err("input"))?)))
             .collect::<PResult<Vec<_>>>()?;
         let ov_outputs = (0..model.get_outputs_len().map_err(ov_err("outputs"))?)
-            .map(|i| io(model.get_output_by_index(i).map_err(ov_err("output"))?))
+            .map(|i| io(OwnedPort(model.get_output_by_index(i).map_err(ov_err("output"))?)))
             .collect::<PResult<Vec<_>>>()?;
         // ONNX: present the graph's own declared interface. OpenVINO's converted model may name a
         // parameter after the result it feeds (an identity in inference, such as Dropout), and
@@ -218,6 +223,56 @@ impl Plugin for OvPlugin {
             .compile_model(&model, device)
             .map_err(|e| PluginError::runtime(format!("openvino could not compile the model: {e}")))?;
         Ok(OvGraph { compiled: Mutex::new(compiled), inputs, input_ports, outputs, output_ports })
+    }
+}
+
+/// A model port handed out by `ov_model_const_input_by_index` / `..._output_by_index` (through the
+/// crate's `Model::get_{input,output}_by_index`), freed with `ov_output_const_port_free` on drop.
+///
+/// The `openvino` crate (0.11.1, pinned) never frees these ports (its `Node` has no `Drop`), and
+/// each leaked port holds a reference to its node, which keeps the whole model alive: about
+/// 3.4 MB per load of magika. Its `Node::get_name` also leaks the string `ov_port_get_any_name`
+/// allocates. So the port is owned here and its name read through openvino-sys directly.
+struct OwnedPort(openvino::Node);
+
+// `Node` is a single raw-pointer field (`ptr: *mut ov_output_const_port_t`) with no `Drop`; the
+// pointer is read through that layout, which this pins for the pinned crate version.
+const _: () = assert!(size_of::<openvino::Node>() == size_of::<*mut openvino_sys::ov_output_const_port_t>());
+
+impl OwnedPort {
+    fn node(&self) -> &openvino::Node {
+        &self.0
+    }
+
+    fn as_ptr(&self) -> *mut openvino_sys::ov_output_const_port_t {
+        // SAFETY: `Node` is exactly its one pointer field (size pinned above; a single-field
+        // struct has that field's layout), so this reads the port pointer it wraps.
+        unsafe { *std::ptr::from_ref(&self.0).cast::<*mut openvino_sys::ov_output_const_port_t>() }
+    }
+
+    /// The port's tensor name (`ov_port_get_any_name`), the C string freed with `ov_free`.
+    fn name(&self) -> PResult<String> {
+        let mut c_name: *mut std::os::raw::c_char = std::ptr::null_mut();
+        // SAFETY: a live port; on success OpenVINO stores a NUL-terminated string we own.
+        let status = unsafe { openvino_sys::ov_port_get_any_name(self.as_ptr(), &mut c_name) };
+        if status != openvino_sys::ov_status_e::OK || c_name.is_null() {
+            return Err(PluginError::runtime(format!("openvino: name: cannot read a port name (status {status:?})")));
+        }
+        // SAFETY: NUL-terminated (above), freed exactly once right after the copy.
+        let name = unsafe { std::ffi::CStr::from_ptr(c_name) }.to_string_lossy().into_owned();
+        // SAFETY: allocated by OpenVINO for us (ov_port_get_any_name's contract).
+        unsafe { openvino_sys::ov_free(c_name) };
+        Ok(name)
+    }
+}
+
+impl Drop for OwnedPort {
+    fn drop(&mut self) {
+        let ptr = self.as_ptr();
+        if !ptr.is_null() {
+            // SAFETY: the port came from ov_model_const_*_by_index and is freed once, here.
+            unsafe { openvino_sys::ov_output_const_port_free(ptr) };
+        }
     }
 }
 
