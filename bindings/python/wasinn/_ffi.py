@@ -142,10 +142,6 @@ PROTOTYPES = {
     "wasinn_wasi_nn_set_input": (c_int32, [_winst, _mem, _sz, _u32, _u32, _u32]),
     "wasinn_wasi_nn_get_output": (c_int32, [_winst, _mem, _sz, _u32, _u32, _u32, _u32]),
     "wasinn_witx_profile_errno": (c_int32, [_u32, status_t]),
-    # WAMR's legacy wasi_nn module (load_by_name, init_execution_context, compute: the witx ones)
-    "wasinn_wasi_nn_load": (c_int32, [_winst, _mem, _sz, _u32, _u32, _u32, _u32]),
-    "wasinn_wasi_nn_set_input": (c_int32, [_winst, _mem, _sz, _u32, _u32, _u32]),
-    "wasinn_wasi_nn_get_output": (c_int32, [_winst, _mem, _sz, _u32, _u32, _u32, _u32]),
 }
 
 
