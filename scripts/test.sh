@@ -8,7 +8,8 @@
 # Python glue; figures, no assertion on times), the ONNX conformance runner (node suite and real
 # models per backend, against the committed figures), the real guests in wasm3 0.5.0 (with its
 # sandbox, also under ASan), the magika guest in wasinn-wasmtime-run on every backend, libwasinn's
-# WasmEdge plugin in the real wasmedge (guests, hostile guests) and the README's marked snippets.
+# WasmEdge plugin in the real wasmedge (guests, hostile guests), real WAMR built from source (fast
+# and classic interpreter) running every guest, and the README's marked snippets.
 # Exits non-zero on the first failing layer.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -30,7 +31,7 @@ SUMMARY+=("rust: $(grep -E '^test result:' build/rust-tests.log | awk '{p+=$4; f
 # not grow by more than 8 MB after a warm-up (the OpenVINO plugin used to leak 3.4 MB per load).
 log "load loops: RSS per backend and model over 200 loads (tests/load_loop.rs)"
 t0=$SECONDS
-cargo test -q --test load_loop -- --nocapture 2>&1 | tee build/load-loop.log
+cargo test -q --workspace --test load_loop -- --nocapture 2>&1 | tee build/load-loop.log
 grep -q '^test result: ok. 1 passed' build/load-loop.log
 SUMMARY+=("load loops: $(grep -E '^load loop: ' build/load-loop.log | sed -E 's/^load loop: ([a-z]+ [a-z]+): .* \(([^,]+), .*$/\1 \2/' | paste -sd ';' | sed 's/;/; /g') over 200 loads ($((SECONDS - t0))s)")
 
@@ -204,6 +205,17 @@ log "WasmEdge: the libwasinn plugin in the real wasmedge (bindings/wasmedge/run-
 bindings/wasmedge/run-tests.sh "$STAGE" target/demo build/wasmedge-tests 2>&1 | tee build/wasmedge.log
 while IFS= read -r line; do SUMMARY+=("${line#summary: }"); done < <(grep '^summary: ' build/wasmedge.log)
 SUMMARY+=("wasmedge layer: $((SECONDS - t0))s")
+
+# Real WAMR (tests/wamr/run.sh): built from ../shared/runtimes' archive (or WAMR_SOURCE_DIR) with
+# the shipped host bindings/wamr/host, fast and classic interpreter, each running the magika guest
+# demo.sh built (every backend, by bytes and by name), the crate-mirror and Rust crate guests, guests
+# built against WAMR's own headers (wasi_ephemeral_nn and the legacy wasi_nn), two instances at
+# once and a threaded guest. One summary line per interpreter.
+t0=$SECONDS
+log "real WAMR: fast and classic interpreter with every guest (tests/wamr/run.sh)"
+WASINN_PYTHON_SITE_PACKAGES="$VENV" PY="$PY" tests/wamr/run.sh "$STAGE" target/demo build/wamr 2>&1 | tee build/wamr.log
+while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -E '^wamr (fast-interp|classic-interp|no-libc-wasi)|^wamr: SKIPPED' build/wamr.log)
+SUMMARY+=("wamr layer: $(tail -1 build/wamr.log | sed 's/^wamr: //') ($((SECONDS - t0))s)")
 
 # The README's marked snippets (install, CMake, pkg-config, Python, the wasmtime-py host on the
 # magika guest demo.sh built in target/demo, the witx glue and WAMR snippets) run as documented.

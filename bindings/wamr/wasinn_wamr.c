@@ -15,8 +15,6 @@
 
 #include "wasm_export.h"
 
-#define WASINN_ERRNO_RUNTIME_ERROR 5
-
 /* The span handed over for a module without linear memory: zero bytes long (libwasinn then answers
  * missing_memory for every guest range) but never NULL. */
 static uint8_t wasinn_wamr_no_memory[1];
@@ -59,8 +57,8 @@ static wasinn_witx_instance_t *wasinn_wamr_instance(wasm_module_inst_t module_in
 #define WASINN_WAMR_PROLOGUE()                                                              \
     wasm_module_inst_t module_inst = wasm_runtime_get_module_inst(exec_env);                \
     wasinn_witx_instance_t *inst = wasinn_wamr_instance(module_inst);                       \
-    if (inst == NULL)                                                                       \
-        return WASINN_ERRNO_RUNTIME_ERROR;                                                  \
+    if (inst == NULL) /* runtime_error in the registered profile's numbering */              \
+        return wasinn_witx_profile_errno(wasinn_wamr_profile, WASINN_STATUS_RUNTIME_ERROR);    \
     uint8_t *mem = wasinn_wamr_no_memory;                                                   \
     size_t mem_len = 0;                                                                     \
     wasm_memory_inst_t memory = wasm_runtime_get_default_memory(module_inst);               \
@@ -162,7 +160,42 @@ static int32_t wasinn_wamr_fini_single(wasm_exec_env_t exec_env, uint32_t ctx)
     return wasinn_witx_fini_single(inst, mem, mem_len, ctx);
 }
 
-/* Owned by WAMR after registration (it may sort it in place): static, writable, never freed. */
+/* The legacy module "wasi_nn" (WAMR's wasi_nn.h without WASM_ENABLE_WASI_EPHEMERAL_NN): load takes
+ * a graph_builder_array, set_input a tensor with a dims pointer, get_output an in/out size pointer.
+ * load_by_name, init_execution_context and compute are those of wasi_ephemeral_nn. */
+static int32_t wasinn_wamr_legacy_load(wasm_exec_env_t exec_env, uint32_t builder_array_ptr,
+                                       uint32_t encoding, uint32_t target, uint32_t graph_out_ptr)
+{
+    WASINN_WAMR_PROLOGUE();
+    return wasinn_wasi_nn_load(inst, mem, mem_len, builder_array_ptr, encoding, target,
+                               graph_out_ptr);
+}
+
+static int32_t wasinn_wamr_legacy_set_input(wasm_exec_env_t exec_env, uint32_t ctx,
+                                            uint32_t index, uint32_t tensor_ptr)
+{
+    WASINN_WAMR_PROLOGUE();
+    return wasinn_wasi_nn_set_input(inst, mem, mem_len, ctx, index, tensor_ptr);
+}
+
+static int32_t wasinn_wamr_legacy_get_output(wasm_exec_env_t exec_env, uint32_t ctx,
+                                             uint32_t index, uint32_t out_ptr,
+                                             uint32_t out_size_ptr)
+{
+    WASINN_WAMR_PROLOGUE();
+    return wasinn_wasi_nn_get_output(inst, mem, mem_len, ctx, index, out_ptr, out_size_ptr);
+}
+
+/* Owned by WAMR after registration (it may sort them in place): static, writable, never freed. */
+static NativeSymbol wasinn_wamr_legacy_natives[] = {
+    {"load", (void *)wasinn_wamr_legacy_load, "(iiii)i", NULL},
+    {"load_by_name", (void *)wasinn_wamr_load_by_name, "(iii)i", NULL},
+    {"init_execution_context", (void *)wasinn_wamr_init_execution_context, "(ii)i", NULL},
+    {"set_input", (void *)wasinn_wamr_legacy_set_input, "(iii)i", NULL},
+    {"compute", (void *)wasinn_wamr_compute, "(i)i", NULL},
+    {"get_output", (void *)wasinn_wamr_legacy_get_output, "(iiii)i", NULL},
+};
+
 static NativeSymbol wasinn_wamr_natives[] = {
     {"load", (void *)wasinn_wamr_load, "(iiiii)i", NULL},
     {"load_by_name", (void *)wasinn_wamr_load_by_name, "(iii)i", NULL},
@@ -178,11 +211,15 @@ static NativeSymbol wasinn_wamr_natives[] = {
     {"fini_single", (void *)wasinn_wamr_fini_single, "(i)i", NULL},
 };
 
+#define WASINN_WAMR_COUNT(a) ((uint32_t)(sizeof(a) / sizeof((a)[0])))
+
 bool wasinn_wamr_register(uint32_t profile)
 {
-    if (profile != WASINN_WITX_PROFILE_SPEC && profile != WASINN_WITX_PROFILE_WAMR &&
-        profile != WASINN_WITX_PROFILE_WASMEDGE)
+    /* libwasinn knows its profiles: it refuses an instance of an unknown one. */
+    wasinn_witx_instance_t *probe = NULL;
+    if (wasinn_witx_instance_new(profile, &probe) != WASINN_STATUS_SUCCESS)
         return false;
+    wasinn_witx_instance_free(probe);
     if (wasinn_wamr_key != NULL)
         return false;
     wasinn_wamr_key = wasm_runtime_create_context_key(wasinn_wamr_dtor);
@@ -190,8 +227,14 @@ bool wasinn_wamr_register(uint32_t profile)
         return false;
     wasinn_wamr_profile = profile;
     if (!wasm_runtime_register_natives("wasi_ephemeral_nn", wasinn_wamr_natives,
-                                       (uint32_t)(sizeof wasinn_wamr_natives /
-                                                  sizeof wasinn_wamr_natives[0]))) {
+                                       WASINN_WAMR_COUNT(wasinn_wamr_natives))) {
+        wasm_runtime_destroy_context_key(wasinn_wamr_key);
+        wasinn_wamr_key = NULL;
+        return false;
+    }
+    if (!wasm_runtime_register_natives("wasi_nn", wasinn_wamr_legacy_natives,
+                                       WASINN_WAMR_COUNT(wasinn_wamr_legacy_natives))) {
+        wasm_runtime_unregister_natives("wasi_ephemeral_nn", wasinn_wamr_natives);
         wasm_runtime_destroy_context_key(wasinn_wamr_key);
         wasinn_wamr_key = NULL;
         return false;
@@ -203,6 +246,7 @@ void wasinn_wamr_unregister(void)
 {
     if (wasinn_wamr_key == NULL)
         return;
+    wasm_runtime_unregister_natives("wasi_nn", wasinn_wamr_legacy_natives);
     wasm_runtime_unregister_natives("wasi_ephemeral_nn", wasinn_wamr_natives);
     wasm_runtime_destroy_context_key(wasinn_wamr_key);
     wasinn_wamr_key = NULL;

@@ -19,7 +19,7 @@ inc=(-I"$here" -I"$repo/bindings/wamr" -I"$prefix/include")
 # No -pedantic: WAMR's NativeSymbol stores function pointers as void * (POSIX, not ISO C).
 cc -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L "${inc[@]}" \
   "$repo/bindings/wamr/wasinn_wamr.c" "$here/fake_wamr.c" -o "$out/fake_wamr" \
-  -L"$prefix/lib" -lwasinn -Wl,-rpath,"$prefix/lib" -lpthread
+  -L"$prefix/lib" -lwasinn -Wl,-rpath,"$prefix/lib" -lpthread -ldl
 printf '#include "wasinn_wamr.h"\n#include "wasm_export.h"\n' > "$out/h.cpp"
 c++ -std=c++11 -Wall -Wextra -Werror "${inc[@]}" -fsyntax-only "$out/h.cpp"
 echo "compiled bindings/wamr/wasinn_wamr.c (C11) and wasinn_wamr.h (C++11) against the stub"
