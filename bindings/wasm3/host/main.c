@@ -4,7 +4,7 @@
  * and wasi-nn (import module "wasi_ephemeral_nn", served by libwasinn).
  *
  * usage: wasinn-wasm3-run [--dir HOST[::GUEST]]... [--nn-preload name:encoding:target:path[:path...]]...
- *                         [--profile spec|wamr|wasmedge] [--] guest.wasm [guest args...]
+ *                         [--profile spec|wamr|wamr-2.1|wasmedge] [--] guest.wasm [guest args...]
  *
  * Exit status: the guest's exit code; 1 (with a message on stderr) when the
  * host cannot set up or the guest traps; 2 for a usage error.
@@ -28,7 +28,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: " PROG " [--dir HOST[::GUEST]]... [--nn-preload name:encoding:target:path[:path...]]...\n"
-            "       " PROG "   [--profile spec|wamr|wasmedge] [--] guest.wasm [guest args...]\n"
+            "       " PROG "   [--profile spec|wamr|wamr-2.1|wasmedge] [--] guest.wasm [guest args...]\n"
             "\n"
             "Runs a wasm32-wasi command module (its _start) in wasm3 0.5.0 with WASI and\n"
             "wasi-nn (wasi_ephemeral_nn, served by libwasinn).\n"
@@ -39,7 +39,7 @@ static void usage(FILE *out)
             "                      its arguments, an empty environment and the clocks.\n"
             "  --nn-preload SPEC   register a model the guest can open with load_by_name\n"
             "                      (e.g. magika:onnx:cpu:/path/model.onnx); repeatable\n"
-            "  --profile NAME      numbering of the witx enums: spec (default), wamr, wasmedge\n"
+            "  --profile NAME      numbering of the witx enums: spec (default), wamr, wamr-2.1, wasmedge\n"
             "Not a full sandbox: an interpreter bug in wasm3 itself is not contained, and\n"
             "the guest's CPU time and memory (up to 4 GiB) are not limited.\n");
 }
@@ -210,11 +210,8 @@ int main(int argc, char **argv)
             if (a[2] == 'd') { dirs[ndirs++] = argv[++i]; continue; }
             a = argv[++i];
         profile:
-            if (strcmp(a, "spec") == 0) profile = WASINN_WITX_PROFILE_SPEC;
-            else if (strcmp(a, "wamr") == 0) profile = WASINN_WITX_PROFILE_WAMR;
-            else if (strcmp(a, "wasmedge") == 0) profile = WASINN_WITX_PROFILE_WASMEDGE;
-            else {
-                fprintf(stderr, PROG ": unknown profile '%s' (spec, wamr or wasmedge)\n", a);
+            if (wasinn_witx_profile_from_name(a, &profile) != WASINN_STATUS_SUCCESS) {
+                fprintf(stderr, PROG ": unknown profile '%s' (spec, wamr, wamr-2.1 or wasmedge)\n", a);
                 return 2;
             }
             continue;

@@ -4,7 +4,7 @@
  *
  * usage: wasinn-wasmtime-run [--dir HOST[::GUEST]]... [--env NAME=VALUE]...
  *                            [--nn-preload name:encoding:target:path[:path...]]...
- *                            [--profile spec|wamr|wasmedge] [--] guest.wasm [guest args...]
+ *                            [--profile spec|wamr|wamr-2.1|wasmedge] [--] guest.wasm [guest args...]
  *
  * Exit status: the guest's exit code (0 when _start returns); 134 when the guest traps (as
  * `wasmtime run` does), with wasmtime's message on stderr; 1 when the host cannot set up; 2 for a
@@ -36,21 +36,9 @@ static void usage(FILE *out)
             "  --env NAME=VALUE     set an environment variable of the guest; repeatable\n"
             "  --nn-preload SPEC    register a model the guest can open with load_by_name\n"
             "                       (name:encoding:target:path[:path...]); repeatable\n"
-            "  --profile NAME       numbering of the witx enums: spec (default), wamr, wasmedge\n");
+            "  --profile NAME       numbering of the witx enums: spec (default), wamr, wamr-2.1, wasmedge\n");
 }
 
-/* A local table for now; libwasinn's wasinn_witx_profile_from_name will replace it. */
-static int parse_profile(const char *name, uint32_t *out)
-{
-    static const struct { const char *name; uint32_t profile; } profiles[] = {
-        {"spec", WASINN_WITX_PROFILE_SPEC},
-        {"wamr", WASINN_WITX_PROFILE_WAMR},
-        {"wasmedge", WASINN_WITX_PROFILE_WASMEDGE},
-    };
-    for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++)
-        if (strcmp(name, profiles[i].name) == 0) { *out = profiles[i].profile; return 0; }
-    return -1;
-}
 
 struct options {
     const char **dirs, **envs, **preloads;
@@ -87,8 +75,8 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case 2: o->preloads[o->npreloads++] = v; break;
         default:
-            if (parse_profile(v, &o->profile) != 0) {
-                fprintf(stderr, PROG ": unknown profile '%s' (spec, wamr or wasmedge)\n", v);
+            if (wasinn_witx_profile_from_name(v, &o->profile) != WASINN_STATUS_SUCCESS) {
+                fprintf(stderr, PROG ": unknown profile '%s' (spec, wamr, wamr-2.1 or wasmedge)\n", v);
                 return -1;
             }
         }
