@@ -79,3 +79,22 @@ fn load_seeds_load_and_compute_every_model() {
     assert_eq!(computed, 2 * harness::models().len(), "{stats:?}");
     assert_eq!(stats.iter().filter(|s| s.loaded).count(), computed, "{stats:?}");
 }
+
+/// `fuzz/regressions/load/undefined-graph-output`: an ONNX graph whose output names no value made
+/// tract panic while parsing (contained by the backend's guard, reported as `PANIC`); it is now
+/// refused up front as a malformed model.
+#[test]
+fn a_graph_output_naming_nothing_is_invalid_encoding() {
+    let input = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/regressions/load/undefined-graph-output"))
+        .expect("the reproducer is committed");
+    let model = &input[6..];
+    let b = [wasinn::capi::wasinn_buffer_t { data: model.as_ptr(), len: model.len() }];
+    let mut g = 0;
+    // SAFETY: pointers to live locals with their lengths.
+    let s = unsafe { wasinn::capi::wasinn_graph_load(b.as_ptr(), 1, wasinn::capi::WASINN_ENCODING_ONNX, 0, &mut g) };
+    let msg = wasinn::capi::ffi::with_last_error(|e| e.map(|e| e.message.clone())).unwrap_or_default();
+    assert_eq!(s, wasinn::capi::WASINN_STATUS_INVALID_ENCODING, "{msg}");
+    assert!(msg.contains("\"nope\", which it never defines"), "{msg}");
+    // and through the harness, as the fuzzer runs it
+    harness::load::run(&input);
+}

@@ -91,11 +91,6 @@ pub fn install_panic_hook(abort: bool) {
     });
 }
 
-/// Locations of the third-party panics seen so far (each contained by the library's boundary).
-pub fn third_party_panics() -> Vec<String> {
-    THIRD_PARTY.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
-}
-
 /// Runs one library call; panics if libwasinn's own code panicked inside it (even though the
 /// boundary caught it).
 pub fn lib_call<R>(f: impl FnOnce() -> R) -> R {
@@ -190,11 +185,6 @@ impl Writer {
     }
     /// A little-endian u32.
     pub fn u32(&mut self, v: u32) -> &mut Self {
-        self.out.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    /// A little-endian u64.
-    pub fn u64(&mut self, v: u64) -> &mut Self {
         self.out.extend_from_slice(&v.to_le_bytes());
         self
     }
