@@ -6,8 +6,8 @@
 #
 #   fuzz/run.sh [SECONDS] [TARGET...]        TARGET: glue load parsers layout (default: all)
 #
-# Environment: WASINN_FUZZ_INSTRUMENT=ours|all (see fuzz/rustc-sancov.sh), WASINN_FUZZ_NICE=N
-# (run the fuzzers under `nice -n N`), WASINN_FUZZ_ARGS (extra libFuzzer flags).
+# Environment: WASINN_FUZZ_NICE=N (run the fuzzers under `nice -n N`), WASINN_FUZZ_ARGS (extra
+# libFuzzer flags).
 #
 # No nightly compiler and no cargo-fuzz are needed: the build is a plain `cargo build` of the
 # fuzz workspace with the coverage flags added by a RUSTC_WRAPPER (libfuzzer-sys links libFuzzer
@@ -23,12 +23,7 @@ if [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+$ ]]; then seconds="$1"; shift; fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(glue load parsers layout)
 
-export WASINN_FUZZ_INSTRUMENT="${WASINN_FUZZ_INSTRUMENT:-ours}"
-case "$WASINN_FUZZ_INSTRUMENT" in
-  ours) target_dir="$REPO/target" ;;
-  all) target_dir="$REPO/target/fuzz-all" ;;
-  *) echo "WASINN_FUZZ_INSTRUMENT must be ours or all" >&2; exit 2 ;;
-esac
+target_dir="$REPO/target"
 
 # libfuzzer-sys compiles libFuzzer (C++) with the cc crate: `c++`, else Debian's clang++.
 if [ -z "${CXX:-}" ] && ! command -v c++ >/dev/null 2>&1; then export CXX=clang++; fi
@@ -39,7 +34,7 @@ cp Cargo.lock fuzz/Cargo.lock
 t0=$SECONDS
 RUSTC_WRAPPER="$REPO/fuzz/rustc-sancov.sh" CARGO_TARGET_DIR="$target_dir" \
   cargo build --manifest-path fuzz/Cargo.toml --bins
-echo "fuzz build: $((SECONDS - t0))s (instrumentation: $WASINN_FUZZ_INSTRUMENT)"
+echo "fuzz build: $((SECONDS - t0))s"
 
 out="$REPO/build/fuzz"
 nice_cmd=()
