@@ -38,6 +38,14 @@ SUMMARY+=("load loops: $(grep -E '^load loop: ' build/load-loop.log | sed -E 's/
 log "header: include/wasinn.h is what cbindgen generates from the sources"
 cargo run -q -p gen-header -- --check
 
+# The fuzz targets (fuzz/, see the README's "Fuzzing"): a short run of each from its generated
+# seeds and kept reproducers, failing on any crash, hang, out-of-memory or broken property. A
+# plain stable `cargo build` of the fuzz workspace that reuses the dependencies built above.
+t0=$SECONDS
+log "fuzz: each target for ${WASINN_FUZZ_SECONDS:-15}s (fuzz/run.sh)"
+fuzz/run.sh "${WASINN_FUZZ_SECONDS:-15}" 2>&1 | tee build/fuzz.log
+SUMMARY+=("fuzz: $(grep -c ': no crash$' build/fuzz.log) targets without a finding, $(grep -oE '^fuzz [a-z]+: [0-9?]+ execs' build/fuzz.log | sed 's/^fuzz //' | paste -sd, - | sed 's/,/, /g'); $(grep -oE '^fuzz build: .*' build/fuzz.log) ($((SECONDS - t0))s)")
+
 log "wasmtime's C API (the wheel's library + the wasmtime-c-api-impl crate's headers)"
 WASMTIME_ROOT_DIR="$(bindings/wasmtime/fetch-wasmtime.sh "$REPO/build/wasmtime-root" "$PY")"
 log "install the debug build into $STAGE, with the wasmtime glue"

@@ -108,6 +108,7 @@ impl Backend for TractBackend {
             return Err(Error::new(Status::InvalidEncoding, "not a valid ONNX model: it contains no graph"));
         }
         check_tensors(&proto, request.model_dir.is_some())?;
+        proto.graph.iter().try_for_each(check_outputs)?;
         let model_dir = match request.model_dir {
             Some(dir) => Some(
                 dir.to_str()
@@ -224,6 +225,28 @@ fn check_tensors(proto: &pb::ModelProto, external_allowed: bool) -> Result<()> {
         info.initialization.iter().chain(&info.algorithm).try_for_each(|g| graph(g, &check))?;
     }
     Ok(())
+}
+
+/// Refuses a graph (or subgraph) output that names no value of its graph: tract indexes its map
+/// of values by each output name and panics on a missing one (found by fuzz/, target `load`).
+/// Names a node only reads count as defined: tract's parse makes them sources, and `load` then
+/// refuses them as tensors the graph never defines.
+fn check_outputs(graph: &pb::GraphProto) -> Result<()> {
+    let defined: std::collections::HashSet<&str> = graph
+        .input
+        .iter()
+        .map(|v| v.name.as_str())
+        .chain(graph.initializer.iter().map(|t| t.name.as_str()))
+        .chain(graph.node.iter().flat_map(|n| n.output.iter().chain(&n.input)).map(String::as_str))
+        .collect();
+    if let Some(missing) = graph.output.iter().find(|o| !defined.contains(o.name.as_str())) {
+        return Err(Error::new(
+            Status::InvalidEncoding,
+            format!("not a valid ONNX model: graph {:?} outputs {:?}, which it never defines", graph.name, missing.name),
+        ));
+    }
+    let mut subgraphs = graph.node.iter().flat_map(|n| &n.attribute).flat_map(|a| a.g.iter().chain(&a.graphs));
+    subgraphs.try_for_each(check_outputs)
 }
 
 /// Refuses models using operators tract does not implement (on the path to the outputs), naming
