@@ -4,6 +4,8 @@
 //!        magika --bytes MODEL.onnx LABELS FILE...  (graph from load)
 //!        errors MODEL.onnx                        (the error paths, one line each)
 //!        bench-add ADD.onnx N                     (N computes of the 1-element Add, guest-timed)
+//!        use-after-drop tensor|graph ADD.onnx     (a dropped handle used again: the component
+//!                                                 model traps, the host must survive it)
 //! The magika output is the C guest's (bindings/wasm3/guest/magika.c), line for line.
 
 wit_bindgen::generate!({ path: "../../../../wit/wasi-nn.wit", world: "ml" });
@@ -191,12 +193,36 @@ fn bench_add(args: &[String]) -> i32 {
     0
 }
 
+/// Uses a handle after its resource was dropped; the canonical ABI mandates a trap (the handle is
+/// no longer in this instance's table), so nothing after the call runs.
+fn use_after_drop(args: &[String]) -> i32 {
+    let model = read(&args[1]);
+    match args[0].as_str() {
+        "tensor" => {
+            let t = Tensor::new(&[1], TensorType::Fp32, &f32s(&[1.0]));
+            let h = t.take_handle();
+            drop(unsafe { Tensor::from_handle(h) });
+            let stale = unsafe { Tensor::from_handle(h) };
+            println!("still running: {:?}", stale.ty());
+        }
+        _ => {
+            let g = graph::load(&[model], GraphEncoding::Onnx, ExecutionTarget::Cpu).expect("load");
+            let h = g.take_handle();
+            drop(unsafe { graph::Graph::from_handle(h) });
+            let stale = unsafe { graph::Graph::from_handle(h) };
+            println!("still running: {}", stale.init_execution_context().is_ok());
+        }
+    }
+    0
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match args.first().map(String::as_str) {
         Some("magika") => magika(&args[1..]),
         Some("errors") if args.len() == 2 => errors(&args[1..]),
         Some("bench-add") if args.len() == 3 => bench_add(&args[1..]),
+        Some("use-after-drop") if args.len() == 3 => use_after_drop(&args[1..]),
         _ => {
             eprintln!("usage: magika ... | errors ADD.onnx | bench-add ADD.onnx N");
             2
