@@ -6,6 +6,8 @@
 #     bindings/wasmtime/README.md ("Components") and a non-empty `data` message;
 #   - a tensor and a graph used after their drop: the component model's trap (exit 134, "unknown
 #     handle index"), the host survives and reports it;
+#   - the largest tensor-data a host call takes (wasmtime's hostcall fuel): 2.7 MB passes, 2.9 MB
+#     traps with wasmtime's reason;
 #   - the per-inference cost of the 1-element Add through WIT and through witx, side by side
 #     (guest-timed; figures only, no assertion on them).
 # (magika by name and by bytes on every backend: scripts/demo.sh with WASINN_DEMO_WIT=1.)
@@ -77,6 +79,18 @@ for what in tensor graph; do
     ok "$what used after drop: component-model trap, exit 134"
   else
     cat uad.txt uad.err >&2; bad "$what used after drop: exit $rc"
+  fi
+done
+
+log "WIT: the largest list<u8> one host call takes (wasmtime's hostcall fuel: 128 MiB, 48 per element)"
+for n in 2700000 2900000; do
+  rc=0
+  "$host" wit.wasm tensor-bytes "$n" > tb.txt 2> tb.err || rc=$?
+  if [ "$n" = 2700000 ]; then
+    grep -qx "tensor-bytes $n: ok" tb.txt && ok "a $n-byte tensor in and out" || { cat tb.err >&2; bad "a $n-byte tensor"; }
+  else
+    [ "$rc" = 134 ] && grep -q 'fuel allocated for hostcalls has been exhausted' tb.err \
+      && ok "a $n-byte tensor: wasmtime's hostcall-fuel trap" || { cat tb.txt tb.err >&2; bad "a $n-byte tensor: exit $rc"; }
   fi
 done
 

@@ -4,6 +4,8 @@
 //!        magika --bytes MODEL.onnx LABELS FILE...  (graph from load)
 //!        errors MODEL.onnx                        (the error paths, one line each)
 //!        bench-add ADD.onnx N                     (N computes of the 1-element Add, guest-timed)
+//!        tensor-bytes N                           (one N-byte u8 tensor in and out: the largest
+//!                                                 list<u8> a host call accepts)
 //!        use-after-drop tensor|graph ADD.onnx     (a dropped handle used again: the component
 //!                                                 model traps, the host must survive it)
 //! The magika output is the C guest's (bindings/wasm3/guest/magika.c), line for line.
@@ -216,12 +218,21 @@ fn use_after_drop(args: &[String]) -> i32 {
     0
 }
 
+fn tensor_bytes(args: &[String]) -> i32 {
+    let n: u32 = args[0].parse().expect("N");
+    let t = Tensor::new(&[n], TensorType::U8, &vec![7u8; n as usize]);
+    let back = t.data();
+    println!("tensor-bytes {n}: {}", if back.len() == n as usize && back.iter().all(|b| *b == 7) { "ok" } else { "WRONG" });
+    0
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match args.first().map(String::as_str) {
         Some("magika") => magika(&args[1..]),
         Some("errors") if args.len() == 2 => errors(&args[1..]),
         Some("bench-add") if args.len() == 3 => bench_add(&args[1..]),
+        Some("tensor-bytes") if args.len() == 2 => tensor_bytes(&args[1..]),
         Some("use-after-drop") if args.len() == 3 => use_after_drop(&args[1..]),
         _ => {
             eprintln!("usage: magika ... | errors ADD.onnx | bench-add ADD.onnx N");
