@@ -11,6 +11,11 @@
  * - A resource's rep is its slot index + 1 in the state's table; slots are never reused, so a
  *   rep names one object for the life of the state. The component model keeps the guest's
  *   handles per instance: a guest can only name its own resources.
+ * - Each slot records its store (the wasmtime_context_t, stable for a store's life). The first
+ *   time a store creates a resource, a host function carrying a `hook` is created in that store;
+ *   its finalizer (run when the store is deleted) releases every slot of that store that the guest
+ *   did not drop (wasmtime runs no resource destructor at store deletion). A later store at the
+ *   same address is a new store: the old one's hook has run by then.
  * - The table is guarded by a mutex; libwasinn calls run without it (graphs and contexts are
  *   libwasinn handles, thread-safe, and a context keeps its graph alive).
  * - Values in `args` belong to wasmtime (it drops them after the callback); values written to
@@ -34,6 +39,7 @@ enum kind { K_FREE = 0, K_TENSOR, K_GRAPH, K_CTX, K_ERROR };
 
 struct slot {
     enum kind kind;
+    const void *store;
     union {
         struct {
             uint32_t type;
@@ -56,6 +62,13 @@ struct wit {
     pthread_mutex_t lock;
     struct slot *slots;
     size_t len, cap;
+    const void **stores; /* stores with a hook */
+    size_t nstores, cap_stores;
+};
+
+struct hook {
+    struct wit *w;
+    const void *store;
 };
 
 static atomic_size_t live_resources;
@@ -112,6 +125,7 @@ static void wit_unref(void *p)
     for (size_t i = 0; i < w->len; i++) slot_release(&w->slots[i]);
     pthread_mutex_destroy(&w->lock);
     free(w->slots);
+    free(w->stores);
     free(w);
 }
 
@@ -121,18 +135,69 @@ static struct wit *wit_ref(struct wit *w)
     return w;
 }
 
-/* Stores `s` in a new slot; returns its rep (0 when out of memory or reps). Takes `s`'s
- * contents in every case. */
-static uint32_t slot_add(struct wit *w, struct slot s)
+static wasm_trap_t *hook_callback(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *args,
+                                  size_t nargs)
+{
+    (void)env; (void)caller; (void)args; (void)nargs;
+    return NULL; /* never called: the function exists for its finalizer */
+}
+
+/* run when the store is deleted: releases what its guest did not drop */
+static void hook_finalizer(void *p)
+{
+    struct hook *h = p;
+    struct wit *w = h->w;
+    pthread_mutex_lock(&w->lock);
+    for (size_t i = 0; i < w->len; i++)
+        if (w->slots[i].kind != K_FREE && w->slots[i].store == h->store) slot_release(&w->slots[i]);
+    for (size_t i = 0; i < w->nstores; i++)
+        if (w->stores[i] == h->store) { w->stores[i] = w->stores[--w->nstores]; break; }
+    pthread_mutex_unlock(&w->lock);
+    free(h);
+    wit_unref(w);
+}
+
+/* Under the lock: makes sure the store `cx` has its hook; false when out of memory. */
+static bool store_hook_locked(struct wit *w, wasmtime_context_t *cx)
+{
+    for (size_t i = 0; i < w->nstores; i++)
+        if (w->stores[i] == cx) return true;
+    if (w->nstores == w->cap_stores) {
+        size_t cap = w->cap_stores ? w->cap_stores * 2 : 4;
+        const void **n = realloc(w->stores, cap * sizeof *n);
+        if (!n) return false;
+        w->stores = n;
+        w->cap_stores = cap;
+    }
+    struct hook *h = malloc(sizeof *h);
+    wasm_functype_t *ty = wasm_functype_new_0_0();
+    if (!h || !ty) {
+        free(h);
+        if (ty) wasm_functype_delete(ty);
+        return false;
+    }
+    h->w = wit_ref(w);
+    h->store = cx;
+    wasmtime_func_t f;
+    wasmtime_func_new_unchecked(cx, ty, hook_callback, h, hook_finalizer, &f);
+    wasm_functype_delete(ty);
+    w->stores[w->nstores++] = cx;
+    return true;
+}
+
+/* Stores `s` in a new slot of the store `cx`; returns its rep (0 when out of memory or reps).
+ * Takes `s`'s contents in every case. */
+static uint32_t slot_add(struct wit *w, wasmtime_context_t *cx, struct slot s)
 {
     uint32_t rep = 0;
+    s.store = cx;
     pthread_mutex_lock(&w->lock);
     if (w->len == w->cap && w->len < UINT32_MAX - 1) {
         size_t cap = w->cap ? w->cap * 2 : 64;
         struct slot *n = realloc(w->slots, cap * sizeof *n);
         if (n) { w->slots = n; w->cap = cap; }
     }
-    if (w->len < w->cap) {
+    if (w->len < w->cap && store_hook_locked(w, cx)) {
         w->slots[w->len++] = s;
         rep = (uint32_t)w->len;
         atomic_fetch_add(&live_resources, 1);
@@ -248,7 +313,7 @@ static wasmtime_error_t *set_err_from_last(struct wit *w, wasmtime_context_t *cx
     struct slot s = { .kind = K_ERROR };
     s.u.error.code = error_code_of(st);
     s.u.error.msg = msg;
-    uint32_t rep = slot_add(w, s);
+    uint32_t rep = slot_add(w, cx, s);
     if (!rep) return glue_error("out of memory");
     wasmtime_component_val_t inner;
     wasmtime_error_t *err = set_own(cx, &inner, rep, TY_ERROR);
@@ -262,7 +327,7 @@ static wasmtime_error_t *set_err_from_last(struct wit *w, wasmtime_context_t *cx
 static wasmtime_error_t *set_ok_own(struct wit *w, wasmtime_context_t *cx,
                                     wasmtime_component_val_t *res, struct slot s, uint32_t ty)
 {
-    uint32_t rep = slot_add(w, s);
+    uint32_t rep = slot_add(w, cx, s);
     if (!rep) return glue_error("out of memory");
     wasmtime_component_val_t inner;
     wasmtime_error_t *err = set_own(cx, &inner, rep, ty);
@@ -305,7 +370,7 @@ CALLBACK(tensor_new)
     }
     for (size_t i = 0; i < d->size; i++) s.u.tensor.dims[i] = d->data[i].of.u32;
     for (size_t i = 0; i < b->size; i++) s.u.tensor.data[i] = b->data[i].of.u8; /* list<u8>: one value per byte */
-    uint32_t rep = slot_add(w, s);
+    uint32_t rep = slot_add(w, cx, s);
     if (!rep) return glue_error("out of memory");
     return set_own(cx, &results[0], rep, TY_TENSOR);
 }
@@ -504,7 +569,7 @@ static wasmtime_error_t *outputs_to_list(struct wit *w, wasmtime_context_t *cx,
         }
         if (t.rank) memcpy(s.u.tensor.dims, t.dims, t.rank * sizeof(uint32_t));
         if (t.data_len) memcpy(s.u.tensor.data, t.data, t.data_len);
-        uint32_t rep = slot_add(w, s);
+        uint32_t rep = slot_add(w, cx, s);
         if (!rep) return glue_error("out of memory");
         wasmtime_component_val_t *el = &list->of.list.data[i];
         wasmtime_component_val_t res;

@@ -10,6 +10,9 @@
  *                            [--profile spec|wamr|wasmedge] [--component]
  *                            [--] guest.wasm [guest args...]
  *
+ * With WASINN_WASMTIME_REPORT_LIVE=1 in the host's environment, it prints the number of wasi:nn
+ * resources the WIT glue holds before and after the store's deletion (for leak tests) to stderr.
+ *
  * Exit status: the guest's exit code (0 when _start returns); 134 when the guest traps (as
  * `wasmtime run` does), with wasmtime's message on stderr; 1 when the host cannot set up; 2 for a
  * usage error.
@@ -329,7 +332,12 @@ int main(int argc, char **argv)
 
 out:
     if (linker) wasmtime_linker_delete(linker);
+    size_t live_before = wasinn_wasmtime_wit_live_resources();
     if (store) wasmtime_store_delete(store); /* frees the guest's wasi-nn state */
+    const char *report = getenv("WASINN_WASMTIME_REPORT_LIVE");
+    if (report && strcmp(report, "1") == 0)
+        fprintf(stderr, PROG ": live wasi:nn resources: %zu before the store's deletion, %zu after\n",
+                live_before, wasinn_wasmtime_wit_live_resources());
     if (module) wasmtime_module_delete(module);
     if (engine) wasm_engine_delete(engine);
     wasm_byte_vec_delete(&bytes);

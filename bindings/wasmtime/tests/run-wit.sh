@@ -4,6 +4,7 @@
 #   - the wit-bindgen component guest (guest/rust-wit-nn, wasm32-wasip2) is built;
 #   - its `errors` mode: each error path gives the error-code of the table in
 #     bindings/wasmtime/README.md ("Components") and a non-empty `data` message;
+#   - resources a guest exits without dropping are freed when its store is deleted;
 #   - a tensor and a graph used after their drop: the component model's trap (exit 134, "unknown
 #     handle index"), the host survives and reports it;
 #   - the largest tensor-data a host call takes (wasmtime's hostcall fuel): 2.7 MB passes, 2.9 MB
@@ -70,6 +71,11 @@ done < expected-codes.txt
 # the context kept its graph after the graph's drop, and computed 1.5 + 1.5 = 3 (0x40400000)
 grep -qx '  outputs 1 first sum \[0, 0, 64, 64\]' errors.txt && ok "compute after graph drop: sum = 3" \
   || bad "compute after graph drop: wrong outputs"
+
+log "WIT: resources the guest did not drop are freed with its store"
+WASINN_WASMTIME_REPORT_LIVE=1 "$host" --dir . wit.wasm leak add1.onnx > leak.txt 2> leak.err || true
+grep -q 'live wasi:nn resources: 4 before the store.s deletion, 0 after' leak.err \
+  && ok "4 undropped resources freed at store deletion" || { cat leak.txt leak.err >&2; bad "undropped resources"; }
 
 log "WIT: use after drop traps in the guest, not in the host"
 for what in tensor graph; do

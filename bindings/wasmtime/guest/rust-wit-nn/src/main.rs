@@ -6,6 +6,8 @@
 //!        bench-add ADD.onnx N                     (N computes of the 1-element Add, guest-timed)
 //!        tensor-bytes N                           (one N-byte u8 tensor in and out: the largest
 //!                                                 list<u8> a host call accepts)
+//!        leak ADD.onnx                            (exits holding a graph, a context, a tensor
+//!                                                 and an error: the host must free them)
 //!        use-after-drop tensor|graph ADD.onnx     (a dropped handle used again: the component
 //!                                                 model traps, the host must survive it)
 //! The magika output is the C guest's (bindings/wasm3/guest/magika.c), line for line.
@@ -226,12 +228,23 @@ fn tensor_bytes(args: &[String]) -> i32 {
     0
 }
 
+fn leak(args: &[String]) -> i32 {
+    let g = graph::load(&[read(&args[0])], GraphEncoding::Onnx, ExecutionTarget::Cpu).expect("load");
+    let ctx = g.init_execution_context().expect("ctx");
+    let t = Tensor::new(&[1], TensorType::Fp32, &f32s(&[1.0]));
+    let e = graph::load_by_name("no-such-model").err().expect("an error");
+    println!("leaving with 4 live resources");
+    std::mem::forget((g, ctx, t, e));
+    0
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match args.first().map(String::as_str) {
         Some("magika") => magika(&args[1..]),
         Some("errors") if args.len() == 2 => errors(&args[1..]),
         Some("bench-add") if args.len() == 3 => bench_add(&args[1..]),
+        Some("leak") if args.len() == 2 => leak(&args[1..]),
         Some("tensor-bytes") if args.len() == 2 => tensor_bytes(&args[1..]),
         Some("use-after-drop") if args.len() == 3 => use_after_drop(&args[1..]),
         _ => {
