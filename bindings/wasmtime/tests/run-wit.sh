@@ -43,6 +43,7 @@ cat > expected-codes.txt <<'EOF'
 load-bad-encoding InvalidEncoding
 load-garbage InvalidEncoding
 load-by-name-unknown NotFound
+missing-input-fresh-context InvalidArgument
 compute-after-graph-drop ok
 unknown-input-name NotFound
 wrong-type RuntimeError

@@ -160,6 +160,8 @@ fn errors(args: &[String]) -> i32 {
     show("load-garbage", graph::load(&[b"not a model".to_vec()], GraphEncoding::Onnx, ExecutionTarget::Cpu).map(drop));
     show("load-by-name-unknown", graph::load_by_name("no-such-model").map(drop));
     let g = graph::load(&[model], GraphEncoding::Onnx, ExecutionTarget::Cpu).expect("the Add model loads");
+    let fresh = g.init_execution_context().expect("a context");
+    show("missing-input-fresh-context", fresh.compute(vec![("a".into(), Tensor::new(&[1], TensorType::Fp32, &f32s(&[1.0])))]).map(drop));
     let ctx = g.init_execution_context().expect("a context");
     drop(g); // the context keeps the graph alive
     let one = || Tensor::new(&[1], TensorType::Fp32, &f32s(&[1.5]));
