@@ -257,6 +257,16 @@ static void set_enum(wasmtime_component_val_t *v, const char *name)
     wasm_name_new(&v->of.enumeration, strlen(name), name);
 }
 
+/* True when every element of `l` has kind `k`. A component chooses the types of its imports and
+ * wasmtime hands a dynamic host function the values of that type, so each kind is checked before
+ * its union member is read. */
+static bool all_of_kind(const wasmtime_component_vallist_t *l, wasmtime_component_valkind_t k)
+{
+    for (size_t i = 0; i < l->size; i++)
+        if (l->data[i].kind != k) return false;
+    return true;
+}
+
 /* index of an enum value's name in `names`, or -1 */
 static int enum_index(const wasmtime_component_val_t *v, const char *const *names, size_t n)
 {
@@ -297,6 +307,24 @@ static wasmtime_error_t *rep_of(wasmtime_context_t *cx, const wasmtime_component
     return right ? NULL : glue_error("a resource of another type");
 }
 
+/* results[0] = result::err(error{code, msg}); takes `msg` (malloc'd) */
+static wasmtime_error_t *set_err(struct wit *w, wasmtime_context_t *cx,
+                                 wasmtime_component_val_t *res, uint32_t code, char *msg)
+{
+    struct slot s = { .kind = K_ERROR };
+    s.u.error.code = code;
+    s.u.error.msg = msg;
+    uint32_t rep = slot_add(w, cx, s);
+    if (!rep) return glue_error("out of memory");
+    wasmtime_component_val_t inner;
+    wasmtime_error_t *err = set_own(cx, &inner, rep, TY_ERROR);
+    if (err) return err;
+    res->kind = WASMTIME_COMPONENT_RESULT;
+    res->of.result.is_ok = false;
+    res->of.result.val = wasmtime_component_val_new(&inner);
+    return NULL;
+}
+
 /* results[0] = result::err(error{libwasinn's status and last message}) */
 static wasmtime_error_t *set_err_from_last(struct wit *w, wasmtime_context_t *cx,
                                            wasmtime_component_val_t *res, wasinn_status_t st)
@@ -310,18 +338,7 @@ static wasmtime_error_t *set_err_from_last(struct wit *w, wasmtime_context_t *cx
         msg = strdup(wasinn_status_str(st));
         if (!msg) return glue_error("out of memory");
     }
-    struct slot s = { .kind = K_ERROR };
-    s.u.error.code = error_code_of(st);
-    s.u.error.msg = msg;
-    uint32_t rep = slot_add(w, cx, s);
-    if (!rep) return glue_error("out of memory");
-    wasmtime_component_val_t inner;
-    wasmtime_error_t *err = set_own(cx, &inner, rep, TY_ERROR);
-    if (err) return err;
-    res->kind = WASMTIME_COMPONENT_RESULT;
-    res->of.result.is_ok = false;
-    res->of.result.val = wasmtime_component_val_new(&inner);
-    return NULL;
+    return set_err(w, cx, res, error_code_of(st), msg);
 }
 
 static wasmtime_error_t *set_ok_own(struct wit *w, wasmtime_context_t *cx,
@@ -357,6 +374,8 @@ CALLBACK(tensor_new)
     int ty = enum_index(&args[1], tensor_types, COUNT(tensor_types));
     if (ty < 0) return glue_error("[constructor]tensor: unknown tensor-type");
     const wasmtime_component_vallist_t *d = &args[0].of.list, *b = &args[2].of.list;
+    if (!all_of_kind(d, WASMTIME_COMPONENT_U32) || !all_of_kind(b, WASMTIME_COMPONENT_U8))
+        return glue_error("[constructor]tensor: unexpected signature");
     struct slot s = { .kind = K_TENSOR };
     s.u.tensor.type = (uint32_t)ty; /* WASINN_TENSOR_TYPE_* follow the WIT order */
     s.u.tensor.rank = d->size;
@@ -474,6 +493,10 @@ CALLBACK(graph_load)
     int tgt = enum_index(&args[2], targets, COUNT(targets));
     if (enc < 0 || tgt < 0) return glue_error("load: unknown encoding or target");
     const wasmtime_component_vallist_t *bl = &args[0].of.list;
+    if (!all_of_kind(bl, WASMTIME_COMPONENT_LIST)) return glue_error("load: unexpected signature");
+    for (size_t i = 0; i < bl->size; i++)
+        if (!all_of_kind(&bl->data[i].of.list, WASMTIME_COMPONENT_U8))
+            return glue_error("load: unexpected signature");
     wasinn_buffer_t *bufs = calloc(bl->size ? bl->size : 1, sizeof *bufs);
     uint8_t **copies = calloc(bl->size ? bl->size : 1, sizeof *copies);
     wasmtime_error_t *err = NULL;
@@ -631,6 +654,28 @@ CALLBACK(ctx_compute)
     if (st != WASINN_STATUS_SUCCESS) {
         err = set_err_from_last(w, cx, &results[0], st);
         goto out;
+    }
+    /* an output whose element type WIT lacks (e.g. bool): an error, before any tensor is made */
+    size_t n_out = 0;
+    if (wasinn_outputs_count(outs, &n_out) != WASINN_STATUS_SUCCESS) n_out = 0;
+    for (size_t i = 0; i < n_out; i++) {
+        const char *name;
+        size_t name_len;
+        wasinn_tensor_t t;
+        if (wasinn_outputs_get(outs, i, &name, &name_len, &t) == WASINN_STATUS_SUCCESS &&
+            t.type >= COUNT(tensor_types)) {
+            char *msg = malloc(name_len + 96);
+            if (!msg) {
+                wasinn_outputs_free(outs);
+                err = glue_error("out of memory");
+                goto out;
+            }
+            snprintf(msg, name_len + 96, "output \"%.*s\" has element type %u, which wasi:nn's tensor-type cannot express",
+                     (int)name_len, name, (unsigned)t.type);
+            err = set_err(w, cx, &results[0], EC_UNSUPPORTED, msg);
+            wasinn_outputs_free(outs);
+            goto out;
+        }
     }
     wasmtime_component_val_t list;
     err = outputs_to_list(w, cx, outs, &list);

@@ -27,13 +27,16 @@ export WASINN_BACKEND=tract
 
 log "WIT: building the wit-bindgen component guest (wasm32-wasip2)"
 "$here/../guest/build-component.sh" "$work/wit.wasm" "$repo/target/wasm-guests" >/dev/null
-"$PY" - "$work/add1.onnx" <<'EOF'
+"$PY" - "$work/add1.onnx" "$work/greater1.onnx" <<'EOF'
 import sys
 import onnx
 from onnx import TensorProto, helper
 vi = lambda n: helper.make_tensor_value_info(n, TensorProto.FLOAT, [1])
 g = helper.make_graph([helper.make_node("Add", ["a", "b"], ["sum"])], "add1", [vi("a"), vi("b")], [vi("sum")])
 onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), sys.argv[1])
+g = helper.make_graph([helper.make_node("Greater", ["a", "b"], ["gt"])], "gt1", [vi("a"), vi("b")],
+                      [helper.make_tensor_value_info("gt", TensorProto.BOOL, [1])])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), sys.argv[2])
 EOF
 cd "$work"
 
@@ -53,8 +56,9 @@ missing-input ok
 no-inputs ok
 huge-dims InvalidArgument
 compute-again ok
+bool-output UnsupportedOperation
 EOF
-if "$host" --dir . wit.wasm errors add1.onnx > errors.txt 2> errors.err; then
+if "$host" --dir . wit.wasm errors add1.onnx greater1.onnx > errors.txt 2> errors.err; then
   ok "errors mode ran (exit 0)"
 else
   cat errors.err >&2; bad "errors mode exited non-zero"

@@ -2,7 +2,8 @@
 //!
 //! usage: magika MODEL-NAME LABELS FILE...       (graph from load-by-name)
 //!        magika --bytes MODEL.onnx LABELS FILE...  (graph from load)
-//!        errors MODEL.onnx                        (the error paths, one line each)
+//!        errors ADD.onnx GREATER.onnx             (the error paths, one line each; GREATER:
+//!                                                 a > b, a bool output WIT cannot carry)
 //!        bench-add ADD.onnx N                     (N computes of the 1-element Add, guest-timed)
 //!        tensor-bytes N                           (one N-byte u8 tensor in and out: the largest
 //!                                                 list<u8> a host call accepts)
@@ -178,6 +179,9 @@ fn errors(args: &[String]) -> i32 {
     let big = Tensor::new(&[u32::MAX, u32::MAX], TensorType::Fp32, &[0; 4]);
     show("huge-dims", ctx.compute(vec![("a".into(), big), ("b".into(), one())]).map(drop));
     show("compute-again", ctx.compute(vec![("a".into(), one()), ("b".into(), one())]).map(drop));
+    let gt = graph::load(&[read(&args[1])], GraphEncoding::Onnx, ExecutionTarget::Cpu).expect("the Greater model loads");
+    let gctx = gt.init_execution_context().expect("a context");
+    show("bool-output", gctx.compute(vec![("a".into(), one()), ("b".into(), one())]).map(drop));
     0
 }
 
@@ -244,13 +248,13 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match args.first().map(String::as_str) {
         Some("magika") => magika(&args[1..]),
-        Some("errors") if args.len() == 2 => errors(&args[1..]),
+        Some("errors") if args.len() == 3 => errors(&args[1..]),
         Some("bench-add") if args.len() == 3 => bench_add(&args[1..]),
         Some("leak") if args.len() == 2 => leak(&args[1..]),
         Some("tensor-bytes") if args.len() == 2 => tensor_bytes(&args[1..]),
         Some("use-after-drop") if args.len() == 3 => use_after_drop(&args[1..]),
         _ => {
-            eprintln!("usage: magika ... | errors ADD.onnx | bench-add ADD.onnx N");
+            eprintln!("usage: magika ... | errors ADD.onnx GREATER.onnx | bench-add ADD.onnx N | tensor-bytes N | leak ADD.onnx | use-after-drop tensor|graph ADD.onnx");
             2
         }
     };
