@@ -25,6 +25,17 @@ ok() { passed=$((passed + 1)); echo "ok: $*"; }
 bad() { failed=$((failed + 1)); echo "FAILED: $*" >&2; }
 export WASINN_BACKEND=tract
 
+log "WIT: the installed wasinn_wasmtime_wit.h alone, as C11 and C++17, against wasmtime's headers"
+root="$(sed -n 's/^wasmtime_root=//p' "$prefix/lib/pkgconfig/wasinn-wasmtime.pc")"
+printf '#include <wasinn_wasmtime_wit.h>\n#include <wasinn_wasmtime_wit.h>\nint main(void) { return 0; }\n' > "$work/h.c"
+cp "$work/h.c" "$work/h.cpp"
+if cc -std=c11 -Wall -Wextra -Werror -I"$prefix/include" -isystem "$root/include" -c "$work/h.c" -o "$work/h.o" \
+   && c++ -std=c++17 -Wall -Wextra -Werror -I"$prefix/include" -isystem "$root/include" -c "$work/h.cpp" -o "$work/h.o"; then
+  ok "wasinn_wasmtime_wit.h compiles alone (C11, C++17)"
+else
+  bad "wasinn_wasmtime_wit.h does not compile alone"
+fi
+
 log "WIT: building the wit-bindgen component guest (wasm32-wasip2)"
 "$here/../guest/build-component.sh" "$work/wit.wasm" "$repo/target/wasm-guests" >/dev/null
 "$PY" - "$work/add1.onnx" "$work/greater1.onnx" <<'EOF'
