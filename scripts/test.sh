@@ -3,11 +3,12 @@
 # dependencies optimised), then runs every layer: Rust, header check, C (ctest), the ABI checks
 # (SONAME, exported symbols), the C tests again under valgrind and under ASan+UBSan, the consumer
 # projects (CMake, pkg-config), the WAMR glue compile check, the wasmtime C API glue and its host
-# (wasinn-wasmtime-run: instances, teardown, every guest), Python (pytest, including the wasmtime-py
+# (wasinn-wasmtime-run: instances, teardown, every guest), wasi:nn (WIT) components in the same
+# host (error paths, use-after-drop traps, WIT vs witx cost), Python (pytest, including the wasmtime-py
 # host on the native glue running real guests on every backend), the per-call benchmark (native vs
 # Python glue; figures, no assertion on times), the ONNX conformance runner (node suite and real
 # models per backend, against the committed figures), the real guests in wasm3 0.5.0 (with its
-# sandbox, also under ASan), the magika guest in wasinn-wasmtime-run on every backend, libwasinn's
+# sandbox, also under ASan), the magika guest in wasinn-wasmtime-run on every backend (the C witx guest and the WIT component), libwasinn's
 # WasmEdge plugin in the real wasmedge (guests, hostile guests), real WAMR built from source (fast
 # and classic interpreter) running every guest, and the README's marked snippets.
 # Exits non-zero on the first failing layer.
@@ -113,6 +114,13 @@ SUMMARY+=("wasmtime glue + wasinn-wasmtime-run: $(tail -1 build/wasmtime-tests.l
 SUMMARY+=("wasmtime $(grep -oE '^teardown: .*' build/wasmtime-tests.log)")
 
 t0=$SECONDS
+log "wasi:nn (WIT) components in wasinn-wasmtime-run: error paths, use after drop, WIT vs witx cost"
+bindings/wasmtime/tests/run-wit.sh "$STAGE" build/wit-tests 2>&1 | tee build/wit-tests.log
+SUMMARY+=("wasi:nn WIT components (errors, traps): $(tail -1 build/wit-tests.log) ($((SECONDS - t0))s)")
+while IFS= read -r line; do SUMMARY+=("WIT vs witx cost (debug libwasinn, tract, shared machine) $line"); done \
+  < <(grep -E '^(wit|witx): ' build/wit-tests.log)
+
+t0=$SECONDS
 log "Python binding (ctypes) tests, and the wasmtime-py host (python -m wasinn run) with real guests"
 install_binding
 WASINN_LIB="$STAGE/lib/libwasinn.so.0" "$PY" -m pytest -q bindings/python/tests 2>&1 | tee build/python-tests.log
@@ -186,8 +194,8 @@ for backend in tract onnxruntime openvino; do
   wasinn_log=""
   [ "$backend" = onnxruntime ] && wasinn_log=debug
   WASINN_LOG=$wasinn_log WASINN_BACKEND=$backend WASINN_PYTHON_SITE_PACKAGES="$VENV" \
-    WASINN_DEMO_PROFILE=debug WASINN_DEMO_NO_BUILD=1 scripts/demo.sh 2>&1 | tee "build/guest-$backend.log"
-  SUMMARY+=("magika guest in wasinn-wasmtime-run ($backend, by name and by bytes): $(grep -E '^check:' "build/guest-$backend.log" | awk '{p+=$2; f+=$4} END {print p" passed, "f" failed"}') ($((SECONDS - t0))s)")
+    WASINN_DEMO_PROFILE=debug WASINN_DEMO_NO_BUILD=1 WASINN_DEMO_WIT=1 scripts/demo.sh 2>&1 | tee "build/guest-$backend.log"
+  SUMMARY+=("magika guest in wasinn-wasmtime-run ($backend, by name and by bytes; C witx guest + WIT component): $(grep -E '^check:' "build/guest-$backend.log" | awk '{p+=$2; f+=$4} END {print p" passed, "f" failed"}') ($((SECONDS - t0))s)")
 done
 
 log "WASINN_LOG=debug: discovery and selection lines on the wasmtime host's stderr"
