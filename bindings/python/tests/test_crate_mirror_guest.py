@@ -128,13 +128,12 @@ def rust_guest(mirror):
         assert not os.environ.get("WASINN_REQUIRE_RUST_GUEST"), "wasm32-wasip1 target missing"
         pytest.skip("the Rust target wasm32-wasip1 is not installed (rustup target add wasm32-wasip1); "
                     "the C mirror of the crate's calls ran instead")
-    target_dir = os.path.join(REPO_ROOT, "target", "wasm-guests")
-    env = dict(os.environ, CARGO_TARGET_DIR=target_dir)
-    env.pop("RUSTFLAGS", None)
-    r = subprocess.run(["cargo", "build", "--release", "--locked", "--target", "wasm32-wasip1"],
-                       cwd=RUST_GUEST_DIR, env=env, capture_output=True, text=True, timeout=900)
+    out = os.path.join(REPO_ROOT, "target", "wasm-guests", "wasinn-rust-guest.wasm")
+    r = subprocess.run([os.path.join(GUEST_DIR, "build-rust.sh"), "rust-wasi-nn", out,
+                        os.path.join(REPO_ROOT, "target", "wasm-guests")],
+                       capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr
-    return os.path.join(target_dir, "wasm32-wasip1", "release", "wasinn-rust-guest.wasm")
+    return out
 
 
 def test_rust_guest_built_with_the_wasi_nn_crate(mirror, rust_guest):

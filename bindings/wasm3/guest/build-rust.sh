@@ -15,7 +15,8 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1; then
     exit 3
   fi
 fi
-cargo build -q --release --locked --target wasm32-wasip1 --manifest-path "$crate/Cargo.toml" --target-dir "$target_dir"
+# A host RUSTFLAGS (e.g. -C target-cpu=native) must not reach the wasm build.
+env -u RUSTFLAGS cargo build -q --release --locked --target wasm32-wasip1 --manifest-path "$crate/Cargo.toml" --target-dir "$target_dir"
 name="$(sed -n 's/^name = "\(.*\)"/\1/p' "$crate/Cargo.toml" | head -1)"
 mkdir -p "$(dirname "$out")"
 cp "$target_dir/wasm32-wasip1/release/$name.wasm" "$out"
