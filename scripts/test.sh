@@ -114,11 +114,11 @@ SUMMARY+=("wasmtime glue + wasinn-wasmtime-run: $(tail -1 build/wasmtime-tests.l
 SUMMARY+=("wasmtime $(grep -oE '^teardown: .*' build/wasmtime-tests.log)")
 
 t0=$SECONDS
-log "wasi:nn (WIT) components in wasinn-wasmtime-run: error paths, use after drop, WIT vs witx cost"
+log "wasi:nn (WIT) components in wasinn-wasmtime-run: error table and RapidOCR per backend, traps, ASan/valgrind, WIT vs witx cost"
 bindings/wasmtime/tests/run-wit.sh "$STAGE" build/wit-tests 2>&1 | tee build/wit-tests.log
-SUMMARY+=("wasi:nn WIT components (errors, traps): $(tail -1 build/wit-tests.log) ($((SECONDS - t0))s)")
-while IFS= read -r line; do SUMMARY+=("WIT vs witx cost (debug libwasinn, tract, shared machine) $line"); done \
-  < <(grep -E '^(wit|witx): ' build/wit-tests.log)
+SUMMARY+=("wasi:nn WIT components (error table + RapidOCR cls on tract/onnxruntime/openvino, traps, asan+ubsan, valgrind): $(tail -1 build/wit-tests.log) ($((SECONDS - t0))s)")
+while IFS= read -r line; do SUMMARY+=("WIT vs witx (debug libwasinn, tract, shared machine) $line"); done \
+  < <(grep -E '^cost: ' build/wit-tests.log)
 
 t0=$SECONDS
 log "Python binding (ctypes) tests, and the wasmtime-py host (python -m wasinn run) with real guests"

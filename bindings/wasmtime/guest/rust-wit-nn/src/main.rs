@@ -4,12 +4,17 @@
 //!        magika --bytes MODEL.onnx LABELS FILE...  (graph from load)
 //!        errors ADD.onnx GREATER.onnx             (the error paths, one line each; GREATER:
 //!                                                 a > b, a bool output WIT cannot carry)
-//!        bench-add ADD.onnx N                     (N computes of the 1-element Add, guest-timed)
+//!        bench-add ADD.onnx N [ELEMS]             (N computes of the ELEMS-element Add, each
+//!                                                 guest-timed: median and mean)
+//!        bench-magika MODEL-NAME N                (N computes of magika by name, the same way)
+//!        run MODEL-NAME|--bytes MODEL.onnx INPUT-NAME D0,D1,.. INPUT.f32
+//!                                                 (one compute of a one-f32-input model: every
+//!                                                 output printed, e.g. RapidOCR's classifier)
 //!        tensor-bytes N                           (one N-byte u8 tensor in and out: the largest
 //!                                                 list<u8> a host call accepts)
 //!        leak ADD.onnx                            (exits holding a graph, a context, a tensor
 //!                                                 and an error: the host must free them)
-//!        use-after-drop tensor|graph ADD.onnx     (a dropped handle used again: the component
+//!        use-after-drop tensor|graph|forged ADD.onnx (a dropped or never-given handle used: the component
 //!                                                 model traps, the host must survive it)
 //! The magika output is the C guest's (bindings/wasm3/guest/magika.c), line for line.
 
@@ -155,7 +160,7 @@ fn errors(args: &[String]) -> i32 {
     let model = read(&args[0]); // the 1-element Add: inputs a, b (f32 [1]), output sum
     let show = |name: &str, r: Result<(), Error>| match r {
         Ok(()) => println!("{name}: ok"),
-        Err(e) => println!("{name}: {:?}: {}", e.code(), e.data()),
+        Err(e) => println!("{name}: {:?}: {}", e.code(), e.data().replace('\n', " ")), // one line a case
     };
     show("load-bad-encoding", graph::load(&[model.clone()], GraphEncoding::Tensorflow, ExecutionTarget::Cpu).map(drop));
     show("load-garbage", graph::load(&[b"not a model".to_vec()], GraphEncoding::Onnx, ExecutionTarget::Cpu).map(drop));
@@ -185,22 +190,97 @@ fn errors(args: &[String]) -> i32 {
     0
 }
 
-/// N computes of the 1-element Add, timed in the guest (wall clock from WASI).
+/// Median and mean of per-call times, in microseconds.
+fn stats(mut us: Vec<f64>) -> (f64, f64) {
+    us.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mean = us.iter().sum::<f64>() / us.len() as f64;
+    (us[us.len() / 2], mean)
+}
+
+/// N computes of the ELEMS-element Add (default 1), each timed in the guest (WASI's monotonic
+/// clock): two tensors made, compute, the output's data read back and checked.
 fn bench_add(args: &[String]) -> i32 {
     let model = read(&args[0]);
-    let n: u32 = args[1].parse().expect("N");
+    let n: usize = args[1].parse().expect("N");
+    let elems: usize = args.get(2).map_or(1, |e| e.parse().expect("ELEMS"));
     let g = graph::load(&[model], GraphEncoding::Onnx, ExecutionTarget::Cpu).expect("load");
     let ctx = g.init_execution_context().expect("ctx");
-    let start = std::time::Instant::now();
+    let (a, b, want) = (f32s(&vec![1.0; elems]), f32s(&vec![2.0; elems]), f32s(&vec![3.0; elems]));
+    let dims = [elems as u32];
+    let mut times = Vec::with_capacity(n);
     for _ in 0..n {
-        let a = Tensor::new(&[1], TensorType::Fp32, &f32s(&[1.0]));
-        let b = Tensor::new(&[1], TensorType::Fp32, &f32s(&[2.0]));
-        let outs = ctx.compute(vec![("a".into(), a), ("b".into(), b)]).expect("compute");
-        assert_eq!(outs[0].1.data(), f32s(&[3.0]));
+        let start = std::time::Instant::now();
+        let ta = Tensor::new(&dims, TensorType::Fp32, &a);
+        let tb = Tensor::new(&dims, TensorType::Fp32, &b);
+        let outs = ctx.compute(vec![("a".into(), ta), ("b".into(), tb)]).expect("compute");
+        let sum = outs[0].1.data();
+        times.push(start.elapsed().as_secs_f64() * 1e6);
+        assert!(sum == want, "wrong sum");
     }
-    let us = start.elapsed().as_secs_f64() * 1e6 / n as f64;
-    println!("wit: {n} x (2 tensors + compute + data): {us:.2} us per inference");
+    let (median, mean) = stats(times);
+    println!("wit add {elems}: {n} x (2 tensors + compute + data): median {median:.2} us, mean {mean:.2} us per inference");
     0
+}
+
+/// N computes of magika (by preloaded NAME) on one fixed feature vector, each timed like bench-add.
+fn bench_magika(args: &[String]) -> i32 {
+    let n: usize = args[1].parse().expect("N");
+    let g = graph::load_by_name(&args[0]).unwrap_or_else(|e| panic!("load-by-name: {}", err_text(&e)));
+    let ctx = g.init_execution_context().expect("ctx");
+    let feats: Vec<u8> = (0..(BEG + END) as i32).flat_map(|k| (k % 256).to_le_bytes()).collect();
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = std::time::Instant::now();
+        let t = Tensor::new(&[1, (BEG + END) as u32], TensorType::I32, &feats);
+        let outs = ctx.compute(vec![("bytes".into(), t)]).expect("compute");
+        let scores = outs.iter().find(|(name, _)| name == "target_label").expect("target_label").1.data();
+        times.push(start.elapsed().as_secs_f64() * 1e6);
+        assert!(!scores.is_empty());
+    }
+    let (median, mean) = stats(times);
+    println!("wit magika: {n} x (tensor + compute + data): median {median:.2} us, mean {mean:.2} us per inference");
+    0
+}
+
+/// One compute of a model with one f32 input (by preloaded NAME, or `--bytes MODEL.onnx`): the
+/// input's raw little-endian f32 data from a file, dims D0,D1,...; prints every output's name,
+/// type, dims and values (one line each, values with 6 decimals) for the test to compare.
+fn run(args: &[String]) -> i32 {
+    let (graph, rest) = if args[0] == "--bytes" {
+        (graph::load(&[read(&args[1])], GraphEncoding::Onnx, ExecutionTarget::Cpu), &args[2..])
+    } else {
+        (graph::load_by_name(&args[0]), &args[1..])
+    };
+    if rest.len() != 3 {
+        eprintln!("usage: run NAME|--bytes MODEL.onnx INPUT-NAME D0,D1,... INPUT.f32");
+        return 2;
+    }
+    let graph = match graph {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("run: load failed: {}", err_text(&e));
+            return 1;
+        }
+    };
+    let dims: Vec<u32> = rest[1].split(',').map(|d| d.parse().expect("dims")).collect();
+    let ctx = graph.init_execution_context().expect("ctx");
+    let input = Tensor::new(&dims, TensorType::Fp32, &read(&rest[2]));
+    match ctx.compute(vec![(rest[0].clone(), input)]) {
+        Ok(outs) => {
+            for (name, t) in &outs {
+                let vals: Vec<String> = t.data().chunks_exact(4)
+                    .map(|c| format!("{:.6}", f32::from_le_bytes(c.try_into().unwrap()))).collect();
+                let dims: Vec<String> = t.dimensions().iter().map(u32::to_string).collect();
+                let ty = format!("{:?}", t.ty());
+                println!("output {name} {} {} {}", ty.trim_start_matches("TensorType::"), dims.join(","), vals.join(" "));
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("run: compute failed: {}", err_text(&e));
+            1
+        }
+    }
 }
 
 /// Uses a handle after its resource was dropped; the canonical ABI mandates a trap (the handle is
@@ -213,6 +293,11 @@ fn use_after_drop(args: &[String]) -> i32 {
             let h = t.take_handle();
             drop(unsafe { Tensor::from_handle(h) });
             let stale = unsafe { Tensor::from_handle(h) };
+            println!("still running: {:?}", stale.ty());
+        }
+        "forged" => {
+            // a handle index this instance never received (what another instance's handle is here)
+            let stale = unsafe { Tensor::from_handle(4242) };
             println!("still running: {:?}", stale.ty());
         }
         _ => {
@@ -249,12 +334,14 @@ fn main() {
     let code = match args.first().map(String::as_str) {
         Some("magika") => magika(&args[1..]),
         Some("errors") if args.len() == 3 => errors(&args[1..]),
-        Some("bench-add") if args.len() == 3 => bench_add(&args[1..]),
+        Some("bench-add") if args.len() == 3 || args.len() == 4 => bench_add(&args[1..]),
+        Some("bench-magika") if args.len() == 3 => bench_magika(&args[1..]),
+        Some("run") if args.len() >= 5 => run(&args[1..]),
         Some("leak") if args.len() == 2 => leak(&args[1..]),
         Some("tensor-bytes") if args.len() == 2 => tensor_bytes(&args[1..]),
         Some("use-after-drop") if args.len() == 3 => use_after_drop(&args[1..]),
         _ => {
-            eprintln!("usage: magika ... | errors ADD.onnx GREATER.onnx | bench-add ADD.onnx N | tensor-bytes N | leak ADD.onnx | use-after-drop tensor|graph ADD.onnx");
+            eprintln!("usage: magika ... | run ... | errors ADD.onnx GREATER.onnx | bench-add ADD.onnx N [ELEMS] | bench-magika NAME N | tensor-bytes N | leak ADD.onnx | use-after-drop tensor|graph|forged ADD.onnx");
             2
         }
     };
