@@ -4,7 +4,8 @@
 # (SONAME, exported symbols), the C tests again under valgrind and under ASan+UBSan, the consumer
 # projects (CMake, pkg-config), the WAMR glue compile check, the wasmtime C API glue and its host
 # (wasinn-wasmtime-run: instances, teardown, every guest), wasi:nn (WIT) components in the same
-# host (error paths, use-after-drop traps, WIT vs witx cost), Python (pytest, including the wasmtime-py
+# host (error table and RapidOCR's classifier per backend against onnxruntime's Python session,
+# use-after-drop traps, the list<u8> limit, ASan+UBSan and valgrind, WIT vs witx cost), Python (pytest, including the wasmtime-py
 # host on the native glue running real guests on every backend), the per-call benchmark (native vs
 # Python glue; figures, no assertion on times), the ONNX conformance runner (node suite and real
 # models per backend, against the committed figures), the real guests in wasm3 0.5.0 (with its
