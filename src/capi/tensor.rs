@@ -202,12 +202,13 @@ pub type wasinn_named_tensor_t = wasinn_named_tensor;
 /// `tensor.dims` and `tensor.data` must be valid for `rank` elements and `data_len` bytes for `'a`.
 pub(crate) unsafe fn tensor_ref<'a>(tensor: &wasinn_tensor_t) -> Result<TensorRef<'a>> {
     let ty = TensorType::try_from(tensor.r#type)?;
-    let limits = Limits::process();
-    limits.check_rank(tensor.rank as u64)?;
-    limits.check_tensor_bytes(tensor.data_len as u64)?;
     if tensor.rank > MAX_RANK {
         return Err(Error::invalid(format!("tensor rank {} exceeds the maximum of {MAX_RANK}", tensor.rank)));
     }
+    // The process limits (`TooLarge`): after the hard rank cap, before anything is read.
+    let limits = Limits::process();
+    limits.check_rank(tensor.rank as u64)?;
+    limits.check_tensor_bytes(tensor.data_len as u64)?;
     // SAFETY: forwarded contract.
     let dims = unsafe { ffi::arg_slice(tensor.dims, tensor.rank, "tensor dims") }?;
     // SAFETY: forwarded contract.

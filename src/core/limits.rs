@@ -181,10 +181,18 @@ static PROCESS: RwLock<Option<Limits>> = RwLock::new(None);
 
 fn from_env() -> Limits {
     static ENV_LIMITS: OnceLock<Limits> = OnceLock::new();
-    *ENV_LIMITS.get_or_init(|| {
+    *ENV_LIMITS.get_or_init(|| Limits::from_vars(|name| std::env::var(name).ok()))
+}
+
+impl Limits {
+    /// [`Limits::DEFAULT`] with each field whose variable (see [`ENV`]) `var` returns overridden:
+    /// what the process default is built from, with `std::env::var` (read once). A value that is
+    /// not a count ([`parse_count`]) or is above the field's range (a rank above [`MAX_RANK`])
+    /// logs a warning and keeps the default; `unlimited` is the field's largest value.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Limits {
         let mut l = Limits::DEFAULT;
         for f in &FIELDS {
-            let Ok(v) = std::env::var(f.env) else { continue };
+            let Some(v) = var(f.env) else { continue };
             match parse_count(&v) {
                 Some(n) if n <= f.max => (f.set)(&mut l, n),
                 // `unlimited` for a 32-bit limit: its largest value.
@@ -199,7 +207,7 @@ fn from_env() -> Limits {
             }
         }
         l
-    })
+    }
 }
 
 /// Parses a limit value: decimal digits with an optional binary suffix (`K`, `KiB`, `M`, `MiB`,
@@ -242,6 +250,42 @@ mod tests {
         for bad in ["", "-1", "1.5G", "12x", "G", "99999999999999999999", "16777216T"] {
             assert_eq!(parse_count(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn environment_overrides() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        };
+        assert_eq!(Limits::from_vars(|_| None), Limits::DEFAULT);
+        let l = Limits::from_vars(vars(&[
+            ("WASINN_MAX_MODEL_BYTES", "0"),
+            ("WASINN_MAX_TENSOR_BYTES", "64MiB"),
+            ("WASINN_MAX_RANK", "4"),
+            ("WASINN_MAX_GRAPHS", "unlimited"),
+            ("WASINN_MAX_CONTEXTS", "7"),
+            ("WASINN_MAX_NAME_BYTES", "1k"),
+            ("WASINN_MAX_CONFIG_BYTES", "2 KiB"),
+        ]));
+        let want = Limits {
+            max_model_bytes: 0,
+            max_tensor_bytes: 64 << 20,
+            max_rank: 4,
+            max_graphs: u32::MAX,
+            max_contexts: 7,
+            max_name_bytes: 1024,
+            max_config_bytes: 2048,
+        };
+        assert_eq!(l, want);
+        // Refused values keep the default: not a count, a rank above the hard cap, a 32-bit
+        // field above u32::MAX.
+        let l = Limits::from_vars(vars(&[
+            ("WASINN_MAX_TENSOR_BYTES", "lots"),
+            ("WASINN_MAX_RANK", "33"),
+            ("WASINN_MAX_GRAPHS", "4294967296"),
+        ]));
+        assert_eq!(l, Limits::DEFAULT);
+        assert_eq!(Limits::from_vars(vars(&[("WASINN_MAX_RANK", "unlimited")])).max_rank as usize, MAX_RANK);
     }
 
     #[test]

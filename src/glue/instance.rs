@@ -13,6 +13,15 @@
 //! is capped before the dims are read, and the byte size is checked by [`TensorRef::new`]. Guest
 //! bytes are borrowed only for the call: the backend copies what it keeps. Every out-pointer is
 //! checked before the operation, so a call that fails never leaves a half-published handle.
+//!
+//! Limits ([`Limits`], per instance): each guest range is checked against the memory first
+//! (`MissingMemory`), then against the instance's limit (`TooLarge`, a message naming it); the
+//! graph and context counts are checked before a model is parsed or a context created, and again
+//! under the table lock when the handle is published. What a call makes the host allocate is
+//! bounded by what the guest passed: `load` a `Vec` of 16 bytes per builder (the builders are
+//! borrowed), `set_input` the dims (at most [`MAX_RANK`] x 8 bytes) and nothing for the data,
+//! which must be exactly the size the dims and type imply before the backend copies it once. So
+//! dims claiming 2^40 elements with a 16-byte buffer cost 256 bytes of dims and are refused.
 
 use std::sync::Arc;
 
@@ -66,15 +75,17 @@ fn to_usize(v: u32) -> Result<usize> {
     usize::try_from(v).map_err(|_| Error::invalid(format!("{v} does not fit in usize")))
 }
 
-/// Reads `dims_len` u32 dims at `dims_ptr`, the rank checked against the limit (at most
-/// [`MAX_RANK`]) before any read.
+/// Reads `dims_len` u32 dims at `dims_ptr`: a rank above the hard cap [`MAX_RANK`] is
+/// `InvalidArgument` before anything is read, the range is checked, then a rank above the
+/// instance's `max_rank` is `TooLarge`. The only allocation is the dims vector (at most
+/// [`MAX_RANK`] x 8 bytes).
 fn read_dims(mem: &GuestMemory<'_>, limits: &Limits, dims_ptr: u32, dims_len: u32) -> Result<Vec<usize>> {
-    limits.check_rank(u64::from(dims_len))?;
     let rank = to_usize(dims_len)?;
     if rank > MAX_RANK {
         return Err(Error::invalid(format!("tensor rank {rank} exceeds the maximum of {MAX_RANK}")));
     }
     let dims_bytes = mem.bytes(dims_ptr, dims_len * 4, "tensor dims")?; // rank <= 32: no overflow
+    limits.check_rank(u64::from(dims_len))?;
     dims_bytes.chunks_exact(4).map(|c| to_usize(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect()
 }
 
@@ -187,10 +198,10 @@ impl WitxInstance {
         name_len: u32,
         graph_out_ptr: u32,
     ) -> Result<()> {
-        let limits = self.limits();
-        limits.check_name("model name", u64::from(name_len))?;
         let name = mem.bytes(name_ptr, name_len, "model name")?;
         mem.check(graph_out_ptr, U32_SIZE, "graph_out")?;
+        let limits = self.limits();
+        limits.check_name("model name", u64::from(name_len))?;
         limits.check_graphs(self.graphs.len())?;
         let name = std::str::from_utf8(name).map_err(|_| Error::invalid("the model name is not valid UTF-8"))?;
         let graph = registry.get(name)?;
@@ -209,8 +220,8 @@ impl WitxInstance {
         config_len: u32,
         graph_out_ptr: u32,
     ) -> Result<()> {
-        self.limits().check_config(u64::from(config_len))?;
         mem.check(config_ptr, u64::from(config_len), "config")?;
+        self.limits().check_config(u64::from(config_len))?;
         self.load_by_name(mem, name_ptr, name_len, graph_out_ptr)
     }
 
@@ -250,8 +261,8 @@ impl WitxInstance {
         let ty = self.profile.tensor_type(u32::from(ty))?;
         let limits = self.limits();
         let dims = read_dims(mem, &limits, dims_ptr, dims_len)?;
-        limits.check_tensor_bytes(u64::from(data_len))?;
         let data = mem.bytes(data_ptr, data_len, "tensor data")?;
+        limits.check_tensor_bytes(u64::from(data_len))?;
         let tensor = TensorRef::new(ty, dims, data)?;
         self.set_input_tensor(ctx, index, &tensor)
     }
@@ -304,8 +315,8 @@ impl WitxInstance {
         let data_len = tensor::byte_len(ty, &dims)?
             .ok_or_else(|| Error::invalid(format!("the legacy wasi_nn module has no {ty} tensors")))?;
         let data_len = u64::try_from(data_len).map_err(|_| Error::invalid(format!("tensor size {data_len} overflows")))?;
-        limits.check_tensor_bytes(data_len)?;
         let data = mem.bytes_u64(data_ptr, data_len, "tensor data")?;
+        limits.check_tensor_bytes(data_len)?;
         let tensor = TensorRef::new(ty, dims, data)?;
         self.set_input_tensor(ctx, index, &tensor)
     }
