@@ -4,6 +4,7 @@
  * per-instance setter, the process default through the C API, and that dims claiming 2^40
  * elements with a 16-byte buffer are refused. Spec profile numbering. usage: limits add.onnx */
 #include "check.h"
+#include "guest_mem.h"
 
 enum { NN_SUCCESS = 0, NN_INVALID_ARGUMENT = 1, NN_TOO_LARGE = 7 };
 enum { WITX_ONNX = 1, WITX_CPU = 0, WITX_F32 = 1, WITX_U8 = 3 };
@@ -11,33 +12,7 @@ enum { WITX_ONNX = 1, WITX_CPU = 0, WITX_F32 = 1, WITX_U8 = 3 };
 #define MEM_LEN 65536u
 #define MODEL_AT 0x4000u
 
-static uint8_t mem[MEM_LEN];
-
-static void wr32(uint32_t at, uint32_t v)
-{
-    mem[at] = (uint8_t)v;
-    mem[at + 1] = (uint8_t)(v >> 8);
-    mem[at + 2] = (uint8_t)(v >> 16);
-    mem[at + 3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t rd32(uint32_t at)
-{
-    return (uint32_t)mem[at] | (uint32_t)mem[at + 1] << 8 | (uint32_t)mem[at + 2] << 16 | (uint32_t)mem[at + 3] << 24;
-}
-
-static void put_tensor(uint32_t at, uint32_t dims_ptr, uint32_t rank, uint8_t type, uint32_t data_ptr,
-                       uint32_t data_len)
-{
-    wr32(at, dims_ptr);
-    wr32(at + 4, rank);
-    mem[at + 8] = type;
-    mem[at + 9] = 0xAB; /* dirty padding */
-    mem[at + 10] = 0xCD;
-    mem[at + 11] = 0xEF;
-    wr32(at + 12, data_ptr);
-    wr32(at + 16, data_len);
-}
+static uint8_t mem_buf[MEM_LEN];
 
 /* The last error message contains `what`. */
 static int last_error_has(const char *what)
@@ -49,13 +24,6 @@ static int last_error_has(const char *what)
     fprintf(stderr, "    message \"%s\" does not name %s\n", msg, what);
     return 0;
 }
-
-#define CHECK_ERRNO(call, want)                                                                    \
-    do {                                                                                           \
-        int32_t e_ = (call);                                                                       \
-        if (!CHECK(e_ == (want)))                                                                  \
-            fprintf(stderr, "    errno %d, expected %d\n", (int)e_, (int)(want));                  \
-    } while (0)
 
 static wasinn_limits_t get_default(void)
 {
@@ -75,6 +43,7 @@ int main(int argc, char **argv)
     size_t model_len = 0;
     uint8_t *model = read_file(argv[1], &model_len);
     REQUIRE(MODEL_AT + model_len < MEM_LEN);
+    mem = mem_buf;
     memset(mem, 0x5A, MEM_LEN);
     memcpy(mem + MODEL_AT, model, model_len);
 

@@ -53,6 +53,37 @@ fn check_size(size: usize) -> Result<()> {
     Ok(())
 }
 
+impl From<&Limits> for wasinn_limits {
+    /// The C struct of `l`, `struct_size` set to this version's size.
+    fn from(l: &Limits) -> Self {
+        wasinn_limits {
+            struct_size: V1_SIZE,
+            max_model_bytes: l.max_model_bytes,
+            max_tensor_bytes: l.max_tensor_bytes,
+            max_rank: l.max_rank,
+            max_graphs: l.max_graphs,
+            max_contexts: l.max_contexts,
+            max_name_bytes: l.max_name_bytes,
+            max_config_bytes: l.max_config_bytes,
+        }
+    }
+}
+
+impl From<&wasinn_limits> for Limits {
+    /// The limits a C struct holds (not validated: see [`Limits::validate`]).
+    fn from(c: &wasinn_limits) -> Self {
+        Limits {
+            max_model_bytes: c.max_model_bytes,
+            max_tensor_bytes: c.max_tensor_bytes,
+            max_rank: c.max_rank,
+            max_graphs: c.max_graphs,
+            max_contexts: c.max_contexts,
+            max_name_bytes: c.max_name_bytes,
+            max_config_bytes: c.max_config_bytes,
+        }
+    }
+}
+
 /// Reads a C limits struct.
 ///
 /// # Safety
@@ -61,15 +92,7 @@ pub(crate) unsafe fn read(p: *const wasinn_limits_t) -> Result<Limits> {
     // SAFETY: forwarded contract.
     let c = unsafe { ffi::arg_ref(p, "limits") }?;
     check_size(c.struct_size)?;
-    let l = Limits {
-        max_model_bytes: c.max_model_bytes,
-        max_tensor_bytes: c.max_tensor_bytes,
-        max_rank: c.max_rank,
-        max_graphs: c.max_graphs,
-        max_contexts: c.max_contexts,
-        max_name_bytes: c.max_name_bytes,
-        max_config_bytes: c.max_config_bytes,
-    };
+    let l = Limits::from(c);
     l.validate()?;
     Ok(l)
 }
@@ -82,16 +105,7 @@ pub(crate) unsafe fn write(p: *mut wasinn_limits_t, l: &Limits) -> Result<()> {
     // SAFETY: forwarded contract.
     let c = unsafe { ffi::arg_out(p, "out") }?;
     check_size(c.struct_size)?;
-    *c = wasinn_limits {
-        struct_size: c.struct_size,
-        max_model_bytes: l.max_model_bytes,
-        max_tensor_bytes: l.max_tensor_bytes,
-        max_rank: l.max_rank,
-        max_graphs: l.max_graphs,
-        max_contexts: l.max_contexts,
-        max_name_bytes: l.max_name_bytes,
-        max_config_bytes: l.max_config_bytes,
-    };
+    *c = wasinn_limits { struct_size: c.struct_size, ..wasinn_limits::from(l) };
     Ok(())
 }
 
