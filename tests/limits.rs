@@ -536,7 +536,7 @@ fn a_guest_cannot_make_the_host_allocate_much_more_than_it_passed() {
     let at = g.at(&model);
     let array = g.builders(&vec![(at, u32::try_from(model.len()).unwrap()); 8000]);
     let out = g.at(&[0xEE; 4]);
-    g.set_limits(&Limits { max_model_bytes: 1 << 20, ..Limits::UNLIMITED });
+    g.set_limits(&Limits { max_model_bytes: 64 * 1024, ..Limits::UNLIMITED });
     let (r, peak) = peak_of(|| g.load(array, 8000, out));
     assert_eq!(r, g.e(Status::TooLarge), "{}", last_error());
     println!("load of 8000 aliased builders (64000-byte array): too_large, host peak {peak} bytes");
