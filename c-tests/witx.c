@@ -5,6 +5,7 @@
  * too_large path must still report the needed size. Spec profile numbering: encoding onnx = 1,
  * target cpu = 0, tensor type f32 = 1. usage: witx add.onnx */
 #include "check.h"
+#include "guest_mem.h"
 
 enum {
     NN_SUCCESS = 0,
@@ -19,47 +20,10 @@ enum { WITX_ONNX = 1, WITX_CPU = 0, WITX_F32 = 1 };
 #define MEM_LEN 65536u
 #define MODEL_AT 0x4000u
 
-static uint8_t *mem;
-
-static void wr32(uint32_t at, uint32_t v)
-{
-    /* wasm memory is little-endian; write bytewise so the host's endianness does not matter */
-    mem[at] = (uint8_t)v;
-    mem[at + 1] = (uint8_t)(v >> 8);
-    mem[at + 2] = (uint8_t)(v >> 16);
-    mem[at + 3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t rd32(uint32_t at)
-{
-    return (uint32_t)mem[at] | (uint32_t)mem[at + 1] << 8 | (uint32_t)mem[at + 2] << 16 | (uint32_t)mem[at + 3] << 24;
-}
-
-/* Writes a tensor record at `at` with garbage padding. */
-static void put_tensor(uint32_t at, uint32_t dims_ptr, uint32_t rank, uint8_t type, uint32_t data_ptr,
-                       uint32_t data_len)
-{
-    wr32(at, dims_ptr);
-    wr32(at + 4, rank);
-    mem[at + 8] = type;
-    mem[at + 9] = 0xAB;
-    mem[at + 10] = 0xCD;
-    mem[at + 11] = 0xEF;
-    wr32(at + 12, data_ptr);
-    wr32(at + 16, data_len);
-}
-
 static void put_floats(uint32_t at, const float *v, size_t n)
 {
     memcpy(mem + at, v, n * sizeof *v); /* x86/arm little-endian hosts: same layout as wasm32 */
 }
-
-#define CHECK_ERRNO(call, want)                                                                    \
-    do {                                                                                           \
-        int32_t e_ = (call);                                                                       \
-        if (!CHECK(e_ == (want)))                                                                  \
-            fprintf(stderr, "    errno %d, expected %d\n", (int)e_, (int)(want));                  \
-    } while (0)
 
 int main(int argc, char **argv)
 {

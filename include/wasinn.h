@@ -404,6 +404,55 @@ typedef struct wasinn_named_tensor wasinn_named_tensor_t;
 typedef uint64_t wasinn_outputs_t;
 
 /**
+ * Limits on what a caller may ask of the host; each is refused with `WASINN_STATUS_TOO_LARGE`
+ * (witx glue: the profile's `too_large` errno) and a message naming the limit and the value.
+ *
+ * Defaults (`WASINN_MAX_*` environment variables override them in the process default: a count
+ * with an optional `K`/`M`/`G`/`T` (or `KiB`...) suffix, or `unlimited`; a bad value logs a
+ * warning and keeps the default): model 4 GiB, tensor 1 GiB, rank 16, 1024 graphs and 4096
+ * contexts per glue instance, names 4096 bytes, config 1 MiB. See SECURITY.md.
+ */
+struct wasinn_limits {
+  /**
+   * `sizeof(wasinn_limits_t)` as the caller compiled it: set it before every call.
+   */
+  size_t struct_size;
+  /**
+   * Most model bytes in one load, all builders together (`WASINN_MAX_MODEL_BYTES`).
+   */
+  uint64_t max_model_bytes;
+  /**
+   * Most data bytes of one input tensor (`WASINN_MAX_TENSOR_BYTES`).
+   */
+  uint64_t max_tensor_bytes;
+  /**
+   * Highest input tensor rank, at most 32 (`WASINN_MAX_RANK`).
+   */
+  uint32_t max_rank;
+  /**
+   * Most live graph handles per witx glue instance (`WASINN_MAX_GRAPHS`).
+   */
+  uint32_t max_graphs;
+  /**
+   * Most live execution-context handles per witx glue instance (`WASINN_MAX_CONTEXTS`).
+   */
+  uint32_t max_contexts;
+  /**
+   * Longest model, input or output name in bytes (`WASINN_MAX_NAME_BYTES`).
+   */
+  uint32_t max_name_bytes;
+  /**
+   * Longest `load_by_name_with_config` config in bytes (`WASINN_MAX_CONFIG_BYTES`).
+   */
+  uint32_t max_config_bytes;
+};
+
+/**
+ * See `struct wasinn_limits`.
+ */
+typedef struct wasinn_limits wasinn_limits_t;
+
+/**
  * A log callback: receives the message's level (`WASINN_LOG_LEVEL_*`), its text (UTF-8, not
  * NUL-terminated, `message_len` bytes, valid only during the call: copy it to keep it) and the
  * `user_data` given to `wasinn_set_log_callback`.
@@ -1132,6 +1181,34 @@ wasinn_status_t wasinn_graph_backend_name(wasinn_graph_t graph,
                                           size_t *out_len);
 
 /**
+ * Writes the process default limits in force (the last `wasinn_limits_set_default`, else the
+ * built-in defaults with the `WASINN_MAX_*` overrides) into `*out`.
+ *
+ * The caller owns `*out` and sets `out->struct_size = sizeof(wasinn_limits_t)` first; only the
+ * fields that size covers are written. Returns `WASINN_STATUS_INVALID_ARGUMENT` when `out` is
+ * NULL or its `struct_size` is too small (nothing written). Thread-safe.
+ *
+ * # Safety
+ * `out` must be NULL or valid for reads and writes of `out->struct_size` bytes.
+ */
+wasinn_status_t wasinn_limits_get_default(wasinn_limits_t *out);
+
+/**
+ * Sets the process default limits: checked by the C API's calls (`wasinn_graph_load*`,
+ * `wasinn_exec_ctx_set_input*`, names) from now on, and copied into witx glue instances created
+ * from now on (existing instances keep theirs). NULL restores the built-in defaults with the
+ * `WASINN_MAX_*` overrides.
+ *
+ * `limits` is borrowed for the call. Returns `WASINN_STATUS_INVALID_ARGUMENT` when its
+ * `struct_size` is too small or `max_rank` is above 32 (nothing changed). Thread-safe; a call
+ * running concurrently sees the old or the new limits.
+ *
+ * # Safety
+ * `limits` must be NULL or valid for reads of `limits->struct_size` bytes.
+ */
+wasinn_status_t wasinn_limits_set_default(const wasinn_limits_t *limits);
+
+/**
  * Sets the process-wide log callback: every message of level `max_level` or more severe
  * (`WASINN_LOG_LEVEL_ERROR` 1 .. `WASINN_LOG_LEVEL_DEBUG` 4; 0 receives nothing) is passed to
  * `callback` with `user_data`, instead of the `WASINN_LOG` stderr output.
@@ -1364,6 +1441,34 @@ wasinn_status_t wasinn_last_error_status(void);
  */
 wasinn_status_t wasinn_witx_instance_new(uint32_t profile,
                                          wasinn_witx_instance_t **out);
+
+/**
+ * Writes the instance's limits (the process default when it was created, unless set since with
+ * `wasinn_witx_instance_set_limits`) into `*out`; the caller sets `out->struct_size` first.
+ * Returns `WASINN_STATUS_INVALID_ARGUMENT` for a NULL argument or a too-small `struct_size`
+ * (nothing written). Thread-safe.
+ *
+ * # Safety
+ * `inst` must be NULL or a live instance; `out` NULL or valid for reads and writes of
+ * `out->struct_size` bytes.
+ */
+wasinn_status_t wasinn_witx_instance_get_limits(const wasinn_witx_instance_t *inst,
+                                                wasinn_limits_t *out);
+
+/**
+ * Sets the limits of one glue instance (one guest instance): its later calls are checked against
+ * them, each excess refused with the profile's `too_large` errno; handles already published stay
+ * valid even above a lowered count. `limits` is borrowed for the call. Returns
+ * `WASINN_STATUS_INVALID_ARGUMENT` for a NULL argument, a too-small `struct_size` or a `max_rank`
+ * above 32 (nothing changed). Thread-safe (a call running concurrently sees the old or the new
+ * limits).
+ *
+ * # Safety
+ * `inst` must be NULL or a live instance; `limits` NULL or valid for reads of
+ * `limits->struct_size` bytes.
+ */
+wasinn_status_t wasinn_witx_instance_set_limits(wasinn_witx_instance_t *inst,
+                                                const wasinn_limits_t *limits);
 
 /**
  * Frees an instance and every graph and execution-context handle it still holds (graphs also

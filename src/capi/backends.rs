@@ -388,6 +388,7 @@ pub unsafe extern "C" fn wasinn_graph_load_with_backend(
         };
         // SAFETY: caller contract.
         let views = unsafe { tensor::buffers(builders, n_builders) }?;
+        tensor::check_model_limit(&views)?;
         let encoding = Encoding::try_from(encoding)?;
         let target = Target::try_from(target)?;
         let graph = loader::load_with(&views, encoding, target, &LoadOptions { backend, model_dir: None })?;

@@ -121,7 +121,7 @@ pub unsafe extern "C" fn wasinn_exec_ctx_set_input_by_name(
 ) -> wasinn_status_t {
     boundary(|| {
         // SAFETY: caller contract.
-        let name = unsafe { ffi::arg_str(name, name_len, "name") }?;
+        let name = unsafe { ffi::arg_name(name, name_len, "name") }?;
         // SAFETY: caller contract.
         let tensor = unsafe { tensor::tensor_ref(ffi::arg_ref(tensor, "tensor")?) }?;
         context(ctx)?.lock().set_input_by_name(name, &tensor)
@@ -200,7 +200,7 @@ pub unsafe extern "C" fn wasinn_exec_ctx_get_output_by_name(
 ) -> wasinn_status_t {
     boundary(|| {
         // SAFETY: caller contract.
-        let name = unsafe { ffi::arg_str(name, name_len, "name") }?;
+        let name = unsafe { ffi::arg_name(name, name_len, "name") }?;
         let ctx = context(ctx)?;
         let ctx = ctx.lock();
         // SAFETY: caller contract.
@@ -311,7 +311,7 @@ pub unsafe extern "C" fn wasinn_exec_ctx_compute_named(
             .enumerate()
             .map(|(i, t)| {
                 // SAFETY: caller contract.
-                let name = unsafe { ffi::arg_str(t.name, t.name_len, &format!("inputs[{i}].name")) }?;
+                let name = unsafe { ffi::arg_name(t.name, t.name_len, &format!("inputs[{i}].name")) }?;
                 // SAFETY: caller contract.
                 let tensor = unsafe { tensor::tensor_ref(&t.tensor) }?;
                 Ok((name, tensor))

@@ -10,6 +10,7 @@ use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::core::error::{Error, Result, Status};
+use crate::core::limits::Limits;
 
 thread_local! {
     static LAST_ERROR: RefCell<Option<Error>> = const { RefCell::new(None) };
@@ -108,6 +109,17 @@ pub unsafe fn arg_str<'a>(ptr: *const c_char, len: usize, what: &str) -> Result<
     // SAFETY: forwarded contract.
     let bytes = unsafe { arg_slice(ptr.cast::<u8>(), len, what) }?;
     std::str::from_utf8(bytes).map_err(|_| Error::invalid(format!("{what} is not valid UTF-8")))
+}
+
+/// A model, input or output name: [`arg_str`] after checking its length against the process
+/// limit ([`Limits::check_name`]: `TooLarge`).
+///
+/// # Safety
+/// As [`arg_slice`].
+pub unsafe fn arg_name<'a>(ptr: *const c_char, len: usize, what: &str) -> Result<&'a str> {
+    Limits::process().check_name(what, len as u64)?;
+    // SAFETY: forwarded contract.
+    unsafe { arg_str(ptr, len, what) }
 }
 
 /// A UTF-8 string from a NUL-terminated C string.

@@ -134,6 +134,7 @@ pub unsafe extern "C" fn wasinn_graph_load(
         let out = unsafe { ffi::arg_out(out_graph, "out_graph") }?;
         // SAFETY: caller contract.
         let views = unsafe { tensor::buffers(builders, n_builders) }?;
+        tensor::check_model_limit(&views)?;
         let encoding = Encoding::try_from(encoding)?;
         let target = Target::try_from(target)?;
         let graph = loader::load(&views, encoding, target, None)?;
@@ -169,7 +170,7 @@ pub unsafe extern "C" fn wasinn_graph_load_by_name(
         // SAFETY: caller contract.
         let out = unsafe { ffi::arg_out(out_graph, "out_graph") }?;
         // SAFETY: caller contract.
-        let name = unsafe { ffi::arg_str(name, name_len, "name") }?;
+        let name = unsafe { ffi::arg_name(name, name_len, "name") }?;
         let graph = Registry::global().get(name)?;
         *out = insert(graph)?;
         Ok(())

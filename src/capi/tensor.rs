@@ -9,6 +9,7 @@ use std::ffi::c_char;
 
 use crate::capi::ffi;
 use crate::core::error::{Error, Result};
+use crate::core::limits::Limits;
 use crate::core::tensor::{TensorRef, MAX_RANK};
 use crate::core::types::TensorType;
 
@@ -204,6 +205,10 @@ pub(crate) unsafe fn tensor_ref<'a>(tensor: &wasinn_tensor_t) -> Result<TensorRe
     if tensor.rank > MAX_RANK {
         return Err(Error::invalid(format!("tensor rank {} exceeds the maximum of {MAX_RANK}", tensor.rank)));
     }
+    // The process limits (`TooLarge`): after the hard rank cap, before anything is read.
+    let limits = Limits::process();
+    limits.check_rank(tensor.rank as u64)?;
+    limits.check_tensor_bytes(tensor.data_len as u64)?;
     // SAFETY: forwarded contract.
     let dims = unsafe { ffi::arg_slice(tensor.dims, tensor.rank, "tensor dims") }?;
     // SAFETY: forwarded contract.
@@ -211,6 +216,13 @@ pub(crate) unsafe fn tensor_ref<'a>(tensor: &wasinn_tensor_t) -> Result<TensorRe
     let dims = dims.iter().map(|&d| usize::try_from(d)).collect::<Result<Vec<usize>, _>>();
     let dims = dims.map_err(|_| Error::invalid("a tensor dimension does not fit in size_t"))?;
     TensorRef::new(ty, dims, data)
+}
+
+/// `TooLarge` when the builders together exceed the process limit on model bytes.
+pub(crate) fn check_model_limit(views: &[&[u8]]) -> Result<()> {
+    // Each length is at most isize::MAX, so the sum saturates only above any limit.
+    let total = views.iter().fold(0u64, |n, v| n.saturating_add(v.len() as u64));
+    Limits::process().check_model_bytes(total)
 }
 
 /// Validates a list of builder buffers into byte slices.

@@ -53,6 +53,16 @@ impl<T: ?Sized> HandleTable<T> {
         Ok(id)
     }
 
+    /// As [`HandleTable::insert`], when `admit(live count)` allows one more (checked under the
+    /// table's lock, so concurrent inserts never overshoot a limit).
+    pub fn insert_admitted(&self, ids: &IdSource, value: Arc<T>, admit: impl FnOnce(usize) -> Result<()>) -> Result<u64> {
+        let mut map = self.map.write();
+        admit(map.len())?;
+        let id = ids.next()?;
+        map.insert(id, value);
+        Ok(id)
+    }
+
     /// Looks an id up.
     pub fn get(&self, id: u64) -> Result<Arc<T>> {
         self.map.read().get(&id).cloned().ok_or_else(|| self.unknown(id))

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod error;
 pub mod graph;
 pub mod handles;
+pub mod limits;
 pub mod loader;
 pub mod log;
 pub mod registry;

@@ -13,6 +13,15 @@
 //! is capped before the dims are read, and the byte size is checked by [`TensorRef::new`]. Guest
 //! bytes are borrowed only for the call: the backend copies what it keeps. Every out-pointer is
 //! checked before the operation, so a call that fails never leaves a half-published handle.
+//!
+//! Limits ([`Limits`], per instance): each guest range is checked against the memory first
+//! (`MissingMemory`), then against the instance's limit (`TooLarge`, a message naming it); the
+//! graph and context counts are checked before a model is parsed or a context created, and again
+//! under the table lock when the handle is published. What a call makes the host allocate is
+//! bounded by what the guest passed: `load` a `Vec` of 16 bytes per builder (the builders are
+//! borrowed), `set_input` the dims (at most [`MAX_RANK`] x 8 bytes) and nothing for the data,
+//! which must be exactly the size the dims and type imply before the backend copies it once. So
+//! dims claiming 2^40 elements with a 16-byte buffer cost 256 bytes of dims and are refused.
 
 use std::sync::Arc;
 
@@ -21,6 +30,7 @@ use parking_lot::Mutex;
 use crate::core::error::{Error, Result};
 use crate::core::graph::{ExecContext, Graph};
 use crate::core::handles::{HandleTable, IdSource};
+use crate::core::limits::Limits;
 use crate::core::loader;
 use crate::core::registry::Registry;
 use crate::core::tensor::{self, TensorRef, MAX_RANK};
@@ -47,6 +57,7 @@ pub struct WitxInstance {
     ids: IdSource,
     graphs: HandleTable<Graph>,
     contexts: HandleTable<Mutex<ExecContext>>,
+    limits: parking_lot::RwLock<Limits>,
 }
 
 // An instance is shared by the guest's threads.
@@ -64,13 +75,17 @@ fn to_usize(v: u32) -> Result<usize> {
     usize::try_from(v).map_err(|_| Error::invalid(format!("{v} does not fit in usize")))
 }
 
-/// Reads `dims_len` u32 dims at `dims_ptr`, the rank capped at [`MAX_RANK`] before any read.
-fn read_dims(mem: &GuestMemory<'_>, dims_ptr: u32, dims_len: u32) -> Result<Vec<usize>> {
+/// Reads `dims_len` u32 dims at `dims_ptr`: a rank above the hard cap [`MAX_RANK`] is
+/// `InvalidArgument` before anything is read, the range is checked, then a rank above the
+/// instance's `max_rank` is `TooLarge`. The only allocation is the dims vector (at most
+/// [`MAX_RANK`] x 8 bytes).
+fn read_dims(mem: &GuestMemory<'_>, limits: &Limits, dims_ptr: u32, dims_len: u32) -> Result<Vec<usize>> {
     let rank = to_usize(dims_len)?;
     if rank > MAX_RANK {
         return Err(Error::invalid(format!("tensor rank {rank} exceeds the maximum of {MAX_RANK}")));
     }
     let dims_bytes = mem.bytes(dims_ptr, dims_len * 4, "tensor dims")?; // rank <= 32: no overflow
+    limits.check_rank(u64::from(dims_len))?;
     dims_bytes.chunks_exact(4).map(|c| to_usize(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect()
 }
 
@@ -82,7 +97,22 @@ impl WitxInstance {
             ids: IdSource::new(u64::from(u32::MAX)),
             graphs: HandleTable::new("graph"),
             contexts: HandleTable::new("execution context"),
+            limits: parking_lot::RwLock::new(Limits::process()),
         }
+    }
+
+    /// The instance's limits (the process default when it was created, unless set since).
+    pub fn limits(&self) -> Limits {
+        *self.limits.read()
+    }
+
+    /// Replaces the instance's limits; later calls are checked against them (handles already
+    /// published stay valid even above a lowered count). `InvalidArgument` on a rank above
+    /// [`MAX_RANK`].
+    pub fn set_limits(&self, limits: Limits) -> Result<()> {
+        limits.validate()?;
+        *self.limits.write() = limits;
+        Ok(())
     }
 
     /// The same, with ids limited to `1..=max_id` (tests of exhaustion).
@@ -106,7 +136,8 @@ impl WitxInstance {
     }
 
     fn publish_graph(&self, mem: &mut GuestMemory<'_>, graph: Arc<Graph>, graph_out_ptr: u32) -> Result<()> {
-        let id = self.graphs.insert(&self.ids, graph)?;
+        let limits = self.limits();
+        let id = self.graphs.insert_admitted(&self.ids, graph, |live| limits.check_graphs(live))?;
         let written = handle_to_guest(id).and_then(|h| mem.write_u32(graph_out_ptr, h, "graph_out"));
         if written.is_err() {
             // Unreachable in practice (the out-pointer was checked first), but never leak a handle.
@@ -130,13 +161,19 @@ impl WitxInstance {
         mem.check(graph_out_ptr, U32_SIZE, "graph_out")?;
         let encoding = self.profile.encoding(encoding)?;
         let target = self.profile.target(target)?;
+        let limits = self.limits();
+        // The graph count is checked before the model is parsed (and again when it is published).
+        limits.check_graphs(self.graphs.len())?;
         // The array length is bounded by the memory size / 8, so this allocation is too.
         let mut builders: Vec<&[u8]> = Vec::with_capacity(array.len() / 8);
         let mut at = builder_ptr;
+        let mut total = 0u64; // <= builder_len * u32::MAX: no overflow
         for i in 0..builder_len {
             let ptr = mem.read_u32(at, "graph builder")?;
             let len = mem.read_u32(at.wrapping_add(4), "graph builder")?;
             builders.push(mem.bytes(ptr, len, &format!("graph builder {i}"))?);
+            total += u64::from(len);
+            limits.check_model_bytes(total)?;
             // In range: the whole array was checked, so at + 8 <= memory length <= 4 GiB.
             at = at.wrapping_add(8);
         }
@@ -163,6 +200,9 @@ impl WitxInstance {
     ) -> Result<()> {
         let name = mem.bytes(name_ptr, name_len, "model name")?;
         mem.check(graph_out_ptr, U32_SIZE, "graph_out")?;
+        let limits = self.limits();
+        limits.check_name("model name", u64::from(name_len))?;
+        limits.check_graphs(self.graphs.len())?;
         let name = std::str::from_utf8(name).map_err(|_| Error::invalid("the model name is not valid UTF-8"))?;
         let graph = registry.get(name)?;
         self.publish_graph(mem, graph, graph_out_ptr)
@@ -181,6 +221,7 @@ impl WitxInstance {
         graph_out_ptr: u32,
     ) -> Result<()> {
         mem.check(config_ptr, u64::from(config_len), "config")?;
+        self.limits().check_config(u64::from(config_len))?;
         self.load_by_name(mem, name_ptr, name_len, graph_out_ptr)
     }
 
@@ -188,8 +229,10 @@ impl WitxInstance {
     pub fn init_execution_context(&self, mem: &mut GuestMemory<'_>, graph: u32, ctx_out_ptr: u32) -> Result<()> {
         mem.check(ctx_out_ptr, U32_SIZE, "ctx_out")?;
         let graph = self.graphs.get(u64::from(graph))?;
+        let limits = self.limits();
+        limits.check_contexts(self.contexts.len())?;
         let ctx = graph.init_execution_context()?;
-        let id = self.contexts.insert(&self.ids, Arc::new(Mutex::new(ctx)))?;
+        let id = self.contexts.insert_admitted(&self.ids, Arc::new(Mutex::new(ctx)), |live| limits.check_contexts(live))?;
         let written = handle_to_guest(id).and_then(|h| mem.write_u32(ctx_out_ptr, h, "ctx_out"));
         if written.is_err() {
             let _ = self.contexts.remove(id);
@@ -216,8 +259,10 @@ impl WitxInstance {
         let data_len = mem.read_u32(field(16), "tensor.data.len")?;
 
         let ty = self.profile.tensor_type(u32::from(ty))?;
-        let dims = read_dims(mem, dims_ptr, dims_len)?;
+        let limits = self.limits();
+        let dims = read_dims(mem, &limits, dims_ptr, dims_len)?;
         let data = mem.bytes(data_ptr, data_len, "tensor data")?;
+        limits.check_tensor_bytes(u64::from(data_len))?;
         let tensor = TensorRef::new(ty, dims, data)?;
         self.set_input_tensor(ctx, index, &tensor)
     }
@@ -264,12 +309,14 @@ impl WitxInstance {
         let dims_len = mem.read_u32(dims_struct.wrapping_add(4), "tensor_dimensions.size")?;
 
         let ty = profile::legacy_wasi_nn_tensor_type(u32::from(ty))?;
-        let dims = read_dims(mem, dims_ptr, dims_len)?;
+        let limits = self.limits();
+        let dims = read_dims(mem, &limits, dims_ptr, dims_len)?;
         // Overflow (of usize or of the layout's own checks) is invalid_argument.
         let data_len = tensor::byte_len(ty, &dims)?
             .ok_or_else(|| Error::invalid(format!("the legacy wasi_nn module has no {ty} tensors")))?;
         let data_len = u64::try_from(data_len).map_err(|_| Error::invalid(format!("tensor size {data_len} overflows")))?;
         let data = mem.bytes_u64(data_ptr, data_len, "tensor data")?;
+        limits.check_tensor_bytes(data_len)?;
         let tensor = TensorRef::new(ty, dims, data)?;
         self.set_input_tensor(ctx, index, &tensor)
     }

@@ -21,6 +21,7 @@
 use std::os::raw::c_char;
 
 use crate::capi::ffi;
+use crate::capi::limits::{self, wasinn_limits_t};
 use crate::capi::status::wasinn_status_t;
 use crate::core::error::{Error, Result, Status};
 use crate::glue::instance::WitxInstance;
@@ -99,6 +100,51 @@ pub unsafe extern "C" fn wasinn_witx_instance_new(profile: u32, out: *mut *mut w
         let profile = Profile::from_raw(profile)?;
         *out = Box::into_raw(Box::new(WitxInstance::new(profile)));
         Ok(())
+    })
+}
+
+/// Writes the instance's limits (the process default when it was created, unless set since with
+/// `wasinn_witx_instance_set_limits`) into `*out`; the caller sets `out->struct_size` first.
+/// Returns `WASINN_STATUS_INVALID_ARGUMENT` for a NULL argument or a too-small `struct_size`
+/// (nothing written). Thread-safe.
+///
+/// # Safety
+/// `inst` must be NULL or a live instance; `out` NULL or valid for reads and writes of
+/// `out->struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_witx_instance_get_limits(
+    inst: *const wasinn_witx_instance_t,
+    out: *mut wasinn_limits_t,
+) -> wasinn_status_t {
+    ffi::boundary(|| {
+        // SAFETY: forwarded contract.
+        let inst = unsafe { ffi::arg_ref(inst, "inst") }?;
+        // SAFETY: forwarded contract.
+        unsafe { limits::write(out, &inst.limits()) }
+    })
+}
+
+/// Sets the limits of one glue instance (one guest instance): its later calls are checked against
+/// them, each excess refused with the profile's `too_large` errno; handles already published stay
+/// valid even above a lowered count. `limits` is borrowed for the call. Returns
+/// `WASINN_STATUS_INVALID_ARGUMENT` for a NULL argument, a too-small `struct_size` or a `max_rank`
+/// above 32 (nothing changed). Thread-safe (a call running concurrently sees the old or the new
+/// limits).
+///
+/// # Safety
+/// `inst` must be NULL or a live instance; `limits` NULL or valid for reads of
+/// `limits->struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_witx_instance_set_limits(
+    inst: *mut wasinn_witx_instance_t,
+    limits: *const wasinn_limits_t,
+) -> wasinn_status_t {
+    ffi::boundary(|| {
+        // SAFETY: forwarded contract; only a shared reference is formed.
+        let inst = unsafe { ffi::arg_ref(inst.cast_const(), "inst") }?;
+        // SAFETY: forwarded contract.
+        let l = unsafe { limits::read(limits) }?;
+        inst.set_limits(l)
     })
 }
 
