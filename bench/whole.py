@@ -160,6 +160,8 @@ def main() -> int:
         for host, runs in per.items():
             med = lambda k: statistics.median(x[k] for x in runs)  # noqa: E731
             s = {k: med(k) for k in ("median_us", "p90_us", "set_input_us", "compute_us", "get_output_us")}
+            if all("memcpy_in_us" in x for x in runs):  # the native program's memcpy of the input
+                s["memcpy_in_us"] = med("memcpy_in_us")
             s["checksum"] = runs[-1]["checksum"]
             s["runs"] = len(runs)
             small = [x for x in runs if x["round"] % 2 == 0]

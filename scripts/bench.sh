@@ -12,7 +12,8 @@
 #      wasinn-bench-threads: 1 vs 2 contexts of one graph on as many threads;
 #   6. bench/report.py writes BENCHMARKS.md, appending what each executable bench/extra/*.sh prints.
 # Every measured process runs pinned to one core (taskset -c 1; nice -n -5 as root).
-# WASINN_BENCH_QUICK=1: fewer rounds and iterations (a check of the pipeline, not for publishing).
+# WASINN_BENCH_QUICK=1: fewer rounds and iterations (a check of the pipeline, not for publishing);
+# WASINN_BENCH_ROUNDS (default 4, even: rounds alternate N and 2N iterations) for the whole programs.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
@@ -37,9 +38,18 @@ OV_DIR="$("$PY" -c 'import openvino, os; print(os.path.dirname(openvino.__file__
 [ -e "$OV_DIR/libs/libopenvino_c.so" ] || ln -s "$(basename "$(ls "$OV_DIR"/libs/libopenvino_c.so.* | head -1)")" "$OV_DIR/libs/libopenvino_c.so"
 
 log "release build (workspace, benches) and install into $B/prefix"
-export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
-nice -n 10 cargo build -q --release --workspace
-nice -n 10 cargo bench -q -p wasinn-bench --no-run
+# One cargo invocation for everything (the library, the plugins, the bench crate's binaries and its
+# criterion bench), so the dependencies are built once with one feature set (a separate `cargo bench`
+# would unify criterion's features in and rebuild tract); the bench binary is then run directly.
+pkgs=(-p wasinn -p wasinn-backend-openvino -p wasinn-backend-onnxruntime -p wasinn-bench)
+nice -n 10 cargo build -q --release "${pkgs[@]}" --lib --bins --benches
+BENCH_BIN="$(cargo build -q --release "${pkgs[@]}" --lib --bins --benches --message-format=json \
+  | "$PY" -c 'import json, sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "three_ways" and m.get("executable"):
+        print(m["executable"])')"
+[ -x "$BENCH_BIN" ] || { echo "bench.sh: the three_ways bench binary was not built" >&2; exit 1; }
 WASMTIME_ROOT_DIR="$(bindings/wasmtime/fetch-wasmtime.sh "$REPO/build/wasmtime-root" "$PY")"
 rm -rf "$B/prefix"
 scripts/install.sh "$B/prefix" --wasmtime-root "$WASMTIME_ROOT_DIR" >/dev/null
@@ -56,25 +66,30 @@ pin=(taskset -c 1)
 [ "$(id -u)" -eq 0 ] && pin=(nice -n -5 "${pin[@]}")
 
 log "criterion: each backend three ways (OpenVINO f32, then OpenVINO bf16)"
-rm -rf target/criterion
+# criterion writes its results under CARGO_TARGET_DIR/criterion (or target/criterion); the bench
+# binary runs from the bench crate's directory, as cargo bench would run it.
+CRIT="${CARGO_TARGET_DIR:-$REPO/target}/criterion"
+rm -rf "$CRIT"
 secs=2; [ -n "$quick" ] && secs=0.5
-WASINN_BENCH_SECONDS=$secs "${pin[@]}" cargo bench -q -p wasinn-bench --bench three_ways 2>&1 | tee "$B/criterion.log" | grep -E '^(checksum|skip|[a-z0-9.-]+/[a-zA-Z0-9.-]+/(direct|capi|witx)|time:)' || true
-WASINN_BENCH_SECONDS=$secs WASINN_BENCH_BACKENDS=openvino WASINN_OPENVINO_PRECISION=bf16 "${pin[@]}" \
-  cargo bench -q -p wasinn-bench --bench three_ways -- openvino-bf16 2>&1 | tee -a "$B/criterion.log" | grep -E '^(checksum|time:)' || true
+(cd crates/wasinn-bench && CARGO_TARGET_DIR="${CRIT%/criterion}" WASINN_BENCH_SECONDS=$secs "${pin[@]}" "$BENCH_BIN" --bench) 2>&1 \
+  | tee "$B/criterion.log" | grep -E '^(checksum|skip|[a-z0-9.-]+/[a-zA-Z0-9.-]+/(direct|capi|witx)|time:)' || true
+(cd crates/wasinn-bench && CARGO_TARGET_DIR="${CRIT%/criterion}" WASINN_BENCH_SECONDS=$secs WASINN_BENCH_BACKENDS=openvino \
+  WASINN_OPENVINO_PRECISION=bf16 "${pin[@]}" "$BENCH_BIN" --bench openvino-bf16) 2>&1 | tee -a "$B/criterion.log" | grep -E '^(checksum|time:)' || true
+grep -q '^checksum ' "$B/criterion.log" || { echo "bench.sh: criterion produced nothing (see $B/criterion.log)" >&2; exit 1; }
 
 log "whole programs (bench/whole.py)"
-rounds=5 scale=1; [ -n "$quick" ] && { rounds=2; scale=0.2; }
+rounds="${WASINN_BENCH_ROUNDS:-4}" scale=1; [ -n "$quick" ] && { rounds=2; scale=0.2; }
 "$PY" bench/whole.py --prefix "$B/prefix" --guest "$B/bench.wasm" --ov-native "$B/ov_native" --models "$B/models" \
   --site "$VENV" --ov-libs "$OV_DIR/libs" --wasmtime "$WASMTIME_CLI" --wasm3 "$wasm3" ${wamr:+--wamr "$wamr"} \
   --python "$PY" --rounds $rounds --scale $scale --out "$B/whole.json" | tee "$B/whole.log"
 
 log "load time and peak RSS (bench/load_rss.py)"
-"$PY" bench/load_rss.py "$REPO/target/release/wasinn-bench-load" "$B/load.json" "$([ -n "$quick" ] && echo 1 || echo 3)" | tee "$B/load.log"
+"$PY" bench/load_rss.py "${CARGO_TARGET_DIR:-$REPO/target}/release/wasinn-bench-load" "$B/load.json" "$([ -n "$quick" ] && echo 1 || echo 3)" | tee "$B/load.log"
 
 log "concurrency: 1 and 2 contexts of one magika graph on as many threads (unpinned: both cores)"
 : > "$B/threads.log"
 for b in tract onnxruntime openvino; do
-  echo "$b $(target/release/wasinn-bench-threads "$b" magika "$([ -n "$quick" ] && echo 1 || echo 4)" | tr '\n' ' ')" | tee -a "$B/threads.log"
+  echo "$b $("${CARGO_TARGET_DIR:-$REPO/target}/release/wasinn-bench-threads" "$b" magika "$([ -n "$quick" ] && echo 1 || echo 4)" | tr '\n' ' ')" | tee -a "$B/threads.log"
 done
 
 log "extra hooks (bench/extra/*.sh)"
@@ -105,5 +120,5 @@ items = [
 ]
 json.dump({"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "items": items}, open(sys.argv[1], "w"), indent=1)
 PYEOF
-"$PY" bench/report.py BENCHMARKS.md target/criterion "$B/whole.json" "$B/load.json" "$B/facts.json" "$B/threads.log" ${extras[@]+"${extras[@]}"}
+"$PY" bench/report.py BENCHMARKS.md "$CRIT" "$B/whole.json" "$B/load.json" "$B/facts.json" "$B/threads.log" ${extras[@]+"${extras[@]}"}
 log "BENCHMARKS.md written ($((SECONDS - t_start)) s)"
