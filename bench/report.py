@@ -43,6 +43,22 @@ def criterion(root: str) -> Dict[str, Dict[str, Dict[str, float]]]:
     return out
 
 
+def threads(path: str) -> list:
+    """scripts/bench.sh's threads.log: one line a backend, `BACKEND threads n=1 per_s=.. threads n=2
+    per_s=.. threads scaling=.. ctx_rss_kb=.. weights_kb=..` (wasinn-bench-threads' output)."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    for line in open(path):
+        parts = line.split()
+        kv = dict(p.split("=", 1) for p in parts[1:] if "=" in p and not p.startswith(("n=", "per_s=")))
+        rates = [float(p.split("=")[1]) for p in parts if p.startswith("per_s=")]
+        if parts and len(rates) == 2 and "scaling" in kv:
+            out.append(dict(backend=parts[0], rates=rates, scaling=float(kv["scaling"]),
+                            ctx_rss_kb=int(kv["ctx_rss_kb"]), weights_kb=int(kv["weights_kb"])))
+    return out
+
+
 REAL = ["magika", "rapidocr-det", "rapidocr-rec", "rapidocr-cls", "silero-vad", "mobilenetv2"]
 
 
@@ -103,14 +119,10 @@ def targets(crit: dict, whole: dict, threads_log: str) -> list:
         add("no tensor-sized allocation per call (page faults per iteration, 4.9 MB Add, JIT host)",
             f"{s['faults_per_iter']:.2f} faults/iter" + (f" (wasmtime CLI: {c:.0f})" if c is not None else "")
             + "; the byte counters of a stats call are not on this branch", s["faults_per_iter"] < 10)
-    if os.path.exists(threads_log):
-        for line in open(threads_log):
-            parts = line.split()
-            kv = dict(p.split("=", 1) for p in parts[1:] if "=" in p and not p.startswith(("n=", "per_s=")))
-            if "scaling" in kv:
-                sc, ctx, wts = float(kv["scaling"]), int(kv["ctx_rss_kb"]), int(kv["weights_kb"])
-                add(f"{parts[0]}: 2 contexts on 2 threads scale >= 1.8x (magika)", f"{sc:.2f}x", sc >= 1.8)
-                add(f"{parts[0]}: a 2nd context costs < 10% of the weights", f"{ctx / 1024:.1f} MB vs {wts / 1024:.1f} MB", ctx < 0.1 * wts)
+    for t in threads(threads_log):
+        add(f"{t['backend']}: 2 contexts on 2 threads scale >= 1.8x (magika)", f"{t['scaling']:.2f}x", t["scaling"] >= 1.8)
+        add(f"{t['backend']}: a 2nd context costs < 10% of the weights",
+            f"{t['ctx_rss_kb'] / 1024:.1f} MB vs {t['weights_kb'] / 1024:.1f} MB", t["ctx_rss_kb"] < 0.1 * t["weights_kb"])
     for b, v in sorted(crit.get("load_by_name/magika", {}).items()):
         add(f"{b}: load_by_name of a preloaded model < 10 us", f"{v:.2f} us (+ unload)", v < 10)
     return rows
@@ -234,15 +246,9 @@ def main() -> int:
         w("## 4. Concurrency: N contexts of one graph on N threads (magika, C API, unpinned)\n")
         w("| backend | inferences/s, N=1 | N=2 | scaling | RSS of the 2nd context | model file |")
         w("|---|---|---|---|---|---|")
-        for line in open(threads_log):
-            parts = line.split()
-            if not parts:
-                continue
-            kv = dict(p.split("=", 1) for p in parts[1:] if "=" in p and not p.startswith("n="))
-            rates = [p.split("=")[1] for p in parts if p.startswith("per_s=")]
-            if len(rates) == 2 and "scaling" in kv:
-                w(f"| {parts[0]} | {float(rates[0]):.1f} | {float(rates[1]):.1f} | {float(kv['scaling']):.2f}x | "
-                  f"{int(kv['ctx_rss_kb']) / 1024:.1f} MB | {int(kv['weights_kb']) / 1024:.1f} MB |")
+        for t in threads(threads_log):
+            w(f"| {t['backend']} | {t['rates'][0]:.1f} | {t['rates'][1]:.1f} | {t['scaling']:.2f}x | "
+              f"{t['ctx_rss_kb'] / 1024:.1f} MB | {t['weights_kb'] / 1024:.1f} MB |")
         w("")
     rows = targets(crit, whole, threads_log)
     if rows:

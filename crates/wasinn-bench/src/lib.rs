@@ -166,6 +166,14 @@ pub fn setup_env() {
     }
 }
 
+/// This process's resident set (VmRSS), in KiB; 0 where /proc is unreadable.
+pub fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
 /// One inference per call; outputs land in buffers owned by the way.
 pub trait Infer {
     fn infer(&mut self) -> Result<(), String>;
