@@ -35,6 +35,16 @@ static double quantile(double *v, long n, double q)
     return v[(long)(q * (double)(n - 1) + 0.5)];
 }
 
+/* Stores iteration it's total and per-phase times (set_input t0-t1, compute t1-t2, get_output
+ * t2-t3). */
+static void record_iter(double *total, double *ph[3], long it, double t0, double t1, double t2, double t3)
+{
+    total[it] = t3 - t0;
+    ph[0][it] = t1 - t0;
+    ph[1][it] = t2 - t1;
+    ph[2][it] = t3 - t2;
+}
+
 /* sum_j out[j] * (1 + j mod 13) over the f32 elements of len bytes at out (position-weighted, so a
  * softmax's outputs do not always sum to 1): the checksum both programs print. */
 static double checksum_f32(const uint8_t *out, size_t len)

@@ -122,12 +122,7 @@ int main(int argc, char **argv)
         for (uint32_t k = 0; k < n_out; k++)
             if ((e = nn_get_output(ctx, k, out[k], out_bytes, &written[k]))) goto fail;
         double t3 = now_us();
-        if (it >= 0) {
-            total[it] = t3 - t0;
-            ph[0][it] = t1 - t0;
-            ph[1][it] = t2 - t1;
-            ph[2][it] = t3 - t2;
-        }
+        if (it >= 0) record_iter(total, ph, it, t0, t1, t2, t3);
     }
     double sum = 0;
     for (uint32_t k = 0; k < n_out; k++) sum += checksum_f32(out[k], written[k]);

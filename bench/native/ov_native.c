@@ -133,10 +133,7 @@ int main(int argc, char **argv)
         }
         double t3 = now_us();
         if (it >= 0) {
-            total[it] = t3 - t0;
-            ph[0][it] = t1 - t0;
-            ph[1][it] = t2 - t1;
-            ph[2][it] = t3 - t2;
+            record_iter(total, ph, it, t0, t1, t2, t3);
             double c0 = now_us();
             memcpy(copy, in0_data, in0_len);
             copy_us[it] = now_us() - c0;
