@@ -31,6 +31,10 @@ fn three_ways(c: &mut Criterion) {
                 println!("skip {label}/{}: {}", model.name, model.tract);
                 continue;
             }
+            if let Some(why) = openvino_cannot(backend, &model.name) {
+                println!("skip {label}/{}: {why}", model.name);
+                continue;
+            }
             let mut direct = direct(backend, model).unwrap_or_else(|e| panic!("{label}/{} direct: {e}", model.name));
             let mut capi = capi(backend, model).unwrap_or_else(|e| panic!("{label}/{} capi: {e}", model.name));
             let sizes: Vec<usize> = capi.outputs().iter().map(|o| o.len()).collect();

@@ -146,6 +146,13 @@ impl Backend {
     }
 }
 
+/// Why OpenVINO cannot run `model` at all (directly or through libwasinn), if it cannot: the
+/// benches skip such a pair and say why instead of failing.
+pub fn openvino_cannot(backend: Backend, model: &str) -> Option<&'static str> {
+    (backend == Backend::OpenVino && model == "silero-vad")
+        .then_some("OpenVINO 2026.4's ONNX frontend cannot convert its If (Conv and ReduceMean of unknown rank in the branch)")
+}
+
 /// OpenVINO's inference precision on both sides (`WASINN_OPENVINO_PRECISION`, default f32).
 pub fn ov_precision() -> String {
     std::env::var("WASINN_OPENVINO_PRECISION").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "f32".into())
