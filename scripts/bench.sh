@@ -16,7 +16,8 @@
 # WASINN_BENCH_ROUNDS (default 4, even: rounds alternate N and 2N iterations) for the whole programs.
 # WASINN_BENCH_STEPS (default "build criterion whole load threads"): the steps to run; a step left
 # out is "not measured" in BENCHMARKS.md. Without `build`, WASINN_BENCH_PREFIX names an installed
-# prefix (with bin/wasinn-wasmtime-run) for the whole programs. WASINN_BENCH_SCALE (default 1)
+# prefix (with bin/wasinn-wasmtime-run) for the whole programs and WASINN_BENCH_BIN a built
+# three_ways bench binary for criterion. WASINN_BENCH_SCALE (default 1)
 # scales the whole programs' iterations.
 # WASINN_BENCH_PROFILE=debug: measure the test build instead (libwasinn's own code unoptimised, its
 # dependencies at opt-level 2): for a machine where a release build does not fit; BENCHMARKS.md says so.
@@ -52,6 +53,7 @@ case "$profile" in
   *) echo "bench.sh: WASINN_BENCH_PROFILE must be release or debug" >&2; exit 2 ;;
 esac
 PREFIX="${WASINN_BENCH_PREFIX:-$B/prefix}"
+BENCH_BIN="${WASINN_BENCH_BIN:-}"   # without the build step: an already built three_ways bench binary
 if step build; then
 log "$profile build (library, plugins, bench crate) and install into $B/prefix"
 # One cargo invocation for everything (the library, the plugins, the bench crate's binaries and its
