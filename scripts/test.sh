@@ -11,7 +11,8 @@
 # models per backend, against the committed figures), the real guests in wasm3 0.5.0 (with its
 # sandbox, also under ASan), the magika guest in wasinn-wasmtime-run on every backend (the C witx guest and the WIT component), libwasinn's
 # WasmEdge plugin in the real wasmedge (guests, hostile guests), real WAMR built from source (fast
-# and classic interpreter) running every guest, and the README's marked snippets.
+# and classic interpreter) running every guest, the benchmarks run once (criterion's test mode, the
+# bench guest for 2 iterations vs native OpenVINO: checksums, no timing), and the README's marked snippets.
 # Exits non-zero on the first failing layer.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -239,6 +240,25 @@ log "real WAMR: fast and classic interpreter with every guest (tests/wamr/run.sh
 WASINN_PYTHON_SITE_PACKAGES="$VENV" PY="$PY" tests/wamr/run.sh "$STAGE" target/demo build/wamr 2>&1 | tee build/wamr.log
 while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -E '^wamr (fast-interp|classic-interp|no-libc-wasi)|^wamr: SKIPPED' build/wamr.log)
 SUMMARY+=("wamr layer: $(tail -1 build/wamr.log | sed 's/^wamr: //') ($((SECONDS - t0))s)")
+
+# The benchmarks cannot rot (nothing is timed here): bench/setup.py's models without IR, each
+# criterion bench run once in criterion's test mode (debug profile; the three ways' outputs must
+# agree), then the bench guest for 2 iterations in wasinn-wasmtime-run (staged debug build) on
+# OpenVINO, tract and ONNX Runtime, its checksums compared with the native OpenVINO C program's.
+t0=$SECONDS
+log "benchmarks: criterion benches once each, the bench guest in wasinn-wasmtime-run vs native OpenVINO (no timing)"
+mkdir -p build/bench-test
+(
+  export WASINN_BENCH_MODELS="$REPO/build/bench-test/models" WASINN_PYTHON_SITE_PACKAGES="$VENV"
+  "$PY" bench/setup.py "$WASINN_BENCH_MODELS" --quick
+  # --workspace: the feature set of the Rust layer's build above, so no dependency is rebuilt.
+  cargo test -q --workspace --bench three_ways
+  bench/build.sh build/bench-test "$VENV"
+  "$PY" bench/whole.py --quick --prefix "$STAGE" --guest build/bench-test/bench.wasm --ov-native build/bench-test/ov_native \
+    --models "$WASINN_BENCH_MODELS" --site "$VENV" --ov-libs "$("$PY" -c 'import openvino, os; print(os.path.dirname(openvino.__file__))')/libs" \
+    --models-list add-1,magika,mobilenetv2 --out build/bench-test/whole.json
+) 2>&1 | tee build/bench-test.log
+SUMMARY+=("benches: $(grep -c '^Success$' build/bench-test.log) criterion benches ran once, $(tail -1 build/bench-test.log | sed 's/^whole programs: //') ($((SECONDS - t0))s)")
 
 # The README's marked snippets (install, CMake, pkg-config, Python, the wasmtime-py host on the
 # magika guest demo.sh built in target/demo, the witx glue and WAMR snippets) run as documented.

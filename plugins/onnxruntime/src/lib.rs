@@ -17,6 +17,8 @@
 //!   run, which `output` exposes without copying;
 //! - `gpu` registers the CUDA execution provider with `error_on_failure`, and is refused with
 //!   `UNSUPPORTED_OPERATION` when the library has no CUDA: never a silent CPU fallback;
+//! - `WASINN_ORT_INTRA_OP_THREADS=N` sets each session's intra-op thread count (default: ORT's,
+//!   one per core of the machine, whatever the process's CPU affinity);
 //! - models from guest bytes (`model_dir` NULL) that reference external data files are refused
 //!   with `SECURITY` before ORT sees them.
 
@@ -150,6 +152,13 @@ impl Plugin for OrtPlugin {
         }
         let ort_err = |what: &'static str| move |e: ort::Error| PluginError::runtime(format!("onnxruntime: {what}: {e}"));
         let mut builder = Session::builder(&self.env).map_err(ort_err("cannot create a session builder"))?;
+        // ORT sizes its intra-op pool by the machine's cores, ignoring the process's CPU affinity:
+        // benchmarks and hosts that pin threads set the count here.
+        if let Some(n) = std::env::var("WASINN_ORT_INTRA_OP_THREADS").ok().and_then(|v| v.parse::<usize>().ok()) {
+            builder = builder
+                .with_intra_threads(n)
+                .map_err(|e| PluginError::runtime(format!("onnxruntime: cannot set the intra-op thread count: {e}")))?;
+        }
         match target {
             WASINN_BACKEND_TARGET_CPU => {}
             WASINN_BACKEND_TARGET_GPU => {

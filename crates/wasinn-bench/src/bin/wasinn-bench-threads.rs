@@ -1,0 +1,58 @@
+//! Concurrency: N contexts of one graph (libwasinn's C API) on N threads, each running inferences
+//! for a fixed time: `wasinn-bench-threads BACKEND MODEL SECONDS` prints, for N = 1 and 2,
+//! `threads n=N per_s=..`, then `threads scaling=.. ctx_rss_kb=..`: the throughput ratio N=2 / N=1
+//! and the resident memory a second context (after its first inference) added, against the
+//! model's weight bytes (the ONNX file's size, printed as `weights_kb`). Run unpinned (it needs
+//! both cores); ONNX Runtime one intra-op thread per context (WASINN_ORT_INTRA_OP_THREADS=1).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use wasinn_bench::*;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, backend, name, secs] = &args[..] else {
+        eprintln!("usage: wasinn-bench-threads BACKEND MODEL SECONDS");
+        std::process::exit(2);
+    };
+    setup_env();
+    let backend = Backend::parse(backend).unwrap_or_else(|| panic!("unknown backend {backend}"));
+    let secs: f64 = secs.parse().expect("SECONDS");
+    let models = manifest(&models_dir()).unwrap_or_else(|e| panic!("{e}"));
+    let model = models.iter().find(|m| &m.name == name).unwrap_or_else(|| panic!("no model {name}"));
+    let first = capi(backend, model).unwrap_or_else(|e| panic!("{e}"));
+    let before = rss_kb();
+    let mut second = first.fork().unwrap_or_else(|e| panic!("{e}"));
+    second.infer().unwrap_or_else(|e| panic!("{e}"));
+    let ctx_rss = rss_kb().saturating_sub(before);
+    let mut ctxs = vec![first, second];
+    let mut rates = Vec::new();
+    for n in [1usize, 2] {
+        let stop = AtomicBool::new(false);
+        let count = AtomicU64::new(0);
+        let t0 = Instant::now();
+        std::thread::scope(|s| {
+            for c in ctxs.iter_mut().take(n) {
+                let (stop, count) = (&stop, &count);
+                s.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        c.infer().unwrap();
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+            std::thread::sleep(Duration::from_secs_f64(secs));
+            stop.store(true, Ordering::Relaxed);
+        });
+        let rate = count.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64();
+        println!("threads n={n} per_s={rate:.2}");
+        rates.push(rate);
+    }
+    // The second context goes first: it borrows the graph the first owns.
+    let first = ctxs.remove(0);
+    drop(ctxs);
+    drop(first);
+    let weights = std::fs::metadata(&model.onnx).map(|m| m.len() / 1024).unwrap_or(0);
+    println!("threads scaling={:.3} ctx_rss_kb={ctx_rss} weights_kb={weights}", rates[1] / rates[0]);
+}
