@@ -21,7 +21,8 @@ that backend does not run to a match (for tract, whose only TFLite path is libwa
 column is what LiteRT runs that tract does not, as information, not a loss).
 
 Usage: tflite.py run OUT.json; tflite.py check OUT.json (fails on any loss or mismatch);
-tflite.py markdown OUT.json (the docs/conformance.md section).
+tflite.py markdown OUT.json (the docs/conformance.md section); tflite.py bench MODEL[,MODEL...] [N]
+(libwasinn vs the backend called directly; figures only).
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ def _model(tensors, ops, inputs, outputs) -> bytes:
             codes.append(code)
         op = s.OperatorT()
         op.opcodeIndex, op.inputs, op.outputs = codes.index(code), list(ins), list(outs)
+        if options is None:
+            # ADD, MUL and FULLY_CONNECTED get their default options table, as converters write
+            # it (OpenVINO's frontend requires it: "Chosen Builtin Option is not accessible").
+            options = _default_options(s, code)
         if options is not None:
             op.builtinOptionsType, op.builtinOptions = options
         sg.operators.append(op)
@@ -89,6 +94,16 @@ def _model(tensors, ops, inputs, outputs) -> bytes:
     return bytes(b.Output())
 
 
+def _default_options(s, code):
+    table = {s.BuiltinOperator.ADD: ("AddOptions", s.AddOptionsT),
+             s.BuiltinOperator.MUL: ("MulOptions", s.MulOptionsT),
+             s.BuiltinOperator.FULLY_CONNECTED: ("FullyConnectedOptions", s.FullyConnectedOptionsT)}
+    if code not in table:
+        return None
+    name, cls = table[code]
+    return getattr(s.BuiltinOptions, name), cls()
+
+
 def generated_models() -> Dict[str, bytes]:
     from ai_edge_litert import schema_py_generated as s
     T, Op = s.TensorType, s.BuiltinOperator
@@ -96,6 +111,7 @@ def generated_models() -> Dict[str, bytes]:
     w = rng.standard_normal((8, 16)).astype(np.float32)
     bias = rng.standard_normal(8).astype(np.float32)
     conv_w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)  # OHWI
+    conv_b = rng.standard_normal(4).astype(np.float32)
     conv_opts = s.Conv2DOptionsT()
     conv_opts.padding, conv_opts.strideW, conv_opts.strideH = s.Padding.SAME, 1, 1
     conv_opts.fusedActivationFunction = s.ActivationFunctionType.RELU
@@ -116,8 +132,9 @@ def generated_models() -> Dict[str, bytes]:
         "gen_conv_relu_f32": _model(
             [("image", T.FLOAT32, [1, 8, 8, 3], None, None),
              ("filter", T.FLOAT32, [4, 3, 3, 3], None, conv_w.tobytes()),
-             ("features", T.FLOAT32, [1, 8, 8, 4], None, None)],
-            [(Op.CONV_2D, [0, 1, -1], [2], (s.BuiltinOptions.Conv2DOptions, conv_opts))], [0], [2]),
+             ("features", T.FLOAT32, [1, 8, 8, 4], None, None),
+             ("conv_bias", T.FLOAT32, [4], None, conv_b.tobytes())],
+            [(Op.CONV_2D, [0, 1, 3], [2], (s.BuiltinOptions.Conv2DOptions, conv_opts))], [0], [2]),
         "gen_mul_i32": _model(
             [("a", T.INT32, [4], None, None), ("b", T.INT32, [4], None, None), ("p", T.INT32, [4], None, None)],
             [(Op.MUL, [0, 1], [2], None)], [0, 1], [2]),
@@ -136,8 +153,12 @@ def generated_models() -> Dict[str, bytes]:
 
 
 def mediapipe_models() -> Dict[str, str]:
-    import mediapipe  # noqa: F401 (only the package's files are used)
-    root = os.path.dirname(mediapipe.__file__)
+    # Located, not imported: importing mediapipe needs opencv, which --no-deps leaves out.
+    import importlib.util
+    spec = importlib.util.find_spec("mediapipe")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("tflite: mediapipe==0.10.14 is not installed (scripts/requirements-nodeps.txt)")
+    root = list(spec.submodule_search_locations)[0]
     return {os.path.splitext(os.path.basename(p))[0]: p
             for p in sorted(glob.glob(os.path.join(root, "modules", "*", "*.tflite")))}
 
@@ -159,6 +180,12 @@ def _inputs(details: List[Dict[str, Any]]) -> List[np.ndarray]:
             lo, hi = max(info.min, -1000), min(info.max, 1000)
             out.append(rng.integers(lo, hi, size=shape, endpoint=True).astype(dt))
     return out
+
+
+def _last_line(e: Exception) -> str:
+    """The last non-empty line of an exception's text (OpenVINO's end with blank lines)."""
+    lines = [line for line in str(e).splitlines() if line.strip()]
+    return lines[-1].strip() if lines else type(e).__name__
 
 
 def litert_reference(data: bytes):
@@ -256,7 +283,7 @@ def run(out_path: str) -> None:
             row["litert_native"] = "pass"
             row["inputs"] = [f"{np.dtype(d['dtype']).name}{list(int(x) for x in d['shape'])}" for d in details]
         except Exception as e:  # noqa: BLE001 (the reference's own failure is data)
-            row["litert_native"] = f"error: {str(e).splitlines()[0][:200]}"
+            row["litert_native"] = f"error: {_last_line(e)[:200]}"
             values, ref_litert = None, None
         for backend in backends:
             cell: Dict[str, Any] = {}
@@ -266,7 +293,7 @@ def run(out_path: str) -> None:
                     ref = openvino_reference(files[name], values)
                     cell["native"] = "pass"
                 except Exception as e:  # noqa: BLE001
-                    cell["native"] = f"error: {str(e).splitlines()[-1][:200] if str(e) else type(e).__name__}"
+                    cell["native"] = f"error: {_last_line(e)[:200]}"
                     ref = None
             else:
                 cell["native"] = row["litert_native"] if backend != "tract" else "n/a (LiteRT is the reference)"
@@ -350,7 +377,7 @@ def markdown(path: str) -> str:
             if c["status"] == "pass":
                 cells.append(f"pass ({c['max_diff']:.1e})" if c.get("max_diff") else "pass (exact)")
             else:
-                why = c.get("why", "").replace("|", "/").splitlines()[0][:110]
+                why = (c.get("why") or "?").replace("|", "/").splitlines()[0][:110]
                 native = "" if b == "tract" else f"; native: {c['native'][:60]}"
                 cells.append(f"{c['status']}: {why}{native}")
         lit = row["litert_native"] if row["litert_native"] == "pass" else row["litert_native"][:80]
@@ -367,12 +394,63 @@ def markdown(path: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def bench(models: List[str], repeats: int) -> None:
+    """A benchmark, not a test: the median time of one compute through libwasinn on each backend
+    and through the backend called directly on the same model and inputs (openvino: its Python
+    API's compiled model; tract has no direct TFLite API in Python, so LiteRT's interpreter stands
+    beside it for scale). Prints one line a model and backend; asserts nothing about times."""
+    import openvino as ov
+    import wasinn
+    from ai_edge_litert.interpreter import Interpreter
+    paths = mediapipe_models()
+
+    def median(f) -> float:
+        f()  # warm-up (plans, caches)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - t0)
+        return sorted(times)[len(times) // 2]
+
+    for name in models:
+        data = open(paths[name], "rb").read()
+        _, values, _ = litert_reference(data)
+        it = Interpreter(model_content=data, num_threads=1)
+        it.allocate_tensors()
+        ins = it.get_input_details()
+
+        def litert():
+            for d, v in zip(ins, values):
+                it.set_tensor(d["index"], v)
+            it.invoke()
+        direct = {"litert": median(litert)}
+        core = ov.Core()
+        # The plugin's defaults: f32 precision, OpenVINO's own thread count.
+        compiled = core.compile_model(core.read_model(paths[name]), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+        request = compiled.create_infer_request()
+        direct["openvino"] = median(lambda: request.infer(values))
+        for backend, ref in (("tract", "litert"), ("openvino", "openvino")):
+            with wasinn.Graph.load(data, "tensorflowlite", "cpu", backend=backend) as g, \
+                    g.create_execution_context() as ctx:
+                def run():
+                    for i, v in enumerate(values):
+                        ctx.set_input(i, v)
+                    ctx.compute()
+                    ctx.get_output(0)
+                t = median(run)
+            print(f"tflite bench {name} {backend}: libwasinn {t * 1e3:.2f} ms, {ref} direct "
+                  f"{direct[ref] * 1e3:.2f} ms, ratio {t / direct[ref]:.2f}", flush=True)
+
+
 if __name__ == "__main__":
     cmd, path = sys.argv[1], sys.argv[2]
     if cmd == "run":
         run(path)
     elif cmd == "check":
         sys.exit(check(path))
+    elif cmd == "bench":
+        bench(path.split(","), int(sys.argv[3]) if len(sys.argv) > 3 else 20)
     elif cmd == "markdown":
         sys.stdout.write(markdown(path))
     else:
