@@ -12,9 +12,19 @@ use tflite::*;
 use wasinn::capi::*;
 use wasinn::core::backend::{Dim, Quantization};
 use wasinn::core::error::Status;
-use wasinn::core::loader::load;
 use wasinn::core::tensor::TensorRef;
 use wasinn::core::types::{Encoding, Target, TensorType};
+
+/// The core loader with this crate's backends installed first (the C API does it on every call).
+fn load(
+    b: &[&[u8]],
+    e: Encoding,
+    t: Target,
+    dir: Option<&std::path::Path>,
+) -> wasinn::core::error::Result<std::sync::Arc<wasinn::core::graph::Graph>> {
+    wasinn::backends::install();
+    wasinn::core::loader::load(b, e, t, dir)
+}
 
 /// `out = x + x` on u8 tensors quantized with the same scale and zero point: in real terms
 /// `2 * scale * (x - zp)`, i.e. `q_out = 2 * x - zp` (TFLite's quantized ADD, saturating).
