@@ -1163,6 +1163,46 @@ wasinn_status_t wasinn_graph_output_shape(wasinn_graph_t graph,
                                           size_t *out_rank);
 
 /**
+ * Writes the per-tensor quantization that the model declares for input `index`: `*out_quantized`
+ * is 1 when the input's integer values `q` stand for `scale * (q - zero_point)` (TFLite's
+ * u8/i8 tensors), with `*out_scale` and `*out_zero_point` set; otherwise it is 0 and so are
+ * they. The tensor data stays the integer values (`wasinn_graph_input_type`); the caller quantizes.
+ * 0 also when the tensor is quantized per axis or the backend does not report quantization
+ * (the backend plugins do not, in plugin ABI v1).
+ *
+ * Written only on success. Thread safety: may be called from any thread.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `INVALID_ARGUMENT` for a NULL out-pointer, an unknown or
+ * freed handle or an index out of range; `PANIC`.
+ *
+ * # Safety
+ * `out_quantized`, `out_scale` and `out_zero_point` must be valid for a write.
+ */
+wasinn_status_t wasinn_graph_input_quantization(wasinn_graph_t graph,
+                                                size_t index,
+                                                uint32_t *out_quantized,
+                                                float *out_scale,
+                                                int64_t *out_zero_point);
+
+/**
+ * Writes the per-tensor quantization of output `index`, as `wasinn_graph_input_quantization`
+ * does for inputs (dequantize the output's integer values as `scale * (q - zero_point)`).
+ *
+ * Written only on success. Thread safety: may be called from any thread.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `INVALID_ARGUMENT` for a NULL out-pointer, an unknown or
+ * freed handle or an index out of range; `PANIC`.
+ *
+ * # Safety
+ * `out_quantized`, `out_scale` and `out_zero_point` must be valid for a write.
+ */
+wasinn_status_t wasinn_graph_output_quantization(wasinn_graph_t graph,
+                                                 size_t index,
+                                                 uint32_t *out_quantized,
+                                                 float *out_scale,
+                                                 int64_t *out_zero_point);
+
+/**
  * Copies the name of the backend that loaded the graph (e.g. `"tract"`) into `buf` as a
  * NUL-terminated string, with the same buffer contract as `wasinn_graph_input_name`
  * (`*out_len`, when non-NULL, always receives the length excluding the NUL once the graph is

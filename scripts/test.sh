@@ -156,6 +156,18 @@ t0=$SECONDS
 grep -q '^conformance check: passed' build/conformance-check.log
 SUMMARY+=("conformance: $(grep -E '^(tract|onnxruntime|openvino) ' build/conformance-check.log | awk '{printf "%s%s %s/%s pass, %s losses", (NR>1?"; ":""), $1, $11, $3, $24}'); $(grep '^real models' build/conformance-check.log); runner self-tests: $(tail -1 build/conformance-runner-tests.log) ($((SECONDS - t0))s)")
 
+# TensorFlow Lite: mediapipe's 14 models and small generated ones through libwasinn on tract and
+# openvino vs LiteRT's interpreter / OpenVINO's Python API; fails on any loss or wrong value.
+t0=$SECONDS
+log "TensorFlow Lite conformance: libwasinn (tract, openvino) vs LiteRT and OpenVINO (tests/conformance/tflite.py)"
+(
+  conformance_env
+  "$PY" tests/conformance/tflite.py run build/tflite-conformance.json 2>&1 | tee build/tflite.log
+  "$PY" tests/conformance/tflite.py check build/tflite-conformance.json 2>&1 | tee build/tflite-check.log
+)
+grep -q '^tflite conformance check: passed' build/tflite-check.log
+SUMMARY+=("tflite conformance: $(grep -E '^tflite [a-z]+: ' build/tflite-check.log | sed 's/^tflite //' | paste -sd ';' | sed 's/;/; /g') ($((SECONDS - t0))s)")
+
 t0=$SECONDS
 log "real guest: the magika C guest in wasm3 (the interpreter host) through libwasinn"
 WASINN_DEMO_HOST=wasm3 WASINN_DEMO_PROFILE=debug WASINN_DEMO_NO_BUILD=1 scripts/demo.sh 2>&1 | tee build/guest-wasm3.log

@@ -152,14 +152,14 @@ fn backend_of(g: wasinn_graph_t) -> String {
 }
 
 #[test]
-fn tract_is_listed_first_as_available_onnx_on_cpu() {
+fn tract_is_listed_first_as_available_onnx_and_tflite_on_cpu() {
     assert!(count() >= 1);
     assert_eq!(text(wasinn_backend_name, 0), "tract");
     assert!(!text(wasinn_backend_version, 0).is_empty());
     assert_eq!(text(wasinn_backend_path, 0), "", "built-in");
     assert_eq!(text(wasinn_backend_reason, 0), "", "available");
     assert_eq!(status(0), WASINN_BACKEND_STATUS_AVAILABLE);
-    assert_eq!(values(wasinn_backend_encodings, 0), [WASINN_ENCODING_ONNX]);
+    assert_eq!(values(wasinn_backend_encodings, 0), [WASINN_ENCODING_ONNX, WASINN_ENCODING_TENSORFLOWLITE]);
     assert_eq!(values(wasinn_backend_targets, 0), [WASINN_TARGET_CPU]);
 }
 
@@ -192,7 +192,7 @@ fn nulls_and_short_buffers() {
     check(unsafe { wasinn_backend_encodings(0, out.as_mut_ptr(), out.len(), null_mut()) }, INVALID);
     let mut n = usize::MAX;
     check(unsafe { wasinn_backend_encodings(0, null_mut(), 0, &mut n) }, WASINN_STATUS_TOO_LARGE);
-    assert_eq!(n, 1);
+    assert_eq!(n, 2);
     n = usize::MAX;
     check(unsafe { wasinn_backend_targets(0, null_mut(), 0, &mut n) }, WASINN_STATUS_TOO_LARGE);
     assert_eq!(n, 1);

@@ -1,4 +1,10 @@
-//! The built-in tract-onnx backend: pure Rust, CPU only, ONNX only.
+//! The built-in tract backend: pure Rust, CPU only, ONNX (tract-onnx) and TensorFlow Lite
+//! (tract-tflite).
+//!
+//! Both encodings share everything after parsing (the [`Shared`] block, its plan cache, shape
+//! checks, contexts and errors); they differ in what parsing yields ([`Source`]): ONNX an
+//! inference model typed per input signature, TFLite a typed model whose inputs have the fixed
+//! types and shapes the flatbuffer declares (TFLite models are planned once, at load).
 //!
 //! Design:
 //! - `load` decodes the ONNX protobuf, refuses external-data tensors when the model did not come
@@ -22,6 +28,11 @@
 //! - A context owns its input tensors (one copy of the caller's bytes, reused in place when the
 //!   next `set_input` has the same type and shape) and the output values of its last compute,
 //!   which `output` borrows without copying.
+//! - TFLite tensors quantized per tensor (u8/i8 with a scale and a zero point) are declared as
+//!   their integer type with [`Quantization`] in the [`IoInfo`]; the caller's integer bytes are
+//!   given the model's quantized type before running, and quantized outputs are their integer
+//!   bytes. What tract-tflite cannot translate (an operator it lacks, per-axis quantized inputs)
+//!   is `UnsupportedOperation` with the operator's name.
 //! - tract panics on some malformed models; parsing, planning and running are wrapped in
 //!   `catch_unwind` so such a panic becomes an error (`Status::Panic`) instead of unwinding
 //!   through the core.
@@ -36,7 +47,9 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::{Factoid, InferenceModelExt, ShapeFactoid};
 use tract_onnx::tract_hir::ops::unimpl::UnimplementedOp;
 
-use crate::core::backend::{Backend, BackendContext, BackendGraph, Dim, IoInfo, LoadRequest};
+use tract_tflite::tflite as tfl;
+
+use crate::core::backend::{Backend, BackendContext, BackendGraph, Dim, IoInfo, LoadRequest, Quantization};
 use crate::core::error::{Error, Result, Status};
 use crate::core::tensor::{byte_len, encode_strings, OutputRef, TensorRef};
 use crate::core::types::{Encoding, Target, TensorType};
@@ -46,15 +59,16 @@ use crate::core::types::{Encoding, Target, TensorType};
 /// long as a context still runs it.
 const MAX_CACHED_PLANS: usize = 32;
 
-/// The tract-onnx backend.
+/// The tract backend (ONNX and TensorFlow Lite).
 pub struct TractBackend {
     onnx: tract_onnx::Onnx,
+    tflite: tract_tflite::Tflite,
 }
 
 impl TractBackend {
     /// Creates the backend.
     pub fn new() -> Self {
-        TractBackend { onnx: tract_onnx::onnx() }
+        TractBackend { onnx: tract_onnx::onnx(), tflite: tract_tflite::tflite() }
     }
 }
 
@@ -72,16 +86,16 @@ impl Backend for TractBackend {
         "0.23.9"
     }
     fn encodings(&self) -> &[Encoding] {
-        &[Encoding::Onnx]
+        &[Encoding::Onnx, Encoding::Tensorflowlite]
     }
     fn targets(&self) -> &[Target] {
         &[Target::Cpu]
     }
     fn load(&self, request: &LoadRequest<'_>) -> Result<Arc<dyn BackendGraph>> {
-        if request.encoding != Encoding::Onnx {
+        if !self.encodings().contains(&request.encoding) {
             return Err(Error::new(
                 Status::InvalidEncoding,
-                format!("the tract backend loads only ONNX models, not {}", request.encoding),
+                format!("the tract backend loads only ONNX and TFLite models, not {}", request.encoding),
             ));
         }
         match request.target {
@@ -94,11 +108,15 @@ impl Backend for TractBackend {
         }
         if request.builders.len() != 1 {
             return Err(Error::invalid(format!(
-                "an ONNX model is exactly one graph builder, got {}",
+                "an {} model is exactly one graph builder, got {}",
+                request.encoding,
                 request.builders.len()
             )));
         }
         let bytes = request.builders[0];
+        if request.encoding == Encoding::Tensorflowlite {
+            return self.load_tflite(bytes);
+        }
         let proto = guard("decoding the ONNX model", || {
             self.onnx
                 .proto_model_for_read(&mut &bytes[..])
@@ -133,9 +151,120 @@ impl Backend for TractBackend {
             Ok(parsed.model)
         })?;
         check_implemented(&model)?;
-        let shared = Shared::new(model, &proto)?;
+        let (inputs, outputs) = onnx_io(&model, &proto)?;
+        let shared = Shared::new(Source::Onnx(model), inputs, outputs, Vec::new())?;
         Ok(Arc::new(TractGraph { shared: Arc::new(shared) }))
     }
+}
+
+impl TractBackend {
+    /// Loads a TFLite flatbuffer: the declared inputs and outputs come from the flatbuffer (names,
+    /// types, shapes, quantization), the model from tract-tflite.
+    fn load_tflite(&self, bytes: &[u8]) -> Result<Arc<dyn BackendGraph>> {
+        let (inputs, outputs, input_dts) = guard("reading the TFLite model", || tflite_io(bytes))?;
+        let model = guard("parsing the TFLite model", || {
+            self.tflite.model_for_read(&mut &bytes[..]).map_err(|e| {
+                let text = format!("{e:#}");
+                let status = failure_status(&text);
+                Error::new(status, format!("tract could not load the TFLite model: {}", tflite_failure(&text)))
+            })
+        })?;
+        if model.inputs.len() != inputs.len() || model.outputs.len() != outputs.len() {
+            return Err(Error::unsupported(format!(
+                "tract-tflite sees {} inputs and {} outputs where the TFLite model declares {} and {} \
+                 (per-axis quantized inputs are not supported)",
+                model.inputs.len(),
+                model.outputs.len(),
+                inputs.len(),
+                outputs.len()
+            )));
+        }
+        let shared = Shared::new(Source::Tflite(model), inputs, outputs, input_dts)?;
+        Ok(Arc::new(TractGraph { shared: Arc::new(shared) }))
+    }
+}
+
+/// The short form of a tract-tflite failure: an unsupported operator by its name (tract's text
+/// dumps the whole operator and its input facts).
+fn tflite_failure(text: &str) -> String {
+    let Some(at) = text.find("Unsupported: OperatorCode") else { return text.to_string() };
+    let rest = &text[at..];
+    let field = |key: &str| {
+        rest.find(key).map(|i| {
+            let v = &rest[i + key.len()..];
+            v[..v.find([',', '\n', '}']).unwrap_or(v.len())].trim().to_string()
+        })
+    };
+    // " builtin_code:", not "deprecated_builtin_code:" (the number of the same operator).
+    let builtin = field(" builtin_code:").unwrap_or_else(|| "?".into());
+    match field(" custom_code:").filter(|c| c != "None") {
+        Some(custom) => format!("tract-tflite does not implement the custom operator {custom}"),
+        None => format!("tract-tflite does not implement the TFLite operator {builtin}"),
+    }
+}
+
+/// A TFLite tensor type as a core tensor type (`None`: no wasi-nn equivalent, e.g. complex).
+fn tensor_type_of_tflite(t: tfl::TensorType) -> Option<TensorType> {
+    Some(match t {
+        tfl::TensorType::FLOAT32 => TensorType::Fp32,
+        tfl::TensorType::FLOAT16 => TensorType::Fp16,
+        tfl::TensorType::FLOAT64 => TensorType::Fp64,
+        tfl::TensorType::UINT8 => TensorType::U8,
+        tfl::TensorType::INT8 => TensorType::I8,
+        tfl::TensorType::INT16 => TensorType::I16,
+        tfl::TensorType::UINT16 => TensorType::U16,
+        tfl::TensorType::INT32 => TensorType::I32,
+        tfl::TensorType::UINT32 => TensorType::U32,
+        tfl::TensorType::INT64 => TensorType::I64,
+        tfl::TensorType::UINT64 => TensorType::U64,
+        tfl::TensorType::BOOL => TensorType::Bool,
+        tfl::TensorType::STRING => TensorType::String,
+        tfl::TensorType::INT4 => TensorType::I4,
+        _ => return None,
+    })
+}
+
+/// The declared inputs and outputs of a TFLite model's main subgraph, read from the (verified)
+/// flatbuffer, and for each input the quantized tract type its data must be given.
+fn tflite_io(bytes: &[u8]) -> Result<(Vec<IoInfo>, Vec<IoInfo>, Vec<Option<DatumType>>)> {
+    let invalid = |m: String| Error::new(Status::InvalidEncoding, format!("not a valid TFLite model: {m}"));
+    let root = tfl::root_as_model(bytes).map_err(|e| invalid(e.to_string()))?;
+    let main = root.subgraphs().filter(|s| !s.is_empty()).ok_or_else(|| invalid("it has no subgraph".into()))?.get(0);
+    let tensors = main.tensors().ok_or_else(|| invalid("its main subgraph has no tensors".into()))?;
+    let describe = |ix: i32| -> Result<(IoInfo, Option<DatumType>)> {
+        let t = usize::try_from(ix)
+            .ok()
+            .filter(|&i| i < tensors.len())
+            .map(|i| tensors.get(i))
+            .ok_or_else(|| invalid(format!("tensor index {ix} out of range")))?;
+        let ty = tensor_type_of_tflite(t.type_());
+        let dims = t.shape().map(|s| s.iter().map(|d| if d < 0 { Dim::Dynamic } else { Dim::Fixed(d as u64) }).collect());
+        let q = t.quantization().and_then(|q| Some((q.scale()?, q.zero_point()?)));
+        let quant = match q {
+            Some((scale, zp)) if scale.len() == 1 && zp.len() == 1 => {
+                Some(Quantization { scale: scale.get(0), zero_point: zp.get(0) })
+            }
+            _ => None,
+        };
+        let qdt = match (quant, ty) {
+            (Some(q), Some(TensorType::U8 | TensorType::I8)) => {
+                let base = if ty == Some(TensorType::U8) { DatumType::U8 } else { DatumType::I8 };
+                let zero_point = i32::try_from(q.zero_point).map_err(|_| invalid(format!("zero point {}", q.zero_point)))?;
+                Some(base.quantize(QParams::ZpScale { zero_point, scale: q.scale }))
+            }
+            _ => None,
+        };
+        Ok((IoInfo { name: t.name().unwrap_or_default().to_string(), ty, dims, quant }, qdt))
+    };
+    let mut inputs = Vec::new();
+    let mut input_dts = Vec::new();
+    for ix in main.inputs().into_iter().flatten() {
+        let (info, qdt) = describe(ix)?;
+        inputs.push(info);
+        input_dts.push(qdt);
+    }
+    let outputs = main.outputs().into_iter().flatten().map(|ix| Ok(describe(ix)?.0)).collect::<Result<Vec<_>>>()?;
+    Ok((inputs, outputs, input_dts))
 }
 
 /// The status of a tract load or planning failure, from tract's error text: what tract itself
@@ -146,6 +275,7 @@ impl Backend for TractBackend {
 fn failure_status(text: &str) -> Status {
     const UNSUPPORTED: &[&str] = &[
         "can not be made a TypedOp",
+        "Unsupported: OperatorCode",
         "ToTypedTranslator",
         "Unknown DatumType",
         "unknown ONNX TensorProto.DataType",
@@ -338,7 +468,12 @@ fn dims_of_shape_factoid(shape: &ShapeFactoid) -> Option<Vec<Dim>> {
 }
 
 fn io_of_fact(name: String, fact: &InferenceFact) -> IoInfo {
-    IoInfo { name, ty: fact.datum_type.concretize().and_then(tensor_type_of), dims: dims_of_shape_factoid(&fact.shape) }
+    IoInfo {
+        name,
+        ty: fact.datum_type.concretize().and_then(tensor_type_of),
+        dims: dims_of_shape_factoid(&fact.shape),
+        quant: None,
+    }
 }
 
 fn io_of_value_info(v: &pb::ValueInfoProto) -> IoInfo {
@@ -357,6 +492,7 @@ fn io_of_value_info(v: &pb::ValueInfoProto) -> IoInfo {
                 })
                 .collect()
         }),
+        quant: None,
     }
 }
 
@@ -401,40 +537,59 @@ impl PlanKey {
 
 type Plan = Arc<TypedRunnableModel>;
 
+/// The parsed model a graph plans from; never mutated (planning works on clones).
+enum Source {
+    /// ONNX: typed for each input signature at planning.
+    Onnx(InferenceModel),
+    /// TFLite: already typed, for the flatbuffer's fixed input types and shapes.
+    Tflite(TypedModel),
+}
+
 /// What a graph and all its contexts share.
 struct Shared {
-    /// The parsed model; never mutated (planning works on clones).
-    model: InferenceModel,
+    source: Source,
     inputs: Vec<IoInfo>,
     outputs: Vec<IoInfo>,
+    /// Per input, the quantized type its data is given before running (TFLite u8/i8 inputs with
+    /// a scale and zero point); empty or `None` for plain types.
+    input_dts: Vec<Option<DatumType>>,
     /// Plans (or planning failures) by key.
     plans: Mutex<HashMap<PlanKey, Result<Plan>>>,
     /// The key planned at load, never evicted.
     eager: Option<PlanKey>,
 }
 
+/// The declared inputs (from tract's facts) and outputs (from the graph's value infos) of an
+/// ONNX model.
+fn onnx_io(model: &InferenceModel, proto: &pb::ModelProto) -> Result<(Vec<IoInfo>, Vec<IoInfo>)> {
+    let map = |e: TractError| Error::runtime(format!("tract could not inspect the model: {e:#}"));
+    let inputs = (0..model.inputs.len())
+        .map(|ix| {
+            let outlet = model.inputs[ix];
+            Ok(io_of_fact(model.node(outlet.node).name.clone(), model.input_fact(ix).map_err(map)?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let graph =
+        proto.graph.as_ref().ok_or_else(|| Error::new(Status::InvalidEncoding, "the ONNX model contains no graph"))?;
+    if graph.output.len() != model.outputs.len() {
+        return Err(Error::runtime(format!(
+            "tract sees {} outputs but the ONNX graph declares {}",
+            model.outputs.len(),
+            graph.output.len()
+        )));
+    }
+    Ok((inputs, graph.output.iter().map(io_of_value_info).collect()))
+}
+
 impl Shared {
-    fn new(model: InferenceModel, proto: &pb::ModelProto) -> Result<Shared> {
-        let map = |e: TractError| Error::runtime(format!("tract could not inspect the model: {e:#}"));
-        let inputs = (0..model.inputs.len())
-            .map(|ix| {
-                let outlet = model.inputs[ix];
-                Ok(io_of_fact(model.node(outlet.node).name.clone(), model.input_fact(ix).map_err(map)?))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let graph = proto
-            .graph
-            .as_ref()
-            .ok_or_else(|| Error::new(Status::InvalidEncoding, "the ONNX model contains no graph"))?;
-        if graph.output.len() != model.outputs.len() {
-            return Err(Error::runtime(format!(
-                "tract sees {} outputs but the ONNX graph declares {}",
-                model.outputs.len(),
-                graph.output.len()
-            )));
-        }
-        let mut outputs: Vec<IoInfo> = graph.output.iter().map(io_of_value_info).collect();
-        let mut shared = Shared { model, inputs, outputs: vec![], plans: Mutex::new(HashMap::new()), eager: None };
+    fn new(
+        source: Source,
+        inputs: Vec<IoInfo>,
+        mut outputs: Vec<IoInfo>,
+        input_dts: Vec<Option<DatumType>>,
+    ) -> Result<Shared> {
+        let mut shared =
+            Shared { source, inputs, outputs: vec![], input_dts, plans: Mutex::new(HashMap::new()), eager: None };
 
         // Plan eagerly when every input is concrete, so that errors show at load.
         let concrete: Option<Signature> = shared
@@ -480,18 +635,20 @@ impl Shared {
                             name: String::new(),
                             ty: fact.and_then(|f| tensor_type_of(f.datum_type)),
                             dims: fact.map(|f| f.shape.iter().map(dim_of).collect()),
+                            quant: None,
                         }
                     })
                     .collect(),
                 None => guard("analysing the model", || {
-                    let mut model = shared.model.clone();
+                    let Source::Onnx(model) = &shared.source else { return Ok(Vec::new()) };
+                    let mut model = model.clone();
                     let _ = model.analyse(true);
                     Ok(model
                         .outputs
                         .iter()
                         .map(|&o| match model.outlet_fact(o) {
                             Ok(f) => io_of_fact(String::new(), f),
-                            Err(_) => IoInfo { name: String::new(), ty: None, dims: None },
+                            Err(_) => IoInfo { name: String::new(), ty: None, dims: None, quant: None },
                         })
                         .collect())
                 })
@@ -511,7 +668,7 @@ impl Shared {
     /// Whether some input may be small enough to be planned as a constant (declared with at most
     /// `MAX_CONST_INPUT_ELEMENTS` elements, or with dynamic dimensions).
     fn has_small_inputs(&self) -> bool {
-        self.inputs.iter().any(|i| {
+        matches!(self.source, Source::Onnx(_)) && self.inputs.iter().any(|i| {
             i.ty != Some(TensorType::String)
                 && i.dims.as_ref().is_none_or(|dims| {
                     dims.iter()
@@ -538,23 +695,42 @@ impl Shared {
                 .join(", ")
         };
         let dts = sig.iter().map(|(ty, _)| datum_type_of(*ty)).collect::<Result<Vec<_>>>()?;
+        if let Source::Tflite(_) = self.source {
+            let fixed = sig.iter().zip(&self.inputs).all(|((ty, dims), info)| {
+                info.ty == Some(*ty)
+                    && info.dims.as_ref().is_some_and(|d| {
+                        d.len() == dims.len() && d.iter().zip(dims).all(|(d, &n)| *d == Dim::Fixed(n as u64))
+                    })
+            });
+            if !fixed {
+                return Err(Error::invalid(format!(
+                    "a TFLite model runs only on the input types and shapes it declares; got {}",
+                    what()
+                )));
+            }
+        }
         guard("planning the model", || {
             let fail = |e: TractError| {
                 let text = format!("{e:#}");
                 Error::new(failure_status(&text), format!("tract could not prepare the model for inputs {}: {text}", what()))
             };
-            let typed = || -> TractResult<TypedModel> {
-                let mut model = self.model.clone();
-                for (ix, ((_, dims), dt)) in sig.iter().zip(&dts).enumerate() {
-                    let fact = match konst.iter().find(|(k, _)| *k == ix) {
-                        Some((_, value)) => InferenceFact::from((**value).clone()),
-                        None => InferenceFact::dt_shape(*dt, dims.iter().copied()),
+            let typed = match &self.source {
+                Source::Onnx(model) => {
+                    let typed = || -> TractResult<TypedModel> {
+                        let mut model = model.clone();
+                        for (ix, ((_, dims), dt)) in sig.iter().zip(&dts).enumerate() {
+                            let fact = match konst.iter().find(|(k, _)| *k == ix) {
+                                Some((_, value)) => InferenceFact::from((**value).clone()),
+                                None => InferenceFact::dt_shape(*dt, dims.iter().copied()),
+                            };
+                            model.set_input_fact(ix, fact)?;
+                        }
+                        model.into_typed()
                     };
-                    model.set_input_fact(ix, fact)?;
+                    typed().map_err(fail)?
                 }
-                model.into_typed()
+                Source::Tflite(model) => model.clone(),
             };
-            let typed = typed().map_err(fail)?;
             // tract's optimiser fails on some models its plain typed form runs (it runs them
             // natively that way: tract's own API plans typed models without optimising). Fall
             // back to the decluttered, then the plain typed model, rather than lose the model.
@@ -606,7 +782,7 @@ impl Shared {
             .filter(|(_, (ty, t))| *ty != TensorType::String && t.len() <= MAX_CONST_INPUT_ELEMENTS && t.is_plain_ram())
             .map(|(ix, (_, t))| (ix, Arc::clone(t)))
             .collect();
-        if by_shape.status != Status::UnsupportedOperation || konst.is_empty() {
+        if by_shape.status != Status::UnsupportedOperation || konst.is_empty() || matches!(self.source, Source::Tflite(_)) {
             return Err(by_shape);
         }
         let key = PlanKey { sig: key.sig, konst: konst.iter().map(|(ix, t)| (*ix, t.as_bytes().to_vec())).collect() };
@@ -736,8 +912,13 @@ impl BackendContext for TractContext {
         // product(dims) elements of it (TensorRef invariant, and from_raw_dt checks the length
         // again); every bit pattern is valid for the numeric types, and bool bytes were checked to
         // be 0 or 1 above.
-        let t = unsafe { Tensor::from_raw_dt(dt, tensor.dims(), data) }
+        let mut t = unsafe { Tensor::from_raw_dt(dt, tensor.dims(), data) }
             .map_err(|e| Error::runtime(format!("could not create the input tensor: {e:#}")))?;
+        if let Some(qdt) = self.shared.input_dts.get(index).copied().flatten().filter(|q| q.unquantized() == dt) {
+            // SAFETY: a quantized type has the same element size and bit patterns as its
+            // integer type (`dt`); only the meaning (scale, zero point) is attached.
+            unsafe { t.set_datum_type(qdt) };
+        }
         *slot = Some((ty, Arc::new(t)));
         Ok(())
     }

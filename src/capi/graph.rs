@@ -447,6 +447,78 @@ pub unsafe extern "C" fn wasinn_graph_output_shape(
     unsafe { shape(graph, index, dims, max_dims, out_rank, false) }
 }
 
+unsafe fn quantization(
+    graph: wasinn_graph_t,
+    index: usize,
+    out_quantized: *mut u32,
+    out_scale: *mut f32,
+    out_zero_point: *mut i64,
+    inputs: bool,
+) -> wasinn_status_t {
+    boundary(|| {
+        // SAFETY: caller contract.
+        let quantized = unsafe { ffi::arg_out(out_quantized, "out_quantized") }?;
+        // SAFETY: caller contract.
+        let scale = unsafe { ffi::arg_out(out_scale, "out_scale") }?;
+        // SAFETY: caller contract.
+        let zero_point = unsafe { ffi::arg_out(out_zero_point, "out_zero_point") }?;
+        let g = self::graph(graph)?;
+        let q = io_info(&g, inputs, index)?.quant;
+        *quantized = u32::from(q.is_some());
+        *scale = q.map_or(0.0, |q| q.scale);
+        *zero_point = q.map_or(0, |q| q.zero_point);
+        Ok(())
+    })
+}
+
+/// Writes the per-tensor quantization that the model declares for input `index`: `*out_quantized`
+/// is 1 when the input's integer values `q` stand for `scale * (q - zero_point)` (TFLite's
+/// u8/i8 tensors), with `*out_scale` and `*out_zero_point` set; otherwise it is 0 and so are
+/// they. The tensor data stays the integer values (`wasinn_graph_input_type`); the caller quantizes.
+/// 0 also when the tensor is quantized per axis or the backend does not report quantization
+/// (the backend plugins do not, in plugin ABI v1).
+///
+/// Written only on success. Thread safety: may be called from any thread.
+///
+/// Returns `WASINN_STATUS_SUCCESS`; `INVALID_ARGUMENT` for a NULL out-pointer, an unknown or
+/// freed handle or an index out of range; `PANIC`.
+///
+/// # Safety
+/// `out_quantized`, `out_scale` and `out_zero_point` must be valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_graph_input_quantization(
+    graph: wasinn_graph_t,
+    index: usize,
+    out_quantized: *mut u32,
+    out_scale: *mut f32,
+    out_zero_point: *mut i64,
+) -> wasinn_status_t {
+    // SAFETY: forwarded contract.
+    unsafe { quantization(graph, index, out_quantized, out_scale, out_zero_point, true) }
+}
+
+/// Writes the per-tensor quantization of output `index`, as `wasinn_graph_input_quantization`
+/// does for inputs (dequantize the output's integer values as `scale * (q - zero_point)`).
+///
+/// Written only on success. Thread safety: may be called from any thread.
+///
+/// Returns `WASINN_STATUS_SUCCESS`; `INVALID_ARGUMENT` for a NULL out-pointer, an unknown or
+/// freed handle or an index out of range; `PANIC`.
+///
+/// # Safety
+/// `out_quantized`, `out_scale` and `out_zero_point` must be valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_graph_output_quantization(
+    graph: wasinn_graph_t,
+    index: usize,
+    out_quantized: *mut u32,
+    out_scale: *mut f32,
+    out_zero_point: *mut i64,
+) -> wasinn_status_t {
+    // SAFETY: forwarded contract.
+    unsafe { quantization(graph, index, out_quantized, out_scale, out_zero_point, false) }
+}
+
 /// Copies the name of the backend that loaded the graph (e.g. `"tract"`) into `buf` as a
 /// NUL-terminated string, with the same buffer contract as `wasinn_graph_input_name`
 /// (`*out_len`, when non-NULL, always receives the length excluding the NUL once the graph is

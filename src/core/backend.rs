@@ -26,8 +26,18 @@ pub enum Dim {
     Dynamic,
 }
 
+/// Per-tensor affine quantization of an integer tensor: `real = scale * (q - zero_point)`
+/// (TFLite's scheme; ONNX's QuantizeLinear is the same).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quantization {
+    /// The scale.
+    pub scale: f32,
+    /// The zero point, in the tensor's integer type.
+    pub zero_point: i64,
+}
+
 /// What a model declares about one input or output.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct IoInfo {
     /// The tensor's name in the model.
     pub name: String,
@@ -35,6 +45,9 @@ pub struct IoInfo {
     pub ty: Option<TensorType>,
     /// Declared shape, `None` when even the rank is unknown.
     pub dims: Option<Vec<Dim>>,
+    /// Per-tensor quantization the model declares (`None`: not quantized, quantized per axis, or
+    /// the backend does not report it).
+    pub quant: Option<Quantization>,
 }
 
 /// A request to load a model.

@@ -94,7 +94,14 @@ pub struct LoadOptions<'a> {
     pub model_dir: Option<&'a Path>,
 }
 
-/// Guesses the encoding of a model from its bytes.
+/// Guesses the encoding of a model from its bytes (the first builder), by content only:
+/// - OpenVINO IR: XML text (`<?xml` or `<net` after leading whitespace);
+/// - TensorFlow Lite: a flatbuffer whose file identifier (bytes 4..8) is `TFL3`;
+/// - TensorFlow frozen `GraphDef` (one builder): see [`is_tf_graphdef`];
+/// - ONNX `ModelProto` (one builder): the first byte is the key of one of its top-level fields.
+///
+/// A TensorFlow SavedModel (`saved_model.pb`) starts like an ONNX model (field 1, a varint) and
+/// is not recognised: load it with the `tensorflow` encoding named.
 pub fn detect_encoding(builders: &[&[u8]]) -> Result<Encoding> {
     let first = builders.first().copied().unwrap_or_default();
     let trimmed = first.trim_ascii_start();
@@ -104,12 +111,64 @@ pub fn detect_encoding(builders: &[&[u8]]) -> Result<Encoding> {
     if first.len() >= 8 && &first[4..8] == b"TFL3" {
         return Ok(Encoding::Tensorflowlite);
     }
+    if builders.len() == 1 && is_tf_graphdef(first) {
+        return Ok(Encoding::Tensorflow);
+    }
     // ONNX ModelProto starts with one of its top-level fields: ir_version (1, varint), producer_name
     // (2), opset_import (8) or graph (7), each a protobuf key byte.
     if builders.len() == 1 && matches!(first.first(), Some(0x08 | 0x12 | 0x1a | 0x22 | 0x3a | 0x42)) {
         return Ok(Encoding::Onnx);
     }
-    Err(Error::new(Status::InvalidEncoding, "autodetect: the bytes are not ONNX, OpenVINO IR or TFLite"))
+    Err(Error::new(
+        Status::InvalidEncoding,
+        "autodetect: the bytes are not ONNX, OpenVINO IR, TFLite or a TensorFlow GraphDef",
+    ))
+}
+
+/// Reads a protobuf varint at `bytes[*pos..]`, advancing `pos`; `None` when truncated or longer
+/// than 10 bytes.
+fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..70).step_by(7) {
+        let b = *bytes.get(*pos)?;
+        *pos += 1;
+        value |= u64::from(b & 0x7f).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Reads a length-delimited protobuf field with key `key` at `bytes[*pos..]`: its payload.
+fn read_len_field<'a>(bytes: &'a [u8], pos: &mut usize, key: u8) -> Option<&'a [u8]> {
+    if bytes.get(*pos) != Some(&key) {
+        return None;
+    }
+    *pos += 1;
+    let len = usize::try_from(read_varint(bytes, pos)?).ok()?;
+    let end = pos.checked_add(len)?;
+    let payload = bytes.get(*pos..end)?;
+    *pos = end;
+    Some(payload)
+}
+
+/// Whether the bytes are a TensorFlow frozen `GraphDef`: its first field is a `node` (field 1,
+/// length-delimited: key `0x0a`, which no ONNX `ModelProto` starts with, its field 1 being a
+/// varint), whose `NodeDef` fits in the buffer and starts with a `name` (field 1, valid UTF-8, not
+/// empty) followed by an `op` (field 2) that is an identifier (`[A-Za-z][A-Za-z0-9_]*`), as every
+/// node TensorFlow writes does. Random or other protobuf bytes pass these four checks only by
+/// accident; a passing non-GraphDef still fails at the backend's own parse, never elsewhere.
+pub fn is_tf_graphdef(bytes: &[u8]) -> bool {
+    let mut pos = 0;
+    let Some(node) = read_len_field(bytes, &mut pos, 0x0a) else { return false };
+    let mut at = 0;
+    let Some(name) = read_len_field(node, &mut at, 0x0a) else { return false };
+    let Some(op) = read_len_field(node, &mut at, 0x12) else { return false };
+    !name.is_empty()
+        && std::str::from_utf8(name).is_ok()
+        && op.first().is_some_and(u8::is_ascii_alphabetic)
+        && op.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
 
 /// Loads a model with the preferred backend that serves its encoding and target.
@@ -219,5 +278,35 @@ mod tests {
         assert_eq!(detect_encoding(&[b"\x08\x07\x12\x04"]).unwrap(), Encoding::Onnx);
         assert_eq!(detect_encoding(&[b"hello"]).unwrap_err().status, Status::InvalidEncoding);
         assert_eq!(detect_encoding(&[]).unwrap_err().status, Status::InvalidEncoding);
+    }
+
+    /// A GraphDef with one node `x` (op `Placeholder`), as TensorFlow serialises it.
+    fn graphdef(name: &[u8], op: &[u8]) -> Vec<u8> {
+        let mut node = vec![0x0a, name.len() as u8];
+        node.extend_from_slice(name);
+        node.extend_from_slice(&[0x12, op.len() as u8]);
+        node.extend_from_slice(op);
+        let mut g = vec![0x0a, node.len() as u8];
+        g.extend_from_slice(&node);
+        g.extend_from_slice(&[0x22, 0x02, 0x08, 0x1b]); // versions { producer: 27 }
+        g
+    }
+
+    #[test]
+    fn sniffing_tensorflow_graphdef() {
+        assert_eq!(detect_encoding(&[&graphdef(b"x", b"Placeholder")]).unwrap(), Encoding::Tensorflow);
+        assert!(is_tf_graphdef(&graphdef(b"input/x:0", b"Conv2D")));
+        // Not a GraphDef: empty name, op not an identifier, node longer than the bytes, other keys.
+        assert!(!is_tf_graphdef(&graphdef(b"", b"Placeholder")));
+        assert!(!is_tf_graphdef(&graphdef(b"x", b"1abc")));
+        assert!(!is_tf_graphdef(&graphdef(b"x", b"Place holder")));
+        assert!(!is_tf_graphdef(&graphdef(b"\xff\xfe", b"Placeholder")));
+        let g = graphdef(b"x", b"Placeholder");
+        assert!(!is_tf_graphdef(&g[..6]));
+        assert!(!is_tf_graphdef(b"\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"));
+        assert!(!is_tf_graphdef(b""));
+        // Two builders are never a GraphDef; ONNX keeps its own first bytes.
+        assert_eq!(detect_encoding(&[&g, b"w"]).unwrap_err().status, Status::InvalidEncoding);
+        assert_eq!(detect_encoding(&[b"\x08\x07\x12\x04"]).unwrap(), Encoding::Onnx);
     }
 }

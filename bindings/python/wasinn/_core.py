@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
-from ctypes import byref, c_char, c_int64, c_size_t, c_uint8, c_uint32, POINTER
+from ctypes import byref, c_char, c_float, c_int64, c_size_t, c_uint8, c_uint32, POINTER
 
 import numpy as np
 import numpy.typing as npt
@@ -353,6 +353,15 @@ class Graph(_Handle):
         if self._outputs is None:
             self._outputs = self._infos("output")
         return list(self._outputs)
+
+    def quantization(self, kind: str, index: int) -> Optional[Tuple[float, int]]:
+        """``(scale, zero_point)`` of input (``kind="input"``) or output (``"output"``) ``index``
+        when the model quantizes it per tensor (real value = scale * (q - zero_point)), else None."""
+        if kind not in ("input", "output"):
+            raise ValueError("kind is 'input' or 'output'")
+        q, scale, zp = c_uint32(0), c_float(0.0), c_int64(0)
+        _call("wasinn_graph_%s_quantization" % kind, self._h(), index, byref(q), byref(scale), byref(zp))
+        return (scale.value, zp.value) if q.value else None
 
     @property
     def input_names(self) -> List[str]:

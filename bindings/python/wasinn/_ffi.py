@@ -19,7 +19,7 @@ import ctypes.util
 import os
 import threading
 from typing import List, Optional, Tuple
-from ctypes import CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
+from ctypes import CFUNCTYPE, POINTER, Structure, c_char, c_char_p, c_float, c_int32, c_int64, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
 
 SONAME = "libwasinn.so.0"
 ENV_VAR = "WASINN_LIB"
@@ -87,6 +87,8 @@ PROTOTYPES = {
     "wasinn_graph_input_shape": (status_t, [graph_t, _sz, _P(c_int64), _sz, _P(_sz)]),
     "wasinn_graph_output_shape": (status_t, [graph_t, _sz, _P(c_int64), _sz, _P(_sz)]),
     "wasinn_graph_backend_name": (status_t, [graph_t, _P(c_char), _sz, _P(_sz)]),
+    "wasinn_graph_input_quantization": (status_t, [graph_t, _sz, _P(_u32), _P(c_float), _P(c_int64)]),
+    "wasinn_graph_output_quantization": (status_t, [graph_t, _sz, _P(_u32), _P(c_float), _P(c_int64)]),
     "wasinn_graph_load_with_backend": (status_t, [_P(Buffer), _sz, _u32, _u32, c_char_p, _P(graph_t)]),
     # backends and plugins
     "wasinn_backend_count": (status_t, [_P(_sz)]),

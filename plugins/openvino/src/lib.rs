@@ -10,7 +10,13 @@
 //! Behaviour:
 //! - encodings: `openvino` (exactly two builders, IR XML then weights; anything but IR XML is
 //!   refused, so OpenVINO never sniffs another format that could name host files) and `onnx`
-//!   (one builder; external data refused when the bytes come from a guest);
+//!   (one builder; external data refused when the bytes come from a guest), `tensorflowlite`
+//!   (a TFLite flatbuffer) and `tensorflow` (a frozen `GraphDef` protobuf), one builder each,
+//!   through OpenVINO's TFLite and TensorFlow frontends. OpenVINO reads those two only from a
+//!   file (its C API's `ov_core_read_model_from_memory_buffer` tries the frontends that take a
+//!   stream, and TFLite's is not one: measured, "Unable to read the model"), so the bytes are
+//!   written to a new private directory (mode 0700) under the temp directory, read from there by
+//!   `ov_core_read_model` and deleted right after; neither format references other files;
 //! - `INFERENCE_PRECISION_HINT=f32` on the CPU by default, so f32 models compute in f32 on every
 //!   CPU (OpenVINO otherwise silently uses bf16 on CPUs with avx512_bf16);
 //!   `WASINN_OPENVINO_PRECISION` overrides it (e.g. `bf16`), for hosts that opt in;
@@ -100,7 +106,12 @@ impl Plugin for OvPlugin {
         PluginInfo {
             name: "openvino".into(),
             version: self.version.clone(),
-            encodings: vec![WASINN_BACKEND_ENCODING_OPENVINO, WASINN_BACKEND_ENCODING_ONNX],
+            encodings: vec![
+                WASINN_BACKEND_ENCODING_OPENVINO,
+                WASINN_BACKEND_ENCODING_ONNX,
+                WASINN_BACKEND_ENCODING_TENSORFLOWLITE,
+                WASINN_BACKEND_ENCODING_TENSORFLOW,
+            ],
             targets: vec![WASINN_BACKEND_TARGET_CPU, WASINN_BACKEND_TARGET_GPU],
         }
     }
@@ -164,6 +175,24 @@ impl Plugin for OvPlugin {
                 }
                 core.read_model_from_buffer(bytes, None)
             }
+            WASINN_BACKEND_ENCODING_TENSORFLOWLITE | WASINN_BACKEND_ENCODING_TENSORFLOW => {
+                let tflite = encoding == WASINN_BACKEND_ENCODING_TENSORFLOWLITE;
+                let [bytes] = builders else {
+                    return Err(PluginError::invalid(format!(
+                        "a TensorFlow{} model is exactly one graph builder, got {}",
+                        if tflite { " Lite" } else { "" },
+                        builders.len()
+                    )));
+                };
+                if tflite && bytes.get(4..8) != Some(b"TFL3") {
+                    return Err(PluginError::encoding("not a TFLite model: no TFL3 file identifier at bytes 4..8"));
+                }
+                if looks_xml(bytes) {
+                    return Err(PluginError::encoding("these bytes are OpenVINO IR XML, not TensorFlow"));
+                }
+                let file = PrivateFile::write(if tflite { "model.tflite" } else { "model.pb" }, bytes)?;
+                core.read_model_from_file(file.path_str()?, "")
+            }
             e => return Err(PluginError::encoding(format!("the openvino backend does not load encoding {e}"))),
         }
         .map_err(|e| {
@@ -223,6 +252,46 @@ impl Plugin for OvPlugin {
             .compile_model(&model, device)
             .map_err(|e| PluginError::runtime(format!("openvino could not compile the model: {e}")))?;
         Ok(OvGraph { compiled: Mutex::new(compiled), inputs, input_ports, outputs, output_ports })
+    }
+}
+
+/// A model file written for OpenVINO's file-only frontends: `name` in a new directory that only
+/// this process's user can enter (0700), both removed on drop.
+struct PrivateFile {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl PrivateFile {
+    fn write(name: &str, bytes: &[u8]) -> PResult<PrivateFile> {
+        use std::os::unix::fs::DirBuilderExt;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let dir = std::env::temp_dir().join(format!(
+            "wasinn-openvino-{}-{}-{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        // create (not create_all): fails if the name exists, so the directory is always our own.
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| PluginError::runtime(format!("cannot create a private directory {}: {e}", dir.display())))?;
+        let file = PrivateFile { path: dir.join(name), dir };
+        std::fs::write(&file.path, bytes)
+            .map_err(|e| PluginError::runtime(format!("cannot write {}: {e}", file.path.display())))?;
+        Ok(file)
+    }
+
+    fn path_str(&self) -> PResult<&str> {
+        self.path.to_str().ok_or_else(|| PluginError::runtime("the temp directory path is not UTF-8"))
+    }
+}
+
+impl Drop for PrivateFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

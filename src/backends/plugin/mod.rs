@@ -221,7 +221,7 @@ impl GraphHandle {
                 }
             };
             let ty = TensorType::try_from(info.ty).ok();
-            out.push(IoInfo { name, ty, dims });
+            out.push(IoInfo { name, ty, dims, quant: None });
         }
         Ok(out)
     }
