@@ -239,6 +239,15 @@ WASINN_PYTHON_SITE_PACKAGES="$VENV" PY="$PY" tests/wamr/run.sh "$STAGE" target/d
 while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -E '^wamr (fast-interp|classic-interp|no-libc-wasi)|^wamr: SKIPPED' build/wamr.log)
 SUMMARY+=("wamr layer: $(tail -1 build/wamr.log | sed 's/^wamr: //') ($((SECONDS - t0))s)")
 
+# The remote plugin (plugins/remote, its own workspace) against the real Triton Inference Server
+# (nvidia-pytriton's binary, in build/triton-venv) on free loopback ports: same outputs as the
+# local backends, every datatype, 64 MiB, parallel contexts, timeout, unload, kill and restart,
+# errors, and the magika guest by name in wasinn-wasmtime-run with its model on Triton.
+t0=$SECONDS
+log "remote plugin against the real Triton (plugins/remote/run-tests.sh)"
+plugins/remote/run-tests.sh "$STAGE" 2>&1 | tee build/remote.log
+SUMMARY+=("remote (Triton 2.51 on loopback): $(tail -1 build/remote-tests.log); $(grep -oE '^remote: 64 MiB.*' build/remote.log | sed 's/^remote: //'); $(grep -E '^remote build: ' build/remote.log) ($((SECONDS - t0))s)")
+
 # The README's marked snippets (install, CMake, pkg-config, Python, the wasmtime-py host on the
 # magika guest demo.sh built in target/demo, the witx glue and WAMR snippets) run as documented.
 t0=$SECONDS

@@ -47,3 +47,10 @@ WASINN_LIB="$lib" WASINN_PLUGIN_PATH="$REPO/target/debug/libwasinn_backend_remot
   WASINN_WASMTIME_RUN="$host" WASINN_DEMO_DIR="$demo" PYTHONPATH="$REPO/bindings/python:$REPO/plugins/remote/tests" \
   "$PY" -m pytest -q -s plugins/remote/tests 2>&1 | tee build/remote-tests.log
 grep -qE '^[0-9]+ passed' <(tail -1 build/remote-tests.log | sed 's/^=* //')
+
+# A benchmark, not a test: per-request cost on Triton over loopback vs the local backends.
+log "remote plugin: loopback overhead per request (plugins/remote/bench/overhead.py)"
+WASINN_LIB="$lib" WASINN_PLUGIN_PATH="$REPO/target/debug/libwasinn_backend_remote.so:$ort" \
+  WASINN_PYTHON_SITE_PACKAGES="$VENV" WASINN_TRITON_VENV="$TRITON_VENV" \
+  PYTHONPATH="$REPO/bindings/python:$REPO/plugins/remote/tests" \
+  "$PY" plugins/remote/bench/overhead.py "${WASINN_REMOTE_BENCH_N:-100}" 3

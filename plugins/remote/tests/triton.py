@@ -117,7 +117,11 @@ class Triton:
         cmd = [str(triton_root() / "bin" / "tritonserver"), f"--model-repository={self.repo}",
                f"--backend-directory={self._backends()}", "--http-address=127.0.0.1", f"--http-port={self.http_port}",
                "--grpc-address=127.0.0.1", f"--grpc-port={self.grpc_port}", "--allow-metrics=false",
-               "--model-control-mode=explicit", "--load-model=*", "--exit-on-error=true", "--log-verbose=0"]
+               "--model-control-mode=explicit", "--load-model=*", "--exit-on-error=true", "--log-verbose=0",
+               # The python backend's shared memory starts at 1 MiB and grows 1 MiB at a time:
+               # a 64 MiB tensor would grow it 64 times per request.
+               "--backend-config=python,shm-default-byte-size=4194304",
+               "--backend-config=python,shm-growth-byte-size=67108864"]
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = time.monotonic() + timeout_s
