@@ -46,7 +46,9 @@ impl Client {
             .max_redirects(0)
             .max_idle_connections_per_host(64)
             .max_idle_connections(256)
-            .user_agent(concat!("libwasinn-remote/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("libwasinn-remote/", env!("CARGO_PKG_VERSION")))
+            // Tensors are binary data: compressing them costs the server more than the wire saves.
+            .accept_encoding("identity");
         if let Some(ca) = &ep.ca {
             let pem = std::fs::read(ca).map_err(|e| PluginError::invalid(format!("cannot read the CA file {}: {e}", ca.display())))?;
             let certs: Vec<_> = ureq::tls::parse_pem(&pem)
