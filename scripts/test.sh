@@ -246,7 +246,8 @@ SUMMARY+=("wamr layer: $(tail -1 build/wamr.log | sed 's/^wamr: //') ($((SECONDS
 t0=$SECONDS
 log "remote plugin against the real Triton (plugins/remote/run-tests.sh)"
 plugins/remote/run-tests.sh "$STAGE" 2>&1 | tee build/remote.log
-SUMMARY+=("remote (Triton 2.51 on loopback): $(tail -1 build/remote-tests.log); $(grep -oE '^remote: 64 MiB.*' build/remote.log | sed 's/^remote: //'); $(grep -E '^remote build: ' build/remote.log) ($((SECONDS - t0))s)")
+SUMMARY+=("remote (Triton 2.51 on loopback, REST + gRPC): $(tail -1 build/remote-tests.log); $(grep -E '^remote build: ' build/remote.log) ($((SECONDS - t0))s)")
+while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -oE 'remote( overhead)?: (64 MiB|add|magika).*' build/remote.log)
 
 # The README's marked snippets (install, CMake, pkg-config, Python, the wasmtime-py host on the
 # magika guest demo.sh built in target/demo, the witx glue and WAMR snippets) run as documented.

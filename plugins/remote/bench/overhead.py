@@ -51,8 +51,9 @@ def main() -> None:
             "magika (1 x 2048 int32)": (magika_model_path().read_bytes(), "magika", {"bytes": x}),
         }
         for label, (model, name, feeds) in cases.items():
-            wasinn.registry_preload(f"{name}:remote:cpu:{server.url}/models/{name}")
-            graphs = {"remote": wasinn.Graph.load_by_name(name)}
+            wasinn.registry_preload(f"{name}-rest:remote:cpu:{server.url}/models/{name}")
+            wasinn.registry_preload(f"{name}-grpc:remote:cpu:grpc://127.0.0.1:{server.grpc_port}/models/{name}")
+            graphs = {"rest": wasinn.Graph.load_by_name(f"{name}-rest"), "grpc": wasinn.Graph.load_by_name(f"{name}-grpc")}
             for b in ("tract", "onnxruntime"):
                 graphs[b] = wasinn.Graph.load(model, backend=b)
             ctxs = {k: g.create_execution_context() for k, g in graphs.items()}
@@ -61,9 +62,11 @@ def main() -> None:
                 for k, ctx in ctxs.items():
                     times[k].append(per_request(ctx, feeds, n))
             med = {k: statistics.median(v) for k, v in times.items()}
-            local = ", ".join(f"{k} {med[k] * 1e6:.0f} us (x{med['remote'] / med[k]:.1f})" for k in ("tract", "onnxruntime"))
-            print(f"remote overhead: {label}: Triton over loopback {med['remote'] * 1e6:.0f} us per request; "
-                  f"local {local}; medians of {rounds} interleaved rounds of {n}")
+            def vs(t: str) -> str:
+                return ", ".join(f"x{med[t] / med[k]:.1f} {k}" for k in ("tract", "onnxruntime"))
+            print(f"remote overhead: {label}: Triton over loopback REST {med['rest'] * 1e6:.0f} us ({vs('rest')}), "
+                  f"gRPC {med['grpc'] * 1e6:.0f} us ({vs('grpc')}) per request; local tract {med['tract'] * 1e6:.0f} us, "
+                  f"onnxruntime {med['onnxruntime'] * 1e6:.0f} us; medians of {rounds} interleaved rounds of {n}")
             for c in ctxs.values():
                 c.close()
     finally:

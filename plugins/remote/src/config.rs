@@ -2,8 +2,8 @@
 //!
 //! URL: `SCHEME://HOST:PORT[/PREFIX]/models/NAME[/versions/VERSION][?OPTION=VALUE&...]`, where
 //! `/v2/models/...` is accepted too (the protocol's own path) and `PREFIX` is kept for servers
-//! behind a path-routing proxy (a KServe ingress). Schemes: `http`, `https` (REST); `grpc` and
-//! `grpcs` are recognised and refused (not built yet).
+//! behind a path-routing proxy (a KServe ingress; REST only). Schemes: `http`, `https` (REST),
+//! `grpc`, `grpcs` (gRPC with TLS; refused when the plugin is built without its `grpc` feature).
 //!
 //! Options (all from the host: the URL is host configuration, never guest input):
 //! - `timeout_ms`: the whole of one call (connect, send, wait, receive), default
@@ -42,6 +42,24 @@ pub enum Scheme {
     Http,
     /// REST over HTTP/1.1 with TLS.
     Https,
+    /// gRPC over HTTP/2.
+    #[cfg(feature = "grpc")]
+    Grpc,
+    /// gRPC over HTTP/2 with TLS.
+    #[cfg(feature = "grpc")]
+    Grpcs,
+}
+
+impl Scheme {
+    /// Whether the transport uses TLS.
+    pub fn tls(self) -> bool {
+        match self {
+            Scheme::Https => true,
+            #[cfg(feature = "grpc")]
+            Scheme::Grpcs => true,
+            _ => false,
+        }
+    }
 }
 
 /// A parsed remote model URL with its options.
@@ -49,7 +67,8 @@ pub enum Scheme {
 pub struct Endpoint {
     /// The transport.
     pub scheme: Scheme,
-    /// `scheme://host:port` + any path prefix, without a trailing slash.
+    /// `http[s]://host:port` + any path prefix, without a trailing slash (gRPC URLs too: the
+    /// scheme tonic connects with).
     pub base: String,
     /// The model's name on the server.
     pub model: String,
@@ -86,10 +105,15 @@ impl Endpoint {
         let scheme = match scheme.to_ascii_lowercase().as_str() {
             "http" => Scheme::Http,
             "https" => Scheme::Https,
+            #[cfg(feature = "grpc")]
+            "grpc" => Scheme::Grpc,
+            #[cfg(feature = "grpc")]
+            "grpcs" => Scheme::Grpcs,
+            #[cfg(not(feature = "grpc"))]
             "grpc" | "grpcs" => {
                 return Err(PluginError::unsupported(format!(
-                    "remote model URL {url:?}: the gRPC transport is not built into this plugin yet; use the server's REST \
-                     endpoint (http:// or https://, Triton's port 8000)"
+                    "remote model URL {url:?}: this build of the plugin has no gRPC transport (feature grpc); use the \
+                     server's REST endpoint (http:// or https://, Triton's port 8000)"
                 )))
             }
             other => return Err(bad(url, format!("unknown scheme {other:?}"))),
@@ -108,6 +132,9 @@ impl Endpoint {
         let i = path.rfind("/models/").ok_or_else(|| bad(url, "no /models/NAME in the path"))?;
         let prefix = path[..i].trim_end_matches('/');
         let prefix = prefix.strip_suffix("/v2").unwrap_or(prefix);
+        if !prefix.is_empty() && !matches!(scheme, Scheme::Http | Scheme::Https) {
+            return Err(bad(url, "a gRPC URL has no path prefix: grpc[s]://HOST:PORT/models/NAME"));
+        }
         let mut parts = path[i + "/models/".len()..].trim_end_matches('/').split('/');
         let model = parts.next().unwrap_or_default().to_string();
         if !segment_ok(&model) {
@@ -124,7 +151,7 @@ impl Endpoint {
         };
         let mut e = Endpoint {
             scheme,
-            base: format!("{}://{authority}{prefix}", if scheme == Scheme::Https { "https" } else { "http" }),
+            base: format!("{}://{authority}{prefix}", if scheme.tls() { "https" } else { "http" }),
             model,
             version,
             timeout: Duration::from_millis(timeout_ms),
@@ -151,8 +178,8 @@ impl Endpoint {
                 _ => return Err(bad(url, format!("unknown option {k:?} (timeout_ms, connect_timeout_ms, retries, max_response_mb, ca)"))),
             }
         }
-        if e.ca.is_some() && scheme != Scheme::Https {
-            return Err(bad(url, "the ca option needs an https URL"));
+        if e.ca.is_some() && !scheme.tls() {
+            return Err(bad(url, "the ca option needs an https or grpcs URL"));
         }
         Ok(e)
     }
@@ -192,7 +219,11 @@ mod tests {
         let e = Endpoint::parse("https://h/serving/v2/models/m/versions/3/?timeout_ms=250&retries=0&ca=ca.pem", d).unwrap();
         assert_eq!(e.model_url(), "https://h/serving/v2/models/m/versions/3");
         assert_eq!((e.timeout, e.retries, e.ca.as_deref()), (Duration::from_millis(250), 0, Some(Path::new("/etc/x/ca.pem"))));
-        assert_eq!(Endpoint::parse("grpc://h:8001/models/m", d).unwrap_err().status, wasinn_plugin_kit::abi::WASINN_BACKEND_STATUS_UNSUPPORTED_OPERATION);
+        let g = Endpoint::parse("grpcs://h:8001/models/m?ca=/c.pem", d);
+        #[cfg(feature = "grpc")]
+        assert_eq!(g.unwrap().base, "https://h:8001");
+        #[cfg(not(feature = "grpc"))]
+        assert_eq!(g.unwrap_err().status, wasinn_plugin_kit::abi::WASINN_BACKEND_STATUS_UNSUPPORTED_OPERATION);
         for bad in [
             "h:8000/models/m",
             "ftp://h/models/m",
@@ -205,6 +236,7 @@ mod tests {
             "http://h/models/m?timeout_ms=0",
             "http://h/models/m?bogus=1",
             "http://h/models/m?ca=x.pem",
+            "grpc://h/prefix/models/m",
         ] {
             assert!(Endpoint::parse(bad, d).is_err(), "{bad:?} should not parse");
         }

@@ -12,8 +12,8 @@
 //! The protocol (see [`v2`]): load reads the model's metadata (names, datatypes, shapes with -1
 //! for dynamic dims) and checks that it is ready; each compute is one inference request carrying
 //! every input as binary tensor data, asking for every output as binary data; no tensor payload
-//! is ever a JSON number array. The transport is REST ([`rest`]: `http://`, `https://`); gRPC
-//! URLs (`grpc://`, `grpcs://`) are refused for now with `UNSUPPORTED_OPERATION`.
+//! is ever a JSON number array. The transport is REST ([`rest`]: `http://`, `https://`) or gRPC
+//! ([`grpc`]: `grpc://`, `grpcs://`, feature `grpc`, on by default).
 //!
 //! Invariants: a context's outputs are replaced only by a compute that succeeded and whose
 //! response was validated whole (every output present, its size equal to what its datatype and
@@ -27,10 +27,73 @@ use wasinn_plugin_kit::abi::*;
 use wasinn_plugin_kit::*;
 
 pub mod config;
+#[cfg(feature = "grpc")]
+pub mod grpc;
 pub mod rest;
 pub mod v2;
 
-use config::Endpoint;
+use config::{Endpoint, Scheme};
+
+/// What went wrong with one attempt of a request.
+pub(crate) struct Failure {
+    pub(crate) error: PluginError,
+    /// No connection was made: the server cannot have seen the request.
+    pub(crate) not_sent: bool,
+}
+
+/// Runs `attempt` up to `1 + retries` times while `may_retry(&failure)` allows, backing off
+/// 100, 200, 400... ms.
+pub(crate) fn retry<T>(retries: u32, mut attempt: impl FnMut() -> Result<T, Failure>, may_retry: impl Fn(&Failure) -> bool) -> PResult<T> {
+    let mut tries = 0;
+    loop {
+        match attempt() {
+            Ok(v) => return Ok(v),
+            Err(f) if tries < retries && may_retry(&f) => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50 << tries.min(6)));
+            }
+            Err(f) => return Err(f.error),
+        }
+    }
+}
+
+/// The protocol over REST or gRPC, per the URL's scheme.
+enum Transport {
+    Rest(rest::Client),
+    #[cfg(feature = "grpc")]
+    Grpc(grpc::Client),
+}
+
+impl Transport {
+    fn new(ep: &Endpoint) -> PResult<Transport> {
+        match ep.scheme {
+            Scheme::Http | Scheme::Https => Ok(Transport::Rest(rest::Client::new(ep)?)),
+            #[cfg(feature = "grpc")]
+            Scheme::Grpc | Scheme::Grpcs => Ok(Transport::Grpc(grpc::Client::new(ep)?)),
+        }
+    }
+    fn metadata(&self) -> PResult<v2::ModelMeta> {
+        match self {
+            Transport::Rest(c) => c.metadata(),
+            #[cfg(feature = "grpc")]
+            Transport::Grpc(c) => c.metadata(),
+        }
+    }
+    fn ready(&self) -> PResult<()> {
+        match self {
+            Transport::Rest(c) => c.ready(),
+            #[cfg(feature = "grpc")]
+            Transport::Grpc(c) => c.ready(),
+        }
+    }
+    fn infer(&self, meta: &v2::ModelMeta, inputs: &[&v2::Input]) -> PResult<v2::InferResult> {
+        match self {
+            Transport::Rest(c) => c.infer(meta, inputs),
+            #[cfg(feature = "grpc")]
+            Transport::Grpc(c) => c.infer(meta, inputs),
+        }
+    }
+}
 
 struct RemotePlugin;
 
@@ -47,7 +110,11 @@ impl Plugin for RemotePlugin {
     fn info(&self) -> PluginInfo {
         PluginInfo {
             name: "remote".into(),
-            version: format!("{} (Open Inference Protocol v2 over REST)", env!("CARGO_PKG_VERSION")),
+            version: format!(
+                "{} (Open Inference Protocol v2 over REST{})",
+                env!("CARGO_PKG_VERSION"),
+                if cfg!(feature = "grpc") { " and gRPC" } else { "" }
+            ),
             encodings: vec![WASINN_BACKEND_ENCODING_REMOTE],
             // The target is the server's business; the host's `cpu`/`gpu` in the spec is accepted
             // as is (the model's own configuration on the server decides where it runs).
@@ -70,7 +137,7 @@ impl Plugin for RemotePlugin {
         };
         let url = std::str::from_utf8(url).map_err(|_| PluginError::invalid("the remote model's URL is not UTF-8"))?;
         let endpoint = Endpoint::parse(url, dir)?;
-        let client = rest::Client::new(&endpoint)?;
+        let client = Transport::new(&endpoint)?;
         let meta = client.metadata()?;
         client.ready()?;
         let inputs = meta.inputs.iter().map(v2::TensorMeta::io_desc).collect();
@@ -82,7 +149,7 @@ impl Plugin for RemotePlugin {
 /// A model on the server: its metadata, and the client (one connection pool shared by every
 /// context of the graph, so computes reuse connections).
 pub struct RemoteGraph {
-    client: Arc<rest::Client>,
+    client: Arc<Transport>,
     meta: v2::ModelMeta,
     inputs: Vec<IoDesc>,
     outputs: Vec<IoDesc>,

@@ -10,7 +10,6 @@
 
 use std::io::ErrorKind;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ureq::tls::{PemItem, RootCerts, TlsConfig};
 use ureq::{Agent, Body};
@@ -18,7 +17,7 @@ use wasinn_plugin_kit::abi::*;
 use wasinn_plugin_kit::{PResult, PluginError};
 
 use crate::config::{Endpoint, Scheme};
-use crate::v2;
+use crate::{retry, v2, Failure};
 
 /// The header naming the size of the JSON part of a body with binary tensor data.
 const HEADER_LEN: &str = "Inference-Header-Content-Length";
@@ -27,13 +26,6 @@ const HEADER_LEN: &str = "Inference-Header-Content-Length";
 pub struct Client {
     agent: Agent,
     ep: Endpoint,
-}
-
-/// What went wrong with one attempt.
-struct Failure {
-    error: PluginError,
-    /// No connection was made: the server cannot have seen the request.
-    not_sent: bool,
 }
 
 impl Client {
@@ -85,21 +77,6 @@ impl Client {
         Failure { error: PluginError::new(status, format!("inference server {url}: {text}")), not_sent }
     }
 
-    /// Runs `attempt` up to `1 + retries` times while `retry(&failure)` allows.
-    fn with_retries<T>(&self, mut attempt: impl FnMut() -> Result<T, Failure>, retry: impl Fn(&Failure) -> bool) -> PResult<T> {
-        let mut tries = 0;
-        loop {
-            match attempt() {
-                Ok(v) => return Ok(v),
-                Err(f) if tries < self.ep.retries && retry(&f) => {
-                    tries += 1;
-                    std::thread::sleep(Duration::from_millis(50 << tries));
-                }
-                Err(f) => return Err(f.error),
-            }
-        }
-    }
-
     fn read_body(&self, resp: &mut ureq::http::Response<Body>, url: &str) -> Result<Vec<u8>, Failure> {
         resp.body_mut().with_config().limit(self.ep.max_response).read_to_vec().map_err(|e| self.transport(e, url))
     }
@@ -117,7 +94,7 @@ impl Client {
     /// The model's metadata; a model the server does not know is `NOT_FOUND`.
     pub fn metadata(&self) -> PResult<v2::ModelMeta> {
         let url = self.ep.model_url();
-        let (code, body) = self.with_retries(|| self.get(&url), |_| true)?;
+        let (code, body) = retry(self.ep.retries, || self.get(&url), |_| true)?;
         if code != 200 {
             return Err(http_error(code, &body, &url));
         }
@@ -127,7 +104,7 @@ impl Client {
     /// Succeeds when the server says the model is ready; `BUSY` when it is not.
     pub fn ready(&self) -> PResult<()> {
         let url = format!("{}/ready", self.ep.model_url());
-        let (code, body) = self.with_retries(|| self.get(&url), |_| true)?;
+        let (code, body) = retry(self.ep.retries, || self.get(&url), |_| true)?;
         match code {
             200 => Ok(()),
             _ => Err(PluginError::new(
@@ -149,7 +126,7 @@ impl Client {
         for i in inputs {
             body.extend_from_slice(&i.data);
         }
-        let (code, header_len, resp) = self.with_retries(
+        let (code, header_len, resp) = retry(self.ep.retries, 
             || {
                 let mut req = self
                     .agent

@@ -39,7 +39,7 @@ pub fn abi_type(datatype: &str) -> Option<u32> {
 /// The largest rank accepted from a server.
 const MAX_RANK: usize = 64;
 
-fn malformed(what: impl std::fmt::Display) -> PluginError {
+pub(crate) fn malformed(what: impl std::fmt::Display) -> PluginError {
     PluginError::runtime(format!("malformed response from the inference server: {what}"))
 }
 
@@ -57,23 +57,30 @@ pub struct TensorMeta {
 }
 
 impl TensorMeta {
-    fn parse(v: &Value) -> PResult<TensorMeta> {
-        let name = v.get("name").and_then(Value::as_str).ok_or_else(|| malformed("a tensor in the metadata has no name"))?;
-        let datatype = v.get("datatype").and_then(Value::as_str).ok_or_else(|| malformed(format!("tensor {name:?} has no datatype")))?;
-        let shape = v
-            .get("shape")
-            .and_then(Value::as_array)
-            .filter(|s| s.len() <= MAX_RANK)
-            .ok_or_else(|| malformed(format!("tensor {name:?} has no shape of at most {MAX_RANK} dims")))?
-            .iter()
-            .map(|d| d.as_i64().filter(|&d| d >= -1).ok_or_else(|| malformed(format!("tensor {name:?} has a dim {d} that is not >= -1"))))
-            .collect::<PResult<Vec<i64>>>()?;
+    /// Checks what a server declares: dims -1 (dynamic) or sizes, at most [`MAX_RANK`] of them.
+    pub fn new(name: &str, datatype: &str, shape: Vec<i64>) -> PResult<TensorMeta> {
+        if shape.len() > MAX_RANK || shape.iter().any(|&d| d < -1) {
+            return Err(malformed(format!("tensor {name:?} has the shape {shape:?} (at most {MAX_RANK} dims, each -1 or a size)")));
+        }
         Ok(TensorMeta {
             name: name.to_string(),
             datatype: datatype.to_string(),
             ty: abi_type(datatype).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN),
             shape,
         })
+    }
+
+    fn parse(v: &Value) -> PResult<TensorMeta> {
+        let name = v.get("name").and_then(Value::as_str).ok_or_else(|| malformed("a tensor in the metadata has no name"))?;
+        let datatype = v.get("datatype").and_then(Value::as_str).ok_or_else(|| malformed(format!("tensor {name:?} has no datatype")))?;
+        let shape = v
+            .get("shape")
+            .and_then(Value::as_array)
+            .ok_or_else(|| malformed(format!("tensor {name:?} has no shape")))?
+            .iter()
+            .map(|d| d.as_i64().ok_or_else(|| malformed(format!("tensor {name:?} has a dim {d} that is not an integer"))))
+            .collect::<PResult<Vec<i64>>>()?;
+        TensorMeta::new(name, datatype, shape)
     }
 
     /// What the graph declares to libwasinn.
@@ -157,44 +164,100 @@ pub fn request_header(meta: &ModelMeta, inputs: &[&Input]) -> Vec<u8> {
     serde_json::to_vec(&json!({"inputs": inputs, "outputs": outputs})).expect("a JSON value always serialises")
 }
 
-/// One output of a validated response: a range of the response body.
+/// One output as a response lists it: where its bytes are (a range of one of the response's
+/// buffers), before validation.
+#[derive(Debug)]
+pub struct Listed {
+    /// Name.
+    pub name: String,
+    /// The protocol's datatype name.
+    pub datatype: String,
+    /// Dims (each >= 0).
+    pub dims: Vec<usize>,
+    /// Which buffer of the response.
+    pub buf: usize,
+    /// Byte range in that buffer.
+    pub range: std::ops::Range<usize>,
+}
+
+/// One output of a validated response.
 #[derive(Debug)]
 struct Output {
     ty: u32,
     dims: Vec<usize>,
-    start: usize,
-    end: usize,
+    buf: usize,
+    range: std::ops::Range<usize>,
 }
 
-/// A validated inference response: the body as received and, per declared output (in the
-/// model's order), where its tensor lies in it.
+/// A validated inference response: the buffers as received and, per declared output (in the
+/// model's order), where its tensor lies in them.
 #[derive(Debug)]
 pub struct InferResult {
-    body: Vec<u8>,
+    buffers: Vec<Vec<u8>>,
     outputs: Vec<Output>,
 }
 
+/// Dims from a response: each a size >= 0, at most [`MAX_RANK`] of them.
+pub fn response_dims(name: &str, dims: impl ExactSizeIterator<Item = Option<u64>>) -> PResult<Vec<usize>> {
+    if dims.len() > MAX_RANK {
+        return Err(malformed(format!("output {name:?} has more than {MAX_RANK} dims")));
+    }
+    dims.map(|d| d.and_then(|d| usize::try_from(d).ok()).ok_or_else(|| malformed(format!("output {name:?} has a dim that is not a size"))))
+        .collect()
+}
+
 impl InferResult {
-    /// Validates a response of `header_len` bytes of JSON followed by binary tensor data.
+    /// Validates what a response lists against its buffers and the model's declared outputs:
+    /// every declared output present, with a known datatype, bytes inside its buffer, as many as
+    /// its datatype and shape need (strings well-formed).
+    pub fn from_parts(meta: &ModelMeta, buffers: Vec<Vec<u8>>, listed: Vec<Listed>) -> PResult<InferResult> {
+        let mut found = Vec::with_capacity(listed.len());
+        for l in listed {
+            let ty = abi_type(&l.datatype).ok_or_else(|| malformed(format!("output {:?} has the unknown datatype {:?}", l.name, l.datatype)))?;
+            let data = buffers
+                .get(l.buf)
+                .and_then(|b| b.get(l.range.clone()))
+                .ok_or_else(|| malformed(format!("output {:?} claims bytes {:?} the response does not hold", l.name, l.range)))?;
+            match fixed_data_len(ty, &l.dims).map_err(|e| malformed(format!("output {:?}: {}", l.name, e.message)))? {
+                Some(want) if want != data.len() => {
+                    return Err(malformed(format!(
+                        "output {:?} ({} {:?}) needs {want} bytes, the server sent {}",
+                        l.name,
+                        l.datatype,
+                        l.dims,
+                        data.len()
+                    )))
+                }
+                Some(_) => {}
+                None => abi::layout::check_data(ty, &l.dims, data).map_err(|e| malformed(format!("output {:?}: {e}", l.name)))?,
+            }
+            found.push((l.name, Output { ty, dims: l.dims, buf: l.buf, range: l.range }));
+        }
+        let mut outputs = Vec::with_capacity(meta.outputs.len());
+        for m in &meta.outputs {
+            let i = found.iter().position(|(n, _)| *n == m.name).ok_or_else(|| malformed(format!("no output {:?}", m.name)))?;
+            let (_, out) = found.swap_remove(i);
+            if m.ty != WASINN_BACKEND_TENSOR_TYPE_UNKNOWN && m.ty != out.ty {
+                return Err(malformed(format!("output {:?} is {} in the metadata but came as type {}", m.name, m.datatype, out.ty)));
+            }
+            outputs.push(out);
+        }
+        Ok(InferResult { buffers, outputs })
+    }
+
+    /// Validates a REST response: `header_len` bytes of JSON, then each output's binary data in
+    /// the order the header lists them, and nothing else.
     pub fn parse(meta: &ModelMeta, body: Vec<u8>, header_len: usize) -> PResult<InferResult> {
         let header = body.get(..header_len).ok_or_else(|| malformed(format!("a JSON header of {header_len} bytes in a body of {}", body.len())))?;
         let v: Value = serde_json::from_slice(header).map_err(|e| malformed(format!("the response header is not JSON: {e}")))?;
-        let listed = v.get("outputs").and_then(Value::as_array).ok_or_else(|| malformed("no outputs list"))?;
-        // Binary blobs follow in the order the response lists its outputs.
+        let entries = v.get("outputs").and_then(Value::as_array).ok_or_else(|| malformed("no outputs list"))?;
         let mut offset = header_len;
-        let mut found: Vec<(String, Output)> = Vec::with_capacity(listed.len());
-        for o in listed {
+        let mut listed = Vec::with_capacity(entries.len());
+        for o in entries {
             let name = o.get("name").and_then(Value::as_str).ok_or_else(|| malformed("an output has no name"))?;
             let datatype = o.get("datatype").and_then(Value::as_str).ok_or_else(|| malformed(format!("output {name:?} has no datatype")))?;
-            let ty = abi_type(datatype).ok_or_else(|| malformed(format!("output {name:?} has the unknown datatype {datatype:?}")))?;
-            let dims = o
-                .get("shape")
-                .and_then(Value::as_array)
-                .filter(|s| s.len() <= MAX_RANK)
-                .ok_or_else(|| malformed(format!("output {name:?} has no shape")))?
-                .iter()
-                .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()).ok_or_else(|| malformed(format!("output {name:?} has the dim {d}"))))
-                .collect::<PResult<Vec<usize>>>()?;
+            let shape = o.get("shape").and_then(Value::as_array).ok_or_else(|| malformed(format!("output {name:?} has no shape")))?;
+            let dims = response_dims(name, shape.iter().map(Value::as_u64))?;
             let size = o
                 .get("parameters")
                 .and_then(|p| p.get("binary_data_size"))
@@ -214,36 +277,19 @@ impl InferResult {
             let end = offset.checked_add(size).filter(|&e| e <= body.len()).ok_or_else(|| {
                 malformed(format!("output {name:?} claims {size} bytes at offset {offset} of a {}-byte body", body.len()))
             })?;
-            let data = &body[offset..end];
-            match fixed_data_len(ty, &dims).map_err(|e| malformed(format!("output {name:?}: {}", e.message)))? {
-                Some(want) if want != size => {
-                    return Err(malformed(format!("output {name:?} ({datatype} {dims:?}) needs {want} bytes, the server sent {size}")))
-                }
-                Some(_) => {}
-                None => abi::layout::check_data(ty, &dims, data).map_err(|e| malformed(format!("output {name:?}: {e}")))?,
-            }
-            found.push((name.to_string(), Output { ty, dims, start: offset, end }));
+            listed.push(Listed { name: name.to_string(), datatype: datatype.to_string(), dims, buf: 0, range: offset..end });
             offset = end;
         }
         if offset != body.len() {
             return Err(malformed(format!("{} bytes after the last output", body.len() - offset)));
         }
-        let mut outputs = Vec::with_capacity(meta.outputs.len());
-        for m in &meta.outputs {
-            let i = found.iter().position(|(n, _)| *n == m.name).ok_or_else(|| malformed(format!("no output {:?}", m.name)))?;
-            let (_, out) = found.swap_remove(i);
-            if m.ty != WASINN_BACKEND_TENSOR_TYPE_UNKNOWN && m.ty != out.ty {
-                return Err(malformed(format!("output {:?} is {} in the metadata but came as type {}", m.name, m.datatype, out.ty)));
-            }
-            outputs.push(out);
-        }
-        Ok(InferResult { body, outputs })
+        InferResult::from_parts(meta, vec![body], listed)
     }
 
     /// Output `index` (in the model's order).
     pub fn output(&self, index: usize) -> PResult<TensorView<'_>> {
         let o = self.outputs.get(index).ok_or_else(|| PluginError::invalid(format!("output {index} is not available")))?;
-        Ok(TensorView { ty: o.ty, dims: &o.dims, data: &self.body[o.start..o.end] })
+        Ok(TensorView { ty: o.ty, dims: &o.dims, data: &self.buffers[o.buf][o.range.clone()] })
     }
 }
 

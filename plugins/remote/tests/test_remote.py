@@ -88,15 +88,24 @@ def server(repo, tmp_path_factory):
 _names = iter(range(1_000_000))
 
 
-def remote(server, model: str, options: str = "") -> wasinn.Graph:
+@pytest.fixture(params=["rest", "grpc"])
+def transport(request) -> str:
+    return request.param
+
+
+def base_url(server, transport: str = "rest") -> str:
+    return server.url if transport == "rest" else f"grpc://127.0.0.1:{server.grpc_port}"
+
+
+def remote(server, model: str, options: str = "", transport: str = "rest") -> wasinn.Graph:
     """A fresh registry entry for `model` on `server`, loaded by name as a guest would."""
     name = f"{model}-{next(_names)}"
-    wasinn.registry_preload(f"{name}:remote:cpu:{server.url}/models/{model}{options}")
+    wasinn.registry_preload(f"{name}:remote:cpu:{base_url(server, transport)}/models/{model}{options}")
     return wasinn.Graph.load_by_name(name)
 
 
-def test_add_matches_the_local_backend(server):
-    g = remote(server, "add")
+def test_add_matches_the_local_backend(server, transport):
+    g = remote(server, "add", "", transport)
     assert g.backend_name == "remote"
     assert [(i.name, i.dtype, i.shape) for i in g.inputs] == [("a", np.float32, (None,)), ("b", np.float32, (None,))]
     assert [(o.name, o.shape) for o in g.outputs] == [("sum", (None,))]
@@ -110,8 +119,8 @@ def test_add_matches_the_local_backend(server):
         assert np.array_equal(got, want)
 
 
-def test_magika_matches_the_local_backends(server):
-    g = remote(server, "magika")
+def test_magika_matches_the_local_backends(server, transport):
+    g = remote(server, "magika", "", transport)
     assert [(i.name, i.dtype, i.shape) for i in g.inputs] == [("bytes", np.int32, (None, 2048))]
     assert [(o.name, o.dtype, o.shape) for o in g.outputs] == [("target_label", np.float32, (None, 214))]
     x = np.random.default_rng(2).integers(0, 257, size=(3, 2048), dtype=np.int32)
@@ -131,8 +140,8 @@ def test_magika_matches_the_local_backends(server):
     assert np.allclose(got, local, atol=1e-5) and (got.argmax(1) == local.argmax(1)).all()
 
 
-def test_datatypes_cross_unchanged(server):
-    g = remote(server, "types")
+def test_datatypes_cross_unchanged(server, transport):
+    g = remote(server, "types", "", transport)
     declared = {i.name: i.dtype for i in g.inputs}
     feeds = {}
     for name, (_, dtype) in TYPES.items():
@@ -147,19 +156,19 @@ def test_datatypes_cross_unchanged(server):
         assert y.dtype == x.dtype and y.shape == x.shape and list(y) == list(x), name
 
 
-def test_64_mib_round_trip(server):
-    g = remote(server, "id_fp32")
+def test_64_mib_round_trip(server, transport):
+    g = remote(server, "id_fp32", "", transport)
     x = np.random.default_rng(3).standard_normal(16 << 20, np.float32)  # 64 MiB
     with g.create_execution_context() as ctx:
         t0 = time.monotonic()
         y = ctx.compute_named({"x_": x})["y_"]
         dt = time.monotonic() - t0
-    print(f"remote: 64 MiB fp32 round trip (set_input + compute + get_output) through Triton: {dt:.2f}s")
+    print(f"remote: 64 MiB fp32 round trip over {transport} (set_input + compute + get_output) through Triton: {dt:.2f}s")
     assert np.array_equal(y, x)
 
 
-def test_many_contexts_in_parallel(server):
-    g = remote(server, "add")
+def test_many_contexts_in_parallel(server, transport):
+    g = remote(server, "add", "", transport)
     failures: list[str] = []
 
     def worker(k: int) -> None:
@@ -182,9 +191,9 @@ def test_many_contexts_in_parallel(server):
     assert failures == []
 
 
-def test_slow_model_hits_the_timeout_then_recovers(server):
+def test_slow_model_hits_the_timeout_then_recovers(server, transport):
     x = np.ones(4, np.float32)
-    g = remote(server, "slow", "?timeout_ms=1000")
+    g = remote(server, "slow", "?timeout_ms=1000", transport)
     with g.create_execution_context() as ctx:
         ctx.set_input("x_", x)
         t0 = time.monotonic()
@@ -194,13 +203,13 @@ def test_slow_model_hits_the_timeout_then_recovers(server):
         with pytest.raises(errors.WasinnError):
             ctx.get_output("y_")  # no partial output of the failed compute
     time.sleep(SLOW_S)  # the server finishes the abandoned request
-    patient = remote(server, "slow", "?timeout_ms=30000")
+    patient = remote(server, "slow", "?timeout_ms=30000", transport)
     with patient.create_execution_context() as ctx:
         assert np.array_equal(ctx.compute_named({"x_": x})["y_"], x)
 
 
-def test_model_unloaded_on_the_server(server):
-    g = remote(server, "victim")
+def test_model_unloaded_on_the_server(server, transport):
+    g = remote(server, "victim", "", transport)
     feeds = {"a": np.ones(2, np.float32), "b": np.ones(2, np.float32)}
     with g.create_execution_context() as ctx:
         assert np.array_equal(ctx.compute_named(feeds)["sum"], [2, 2])
@@ -208,15 +217,15 @@ def test_model_unloaded_on_the_server(server):
         with pytest.raises(errors.NotFound, match="victim"):
             ctx.compute_named(feeds)
         with pytest.raises(errors.NotFound):
-            remote(server, "victim")
+            remote(server, "victim", "", transport)
         server.load("victim")
         assert np.array_equal(ctx.compute_named(feeds)["sum"], [2, 2])
 
 
-def test_server_killed_mid_run_then_restarted(repo, tmp_path):
+def test_server_killed_mid_run_then_restarted(repo, tmp_path, transport):
     t = triton.Triton(repo, tmp_path).start()
     try:
-        g = remote(t, "add")
+        g = remote(t, "add", "", transport)
         feeds = {"a": np.ones(3, np.float32), "b": np.full(3, 2, np.float32)}
         with g.create_execution_context() as ctx:
             assert np.array_equal(ctx.compute_named(feeds)["sum"], [3, 3, 3])
@@ -245,8 +254,10 @@ def test_errors(server):
     port = triton.free_port()
     with pytest.raises(errors.RuntimeError_, match="cannot connect"):
         wasinn.registry_preload(f"nobody:remote:cpu:http://127.0.0.1:{port}/models/add")
-    with pytest.raises(errors.UnsupportedOperation, match="gRPC"):
-        wasinn.registry_preload(f"grpc:remote:cpu:grpc://127.0.0.1:{server.grpc_port}/models/add")
+    with pytest.raises(errors.RuntimeError_, match="gRPC Unavailable"):
+        wasinn.registry_preload(f"nobody-grpc:remote:cpu:grpc://127.0.0.1:{port}/models/add")
+    with pytest.raises(errors.NotFound, match="nonexistent"):
+        remote(server, "nonexistent", "", "grpc")
     with pytest.raises(errors.InvalidArgument):
         wasinn.registry_preload(f"typo:remote:cpu:{server.url}/models/add?timeout=5")
     # A guest (or any caller) with bytes cannot make the host connect anywhere.
