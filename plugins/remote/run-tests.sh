@@ -14,8 +14,8 @@ ensure_venv
 
 t0=$SECONDS
 log "remote plugin: build and unit tests (plugins/remote, its own workspace)"
-cargo build -q --manifest-path plugins/remote/Cargo.toml --target-dir "$REPO/target" --lib
-cargo test -q --manifest-path plugins/remote/Cargo.toml --target-dir "$REPO/target" --lib 2>&1 | tee build/remote-unit.log
+cargo build -q --manifest-path plugins/remote/Cargo.toml --target-dir "$REPO/target/remote" --lib
+cargo test -q --manifest-path plugins/remote/Cargo.toml --target-dir "$REPO/target/remote" --lib 2>&1 | tee build/remote-unit.log
 grep -q '^test result: ok' build/remote-unit.log
 echo "remote build: $((SECONDS - t0))s"
 
@@ -28,6 +28,11 @@ if ! echo "nvidia-pytriton==0.7.0" | cat scripts/requirements-triton.txt - | cmp
   "$TRITON_VENV/bin/python" -m pip install -q --disable-pip-version-check -r scripts/requirements-triton.txt
   "$TRITON_VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps nvidia-pytriton==0.7.0
   echo "nvidia-pytriton==0.7.0" | cat scripts/requirements-triton.txt - > "$stamp"
+fi
+# The scripted gRPC server's grpcio (tests/test_protocol_grpc.py), into the test venv.
+if ! cmp -s plugins/remote/tests/requirements-grpc.txt "$VENV/.wasinn-remote-grpc"; then
+  "$PY" -m pip install -q --disable-pip-version-check --no-deps -r plugins/remote/tests/requirements-grpc.txt
+  cp plugins/remote/tests/requirements-grpc.txt "$VENV/.wasinn-remote-grpc"
 fi
 echo "triton install: $((SECONDS - t0))s"
 
@@ -42,7 +47,7 @@ demo=""
 [ -x "$host" ] || host=""
 
 log "remote plugin against the real Triton on 127.0.0.1 (pytest plugins/remote/tests)"
-WASINN_LIB="$lib" WASINN_PLUGIN_PATH="$REPO/target/debug/libwasinn_backend_remote.so:$ort" \
+WASINN_LIB="$lib" WASINN_PLUGIN_PATH="$REPO/target/remote/debug/libwasinn_backend_remote.so:$ort" \
   WASINN_PYTHON_SITE_PACKAGES="$VENV" WASINN_TRITON_VENV="$TRITON_VENV" \
   WASINN_WASMTIME_RUN="$host" WASINN_DEMO_DIR="$demo" PYTHONPATH="$REPO/bindings/python:$REPO/plugins/remote/tests" \
   "$PY" -m pytest -q -s plugins/remote/tests 2>&1 | tee build/remote-tests.log
@@ -50,7 +55,7 @@ grep -qE '^[0-9]+ passed' <(tail -1 build/remote-tests.log | sed 's/^=* //')
 
 # A benchmark, not a test: per-request cost on Triton over loopback vs the local backends.
 log "remote plugin: loopback overhead per request (plugins/remote/bench/overhead.py)"
-WASINN_LIB="$lib" WASINN_PLUGIN_PATH="$REPO/target/debug/libwasinn_backend_remote.so:$ort" \
+WASINN_LIB="$lib" WASINN_PLUGIN_PATH="$REPO/target/remote/debug/libwasinn_backend_remote.so:$ort" \
   WASINN_PYTHON_SITE_PACKAGES="$VENV" WASINN_TRITON_VENV="$TRITON_VENV" \
   PYTHONPATH="$REPO/bindings/python:$REPO/plugins/remote/tests" \
   "$PY" plugins/remote/bench/overhead.py "${WASINN_REMOTE_BENCH_N:-100}" 3

@@ -43,6 +43,18 @@ fn runtime() -> PResult<&'static tokio::runtime::Runtime> {
     .map_err(|e| PluginError::runtime(format!("cannot start the gRPC runtime: {e}")))
 }
 
+/// Whether `s` comes from failing to connect (the request never left this process).
+fn connect_failed(s: &Status) -> bool {
+    let mut e: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(s);
+    while let Some(err) = e {
+        if err.is::<tonic::ConnectError>() {
+            return true;
+        }
+        e = err.source();
+    }
+    false
+}
+
 /// A client for one model.
 pub struct Client {
     client: GrpcInferenceServiceClient<Channel>,
@@ -103,8 +115,9 @@ impl Client {
     fn failure(&self, s: Status) -> Failure {
         let msg = s.message();
         let lower = msg.to_ascii_lowercase();
-        // A transport error (no connection) surfaces as UNAVAILABLE with tonic's own text.
-        let not_sent = s.code() == Code::Unavailable && (lower.contains("connect") || lower.contains("transport error"));
+        // No connection could be made (refused, connect timeout, TLS handshake): tonic's
+        // ConnectError is in the source chain. Any other failure may come after the request left.
+        let not_sent = connect_failed(&s);
         // tonic reports its own deadline as CANCELLED "Timeout expired", the server's as DEADLINE_EXCEEDED.
         let timed_out = s.code() == Code::DeadlineExceeded || (s.code() == Code::Cancelled && lower.contains("timeout expired"));
         let status = match s.code() {

