@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The remote plugin's test layer: builds the plugin (its own workspace, into target/), runs its
+# The remote plugin's test layer: builds the plugin (its own workspace, into target/remote), runs its
 # unit tests, installs the real Triton server (PyPI nvidia-pytriton, in build/triton-venv), then
 # plugins/remote/tests against it on 127.0.0.1 (pytest; the server is started and stopped there).
 #
