@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import importlib
 import pathlib
-import subprocess
 import sys
 from concurrent import futures
 
 import numpy as np
 import pytest
 
-import wasinn
 from wasinn import errors
+
+from test_protocol import compute, make_certs
+from test_protocol import load
 
 grpc = pytest.importorskip("grpc", reason="SKIPPED: grpcio is not installed (plugins/remote/run-tests.sh installs it)")
 from grpc_tools import protoc  # noqa: E402
@@ -109,20 +110,6 @@ def fake(pb):
     server.stop(0)
 
 
-_names = iter(range(1_000_000))
-
-
-def load(url: str) -> wasinn.Graph:
-    name = f"fake-grpc-{next(_names)}"
-    wasinn.registry_preload(f"{name}:remote:cpu:{url}")
-    return wasinn.Graph.load_by_name(name)
-
-
-def compute(g: wasinn.Graph, ctx=None):
-    ctx = ctx or g.create_execution_context()
-    return ctx.compute_named({"x": np.arange(4, dtype=np.float32)})["y"]
-
-
 def test_good_answer_and_host_headers_as_metadata(fake, monkeypatch):
     url, script = fake
     monkeypatch.setenv("WASINN_REMOTE_HEADERS", "Authorization: Bearer host-secret\nX-Fleet: wasm")
@@ -174,15 +161,7 @@ def test_an_infer_that_reached_the_server_is_not_repeated(fake):
 
 
 def test_grpcs_with_the_hosts_ca(pb, tmp_path):
-    def openssl(*args):
-        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=wasinn test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
-    (tmp_path / "ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "ext")
+    make_certs(tmp_path)
     creds = grpc.ssl_server_credentials([((tmp_path / "server.key").read_bytes(), (tmp_path / "server.pem").read_bytes())])
     script = Script()
     server, port = serve(pb, script, creds)
