@@ -95,6 +95,13 @@
 #define WASINN_ENCODING_AUTODETECT 6
 
 /**
+ * A model on an inference server (Open Inference Protocol, the `remote` plugin; library
+ * extension). Only registry entries made by the host use it (`name:remote:target:URL`):
+ * `wasinn_graph_load` with this encoding is `WASINN_STATUS_UNSUPPORTED_OPERATION`.
+ */
+#define WASINN_ENCODING_REMOTE 100
+
+/**
  * The CPU.
  */
 #define WASINN_TARGET_CPU 0

@@ -31,6 +31,11 @@
 #define WASINN_BACKEND_STATUS_INVALID_ENCODING 2
 
 /**
+ * Busy: the resource is not ready now (a remote model not ready, a call timed out); try later.
+ */
+#define WASINN_BACKEND_STATUS_BUSY 4
+
+/**
  * The backend failed while loading or computing.
  */
 #define WASINN_BACKEND_STATUS_RUNTIME_ERROR 5
@@ -214,6 +219,13 @@
  * GGML.
  */
 #define WASINN_BACKEND_ENCODING_GGML 5
+
+/**
+ * A model on an inference server: the one builder is its endpoint URL (UTF-8), which only the
+ * host's own configuration supplies; the host passes a non-NULL `model_dir` (the directory
+ * relative paths in the URL's options resolve against) and never loads this encoding from bytes.
+ */
+#define WASINN_BACKEND_ENCODING_REMOTE 100
 
 /**
  * The CPU.

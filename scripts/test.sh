@@ -272,6 +272,16 @@ mkdir -p build/bench-test
 ) 2>&1 | tee build/bench-test.log
 SUMMARY+=("benches: $(grep -c '^Success$' build/bench-test.log) criterion benches ran once, $(tail -1 build/bench-test.log | sed 's/^whole programs: //') ($((SECONDS - t0))s)")
 
+# The remote plugin (plugins/remote, its own workspace) against the real Triton Inference Server
+# (nvidia-pytriton's binary, in build/triton-venv) on free loopback ports: same outputs as the
+# local backends, every datatype, 64 MiB, parallel contexts, timeout, unload, kill and restart,
+# errors, and the magika guest by name in wasinn-wasmtime-run with its model on Triton.
+t0=$SECONDS
+log "remote plugin against the real Triton (plugins/remote/run-tests.sh)"
+plugins/remote/run-tests.sh "$STAGE" 2>&1 | tee build/remote.log
+SUMMARY+=("remote (Triton 2.51 on loopback, REST + gRPC): $(tail -1 build/remote-tests.log); $(grep -E '^remote build: ' build/remote.log) ($((SECONDS - t0))s)")
+while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -oE 'remote( overhead)?: (64 MiB|add|magika).*' build/remote.log)
+
 # The README's marked snippets (install, CMake, pkg-config, Python, the wasmtime-py host on the
 # magika guest demo.sh built in target/demo, the witx glue and WAMR snippets) run as documented.
 t0=$SECONDS

@@ -329,6 +329,7 @@ fn plugin_abi_numbers_match_the_core() {
         (abi::WASINN_BACKEND_ENCODING_PYTORCH, Encoding::Pytorch),
         (abi::WASINN_BACKEND_ENCODING_TENSORFLOWLITE, Encoding::Tensorflowlite),
         (abi::WASINN_BACKEND_ENCODING_GGML, Encoding::Ggml),
+        (abi::WASINN_BACKEND_ENCODING_REMOTE, Encoding::Remote),
     ] {
         assert_eq!(abi_v, core as u32, "{core:?}");
     }

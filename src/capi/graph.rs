@@ -33,6 +33,10 @@ pub const WASINN_ENCODING_TENSORFLOWLITE: u32 = 4;
 pub const WASINN_ENCODING_GGML: u32 = 5;
 /// Detect the encoding from the bytes (ONNX, OpenVINO IR and TFLite are recognised).
 pub const WASINN_ENCODING_AUTODETECT: u32 = 6;
+/// A model on an inference server (Open Inference Protocol, the `remote` plugin; library
+/// extension). Only registry entries made by the host use it (`name:remote:target:URL`):
+/// `wasinn_graph_load` with this encoding is `WASINN_STATUS_UNSUPPORTED_OPERATION`.
+pub const WASINN_ENCODING_REMOTE: u32 = 100;
 
 /// The CPU.
 pub const WASINN_TARGET_CPU: u32 = 0;
@@ -55,6 +59,7 @@ const _: () = {
     assert!(WASINN_ENCODING_TENSORFLOWLITE == Encoding::Tensorflowlite as u32);
     assert!(WASINN_ENCODING_GGML == Encoding::Ggml as u32);
     assert!(WASINN_ENCODING_AUTODETECT == Encoding::Autodetect as u32);
+    assert!(WASINN_ENCODING_REMOTE == Encoding::Remote as u32);
     assert!(WASINN_TARGET_CPU == Target::Cpu as u32);
     assert!(WASINN_TARGET_GPU == Target::Gpu as u32);
     assert!(WASINN_TARGET_TPU == Target::Tpu as u32);
@@ -71,6 +76,7 @@ pub fn encoding_constant(encoding: Encoding) -> (&'static str, u32) {
         Encoding::Tensorflowlite => ("WASINN_ENCODING_TENSORFLOWLITE", WASINN_ENCODING_TENSORFLOWLITE),
         Encoding::Ggml => ("WASINN_ENCODING_GGML", WASINN_ENCODING_GGML),
         Encoding::Autodetect => ("WASINN_ENCODING_AUTODETECT", WASINN_ENCODING_AUTODETECT),
+        Encoding::Remote => ("WASINN_ENCODING_REMOTE", WASINN_ENCODING_REMOTE),
     }
 }
 

@@ -192,6 +192,14 @@ pub fn load_with(builders: &[&[u8]], encoding: Encoding, target: Target, options
         }
         e => e,
     };
+    if encoding == Encoding::Remote && options.model_dir.is_none() {
+        // Bytes come from a guest or a caller: an endpoint URL among them would let a guest make
+        // the host connect to any address. Remote models are host configuration only.
+        return Err(Error::unsupported(
+            "remote models are named by the host (a registry entry name:remote:target:URL, then load_by_name); \
+             loading one from bytes is not supported",
+        ));
+    }
     let all = backends();
     let env_backend = std::env::var(BACKEND_ENV).ok().filter(|s| !s.is_empty());
     let why;

@@ -43,6 +43,15 @@ impl Entry {
             return Ok(Arc::clone(g));
         }
         let graph = match source.as_ref().expect("source is present until the graph is set") {
+            Source::Files(urls) if self.encoding == Encoding::Remote => {
+                // The host's own configuration names the server; the "directory" is where
+                // relative paths in the URL's options (a CA file) resolve.
+                let [url] = urls.as_slice() else {
+                    return Err(Error::invalid(format!("a remote model is exactly one URL, got {}", urls.len())));
+                };
+                let url = url.to_str().ok_or_else(|| Error::invalid("a remote model's URL is not UTF-8"))?;
+                loader::load(&[url.as_bytes()], self.encoding, self.target, Some(Path::new(".")))?
+            }
             Source::Files(paths) => {
                 let bytes = paths
                     .iter()
@@ -85,7 +94,8 @@ pub struct PreloadSpec {
 
 impl PreloadSpec {
     /// Parses `name:encoding:target:path[:path...]` (WasmEdge's `--nn-preload` form; encoding and
-    /// target names are case-insensitive).
+    /// target names are case-insensitive). With the `remote` encoding everything after the target
+    /// is one URL (`name:remote:cpu:http://host:8000/models/add`), kept as the only "path".
     pub fn parse(spec: &str) -> Result<Self> {
         let mut parts = spec.split(':');
         let bad = |what: &str| Error::invalid(format!("preload spec {spec:?}: {what} (expected name:encoding:target:path[:path...])"));
@@ -94,7 +104,13 @@ impl PreloadSpec {
         let encoding = Encoding::from_name(encoding).ok_or_else(|| bad(&format!("unknown encoding {encoding:?}")))?;
         let target = parts.next().ok_or_else(|| bad("missing target"))?;
         let target = Target::from_name(target).ok_or_else(|| bad(&format!("unknown target {target:?}")))?;
-        let paths: Vec<PathBuf> = parts.map(PathBuf::from).collect();
+        let paths: Vec<PathBuf> = if encoding == Encoding::Remote {
+            // A URL has colons of its own (scheme, port): the rest of the spec is the one URL.
+            let url = parts.collect::<Vec<_>>().join(":");
+            if url.is_empty() { Vec::new() } else { vec![PathBuf::from(url)] }
+        } else {
+            parts.map(PathBuf::from).collect()
+        };
         if paths.is_empty() || paths.iter().any(|p| p.as_os_str().is_empty()) {
             return Err(bad("missing or empty path"));
         }
@@ -157,6 +173,7 @@ impl Registry {
     }
 
     /// Registers model files under `name` and loads them now, so the host sees errors at once.
+    /// With [`Encoding::Remote`] the one "path" is the model's URL on an inference server.
     pub fn add_files(&self, name: &str, encoding: Encoding, target: Target, paths: Vec<PathBuf>) -> Result<()> {
         if paths.is_empty() {
             return Err(Error::invalid("no model files given"));
@@ -170,6 +187,9 @@ impl Registry {
     pub fn add_bytes(&self, name: &str, encoding: Encoding, target: Target, builders: Vec<Vec<u8>>) -> Result<()> {
         if builders.is_empty() {
             return Err(Error::invalid("no graph builders given"));
+        }
+        if encoding == Encoding::Remote {
+            return Err(Error::unsupported("a remote model is registered by its URL (add_files or a preload spec), not by bytes"));
         }
         self.insert(name, encoding, target, Source::Bytes(builders))?;
         self.load_now(name)
@@ -237,6 +257,9 @@ mod tests {
         for bad in ["", "m", "m:onnx", "m:onnx:cpu", "m:onnx:cpu:", ":onnx:cpu:x", "m:bogus:cpu:x", "m:onnx:npu:x"] {
             assert!(PreloadSpec::parse(bad).is_err(), "{bad:?} should not parse");
         }
+        let s = PreloadSpec::parse("add:remote:cpu:grpc://127.0.0.1:8001/models/add").unwrap();
+        assert_eq!((s.encoding, s.paths), (Encoding::Remote, vec![PathBuf::from("grpc://127.0.0.1:8001/models/add")]));
+        assert!(PreloadSpec::parse("add:remote:cpu:").is_err());
         let list = PreloadSpec::parse_list("a:onnx:cpu:x; ;b:onnx:gpu:y;");
         assert_eq!(list.len(), 2);
         assert!(list.iter().all(Result::is_ok));
@@ -249,5 +272,7 @@ mod tests {
         let e = r.add_files("m", Encoding::Onnx, Target::Cpu, vec!["/nonexistent/m.onnx".into()]).unwrap_err();
         assert_eq!(e.status, crate::core::error::Status::NotFound);
         assert!(r.names().is_empty(), "a failed add must not stay registered");
+        let e = r.add_bytes("m", Encoding::Remote, Target::Cpu, vec![b"http://127.0.0.1:1/models/m".to_vec()]).unwrap_err();
+        assert_eq!(e.status, crate::core::error::Status::UnsupportedOperation);
     }
 }

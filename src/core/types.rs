@@ -131,6 +131,11 @@ c_enum! {
         Ggml = 5, "ggml";
         /// Let the library detect the format from the bytes.
         Autodetect = 6, "autodetect";
+        /// A model served by an inference server over the Open Inference Protocol (library
+        /// extension; the `remote` plugin): the one builder is the model's endpoint URL. Only the
+        /// host's registry names such models (`name:remote:target:URL`); a load with bytes is
+        /// refused, so a guest can never make the host connect anywhere.
+        Remote = 100, "remote";
     }
 }
 

@@ -81,6 +81,7 @@ class Encoding(enum.IntEnum):
     TENSORFLOWLITE = 4
     GGML = 5
     AUTODETECT = 6
+    REMOTE = 100
 
 
 class Target(enum.IntEnum):

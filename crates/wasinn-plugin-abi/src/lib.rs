@@ -56,6 +56,8 @@ pub const WASINN_BACKEND_STATUS_SUCCESS: u32 = 0;
 pub const WASINN_BACKEND_STATUS_INVALID_ARGUMENT: u32 = 1;
 /// The model bytes are not a valid model for the encoding.
 pub const WASINN_BACKEND_STATUS_INVALID_ENCODING: u32 = 2;
+/// Busy: the resource is not ready now (a remote model not ready, a call timed out); try later.
+pub const WASINN_BACKEND_STATUS_BUSY: u32 = 4;
 /// The backend failed while loading or computing.
 pub const WASINN_BACKEND_STATUS_RUNTIME_ERROR: u32 = 5;
 /// The operation, element type or target is not supported.
@@ -134,6 +136,10 @@ pub const WASINN_BACKEND_ENCODING_PYTORCH: u32 = 3;
 pub const WASINN_BACKEND_ENCODING_TENSORFLOWLITE: u32 = 4;
 /// GGML.
 pub const WASINN_BACKEND_ENCODING_GGML: u32 = 5;
+/// A model on an inference server: the one builder is its endpoint URL (UTF-8), which only the
+/// host's own configuration supplies; the host passes a non-NULL `model_dir` (the directory
+/// relative paths in the URL's options resolve against) and never loads this encoding from bytes.
+pub const WASINN_BACKEND_ENCODING_REMOTE: u32 = 100;
 
 // Execution targets (the host never passes "auto": it resolves it to one of the plugin's targets).
 /// The CPU.
