@@ -233,6 +233,32 @@ WASINN_PYTHON_SITE_PACKAGES="$VENV" PY="$PY" tests/wamr/run.sh "$STAGE" target/d
 while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -E '^wamr (fast-interp|classic-interp|no-libc-wasi)|^wamr: SKIPPED' build/wamr.log)
 SUMMARY+=("wamr layer: $(tail -1 build/wamr.log | sed 's/^wamr: //') ($((SECONDS - t0))s)")
 
+# The hostile guests (bindings/wasm3/guest/hostile.c with the WasmEdge extras, hostile-nomem.wat)
+# in every other host the project ships, through one runner (run-hostile.sh: the cases and their
+# errnos live in the guest), reusing the hosts built above: wasm3, wasinn-wasmtime-run, the
+# wasmtime-py host on the native and on the Python glue, WAMR fast and classic interpreter; each on
+# every backend, under the host's own numbering and WAMR 2.1's (the other errno table). WasmEdge
+# runs the same guest in its layer above.
+t0=$SECONDS
+log "hostile guests in wasm3, wasinn-wasmtime-run, wasmtime-py (both glues), WAMR (bindings/wasm3/guest/run-hostile.sh)"
+(
+  export PY WASINN_PYTHON_SITE_PACKAGES="$VENV" WASINN_LIB="$STAGE/lib/libwasinn.so.0"
+  run=bindings/wasm3/guest/run-hostile.sh; all=tract,onnxruntime,openvino; w=build/hostile
+  $run wasm3 $w spec,wamr-2.1 $all build/wasm3-host/wasinn-wasm3-run
+  $run wasinn-wasmtime-run $w spec,wamr-2.1 $all "$STAGE/bin/wasinn-wasmtime-run"
+  HOSTILE_ARGS_SEP=-- $run wasmtime-py $w spec,wamr-2.1 $all "$PY" -m wasinn run
+  HOSTILE_ARGS_SEP=-- $run wasmtime-py-python-glue $w spec,wamr-2.1 $all "$PY" -m wasinn run --python-glue
+  for v in fast classic; do
+    if [ -x "build/wamr/build-$v/host/wamr-nn-run" ]; then
+      HOSTILE_NOMEM='refused:a module with WASI apis must export memory' \
+        $run "wamr-$v" $w wamr,wamr-2.1 $all "build/wamr/build-$v/host/wamr-nn-run"
+    elif [ "${CI:-}" = true ]; then echo "FAILED: no WAMR $v host (the WAMR layer must build it in CI)" >&2; exit 1
+    else echo "hostile wamr-$v: SKIPPED (the WAMR layer was skipped: no WAMR sources)"; fi
+  done
+) 2>&1 | tee build/hostile.log
+while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -E '^hostile [a-z0-9-]+: ' build/hostile.log)
+SUMMARY+=("hostile guests layer: $((SECONDS - t0))s")
+
 # The README's marked snippets (install, CMake, pkg-config, Python, the wasmtime-py host on the
 # magika guest demo.sh built in target/demo, the witx glue and WAMR snippets) run as documented.
 log "README snippets (scripts/check-readme.sh)"
