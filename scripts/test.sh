@@ -288,6 +288,12 @@ log "hostile guests in wasm3, wasinn-wasmtime-run, wasmtime-py (both glues), WAM
     elif [ "${CI:-}" = true ]; then echo "FAILED: no WAMR $v host (the WAMR layer must build it in CI)" >&2; exit 1
     else echo "hostile wamr-$v: SKIPPED (the WAMR layer was skipped: no WAMR sources)"; fi
   done
+  # Foreign handles in wasm3 (two runtimes in one process, each with its own glue instance; the
+  # other hosts' two-instance checks are in their layers: wasmtime check.c, pytest, WAMR, WasmEdge)
+  wat2wasm bindings/wasmedge/tests/handles.wat -o $w/guest/handles.wasm
+  (cd $w/guest && "$REPO/build/wasm3-host/wasinn-wasm3-two-instances" handles.wasm m:onnx:cpu:add.onnx) \
+    >build/hostile-wasm3-two.log 2>&1 || { cat build/hostile-wasm3-two.log; exit 1; }
+  echo "hostile wasm3-foreign-handles: $(tail -1 build/hostile-wasm3-two.log) (two runtimes, one glue instance each)"
   # A guest run under valgrind memcheck: the hostile guest in the JIT host on tract (the plugins'
   # vendor libraries out of reach: they are not valgrind-clean themselves). No invalid
   # access and no definitely or indirectly lost byte; --smc-check=all for wasmtime's JIT code.
