@@ -10,7 +10,8 @@
 //! backends, each with its own count or the default), RSS sampled every 1/20 of the run after a
 //! warm-up (a tenth of the count, at most 300 cycles); the least-squares slope of those samples
 //! times the cycle count may not exceed `MAX_FITTED_GROWTH_BYTES`, nor the end the warm-up RSS by
-//! `MAX_GROWTH_KB`. `WASINN_CYCLES=100000` is the long run (docs/stress.md has its figures).
+//! `MAX_GROWTH_KB`. `WASINN_CYCLES=100000` is the long run (docs/stress.md has its figures;
+//! `WASINN_CYCLE_PROGRESS=1` prints each sample as it is taken).
 //!
 //! One test function per run: RSS is per process, so nothing else may run beside the loops. The plugins
 //! and their vendor libraries are found as in `tests/cross_backend.rs` (`WASINN_VENV` or `.venv`);
@@ -185,6 +186,10 @@ fn cycles_keep_rss_flat_per_backend() {
             }
             xs.push((s * (cycles / SAMPLES)) as f64);
             ys.push(rss_kb() as f64 * 1024.0);
+            if std::env::var_os("WASINN_CYCLE_PROGRESS").is_some() {
+                // long runs: each sample as it is taken (a run cut short still has its figures)
+                println!("cycle loop: {backend}: after {} cycles RSS {:.1} MB ({:.0} s)", s * (cycles / SAMPLES), ys[s] / 1048576.0, t0.elapsed().as_secs_f64());
+            }
         }
         let end = *ys.last().unwrap() / 1024.0;
         let per_cycle = slope(&xs, &ys);
