@@ -86,6 +86,7 @@ log "stress: ${WASINN_STRESS_SECONDS:-20}s per backend, 8 threads (c-tests/stres
 (
   export WASINN_PYTHON_SITE_PACKAGES="$VENV"
   build/c-tests/stress build/c-tests/models/add.onnx "${WASINN_STRESS_SECONDS:-20}" tract,onnxruntime,openvino
+  ensure_apt libclang-rt-dev   # clang's sanitizer runtimes (libclang_rt.tsan)
   cmake -S c-tests -B build/c-tests-tsan -DCMAKE_PREFIX_PATH="$STAGE" -DPython3_EXECUTABLE="$PY" \
     -DCMAKE_C_COMPILER=clang -DWASINN_TSAN=ON -DWASINN_TEST_STATIC=OFF >/dev/null
   cmake --build build/c-tests-tsan -j2 --target stress threads >/dev/null
