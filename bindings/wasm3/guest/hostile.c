@@ -9,7 +9,7 @@
  *
  * Host-agnostic: the errno and tensor-type numbering come from the first argument, so any host
  * of the project (wasm3, wasmtime-py, WasmEdge, WAMR, wasmtime's C API) can run it under the
- * profile it serves.
+ * profile it serves; run-hostile.sh runs it in each (docs/stress.md has the counts).
  *
  * usage: hostile.wasm PROFILE MODEL.onnx NAME
  *   PROFILE     spec | wasmedge | wamr | wamr-2.1 (the numbering the host serves the guest with:
