@@ -4,7 +4,16 @@
 //! The process's RSS may not grow by more than 8 MB over the 200 cycles (the OpenVINO plugin used
 //! to leak ~3.4 MB per magika load). Prints start / after warm-up / end RSS per backend and model.
 //!
-//! One test function: RSS is per process, so nothing else may run beside the loops. The plugins
+//! The cycle mode (`cycles_keep_rss_flat_per_backend`, ignored by a plain `cargo test`, run by its
+//! own layer of scripts/test.sh with `--ignored`): `WASINN_CYCLES` (default 5,000) cycles of the
+//! Add model per backend (`WASINN_CYCLE_BACKENDS=tract,onnxruntime:5000,openvino:1000`: the
+//! backends, each with its own count or the default), RSS sampled every 1/20 of the run after a
+//! warm-up (a tenth of the count, at most 300 cycles); the least-squares slope of those samples
+//! times the cycle count may not exceed `MAX_FITTED_GROWTH_BYTES`, nor the end the warm-up RSS by
+//! `MAX_GROWTH_KB`. `WASINN_CYCLES=100000` is the long run (docs/stress.md has its figures;
+//! `WASINN_CYCLE_PROGRESS=1` prints each sample as it is taken).
+//!
+//! One test function per run: RSS is per process, so nothing else may run beside the loops. The plugins
 //! and their vendor libraries are found as in `tests/cross_backend.rs` (`WASINN_VENV` or `.venv`);
 //! a missing plugin, vendor library or magika package fails the test.
 
@@ -131,4 +140,78 @@ fn rss_stays_flat_over_200_loads_per_backend() {
         }
     }
     assert!(failures.is_empty(), "RSS grew by more than {MAX_GROWTH_KB} KB: {failures:?}");
+}
+
+/// The fitted growth over a run (least-squares slope x cycles) may not exceed this. RSS moves in
+/// steps of ~100 KB either way between samples (the allocator's arenas; measured: docs/stress.md),
+/// so a short run can only bound the slope loosely: 2 MB over 5,000 cycles catches a leak of
+/// 400 B/cycle, over 100,000 cycles one of 20 B/cycle.
+const MAX_FITTED_GROWTH_BYTES: f64 = 2.0 * 1024.0 * 1024.0;
+const SAMPLES: usize = 20;
+
+/// Least-squares slope of `ys` over `xs`.
+fn slope(xs: &[f64], ys: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let cov: f64 = xs.iter().zip(ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let var: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
+    cov / var
+}
+
+#[test]
+#[ignore = "the cycle mode: run alone by scripts/test.sh (`--ignored`; RSS is per process)"]
+fn cycles_keep_rss_flat_per_backend() {
+    let count = |v: &str| -> usize { v.parse().expect("WASINN_CYCLES / WASINN_CYCLE_BACKENDS: cycles are a number") };
+    let default_cycles = std::env::var("WASINN_CYCLES").ok().map_or(5_000, |v| count(&v));
+    let backends = std::env::var("WASINN_CYCLE_BACKENDS").unwrap_or_else(|_| "tract,onnxruntime,openvino".into());
+    add_vendor_plugins();
+    let model = add_f32_model(&[2, 3]);
+    let mut failures = Vec::new();
+    // BACKEND or BACKEND:CYCLES (OpenVINO's load is ~20x tract's: CI runs it fewer cycles)
+    for item in backends.split(',') {
+        let (backend, cycles) = item.split_once(':').map_or((item, default_cycles), |(b, n)| (b, count(n)));
+        assert!(cycles >= SAMPLES * 10, "{backend}: at least {} cycles", SAMPLES * 10);
+        let name = CString::new(backend).unwrap();
+        let t0 = std::time::Instant::now();
+        let start = rss_kb();
+        let warm_up = (cycles / 10).min(WARM_UP * 10);
+        for _ in 0..warm_up {
+            cycle(&model, &name);
+        }
+        let warm = rss_kb();
+        let (mut xs, mut ys) = (vec![0.0], vec![warm as f64 * 1024.0]);
+        for s in 1..=SAMPLES {
+            for _ in 0..cycles / SAMPLES {
+                cycle(&model, &name);
+            }
+            xs.push((s * (cycles / SAMPLES)) as f64);
+            ys.push(rss_kb() as f64 * 1024.0);
+            if std::env::var_os("WASINN_CYCLE_PROGRESS").is_some() {
+                // long runs: each sample as it is taken (a run cut short still has its figures)
+                println!("cycle loop: {backend}: after {} cycles RSS {:.1} MB ({:.0} s)", s * (cycles / SAMPLES), ys[s] / 1048576.0, t0.elapsed().as_secs_f64());
+            }
+        }
+        let end = *ys.last().unwrap() / 1024.0;
+        let per_cycle = slope(&xs, &ys);
+        let growth = end - warm as f64;
+        println!(
+            "cycle loop: {backend}: {cycles} cycles in {:.0} s, RSS start {:.1} MB, after {warm_up} warm-up cycles {:.1} MB, end {:.1} MB ({:+.1} MB), slope {per_cycle:+.1} B/cycle, min/max {:.1}/{:.1} MB",
+            t0.elapsed().as_secs_f64(),
+            start as f64 / 1024.0,
+            warm as f64 / 1024.0,
+            end / 1024.0,
+            growth / 1024.0,
+            ys.iter().cloned().fold(f64::MAX, f64::min) / 1048576.0,
+            ys.iter().cloned().fold(0.0, f64::max) / 1048576.0,
+        );
+        let kb: Vec<String> = ys.iter().map(|y| format!("{:.0}", y / 1024.0 - warm as f64)).collect();
+        println!("cycle loop: {backend}: RSS samples, KB above the warm-up RSS: {}", kb.join(" "));
+        if per_cycle * cycles as f64 > MAX_FITTED_GROWTH_BYTES || growth > MAX_GROWTH_KB as f64 {
+            failures.push(format!("{backend}: slope {per_cycle:.1} B/cycle, {growth:+.0} KB over {cycles} cycles"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "RSS not flat (bounds: fitted growth {MAX_FITTED_GROWTH_BYTES} B, {MAX_GROWTH_KB} KB): {failures:?}"
+    );
 }

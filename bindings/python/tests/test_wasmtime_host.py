@@ -216,3 +216,52 @@ def test_native_glue_refuses_another_wasmtime_version(monkeypatch):
     monkeypatch.setattr(native.importlib.metadata, "version", lambda name: "49.0.0")
     with pytest.raises(native.GlueMismatch, match="compiled against wasmtime 50.0.1's headers, but wasmtime-py is 49.0.0"):
         native.load_glue()
+
+
+@pytest.mark.parametrize("glue", ["native", "python"])
+def test_handles_of_another_instance_are_refused(tmp_path, glue):
+    """Foreign handles: two guest instances alive at once in this process (two stores, as the host
+    gives each guest), each on its own glue instance. Handle numbers coincide (both start at 1),
+    so B using A's graph number must reach nothing of A's: B has no graph yet (invalid_argument),
+    and B's unload of its own graph 1 leaves A's graph 1 working."""
+    import wasinn
+    from wasinn.wasmtime_host import WitxGlue
+
+    model = tmp_path / "add.onnx"
+    model.write_bytes(add_model())
+    name = "foreign-" + glue[0]  # 9 bytes, one per test (the registry is per process)
+    wasinn.registry_preload("%s:onnx:cpu:%s" % (name, model))
+    wat = open(os.path.join(REPO_ROOT, "bindings", "wasmedge", "tests", "handles.wat")).read()
+    engine = wasmtime.Engine()
+    # the guest names model "m" (1 byte at 16): here `name` (9 bytes)
+    call = "(call $load_by_name (i32.const 16) (i32.const 1)"
+    assert call in wat
+    wat = wat.replace('"m"', '"%s"' % name).replace(call, "(call $load_by_name (i32.const 16) (i32.const 9)")
+    module = wasmtime.Module(engine, wat)
+    glues = []
+
+    def instance():
+        store, linker = wasmtime.Store(engine), wasmtime.Linker(engine)
+        if glue == "native":
+            wasinn.wasmtime.define(linker, "spec")
+        else:
+            glues.append(WitxGlue())
+            glues[-1].define(linker)
+        exports = linker.instantiate(store, module).exports(store)
+        return lambda name, *args: exports[name](store, *args)
+
+    try:
+        a, b = instance(), instance()
+        ga = a("load_named")
+        assert ga == 1, ga
+        assert b("init", ga) == 1      # A's graph is not B's: invalid_argument
+        assert a("init", ga) == 0      # ... and still A's
+        gb = b("load_named")
+        assert gb == ga                # the same number, another graph
+        assert b("unload", gb) == 0
+        assert b("unload", gb) == 1    # stale in B
+        assert a("init", ga) == 0      # A's graph untouched by B's unload
+        assert a("unload", 12345) == 1  # forged
+    finally:
+        for g in glues:
+            g.close()

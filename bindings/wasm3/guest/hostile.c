@@ -9,10 +9,11 @@
  *
  * Host-agnostic: the errno and tensor-type numbering come from the first argument, so any host
  * of the project (wasm3, wasmtime-py, WasmEdge, WAMR, wasmtime's C API) can run it under the
- * profile it serves.
+ * profile it serves; run-hostile.sh runs it in each (docs/stress.md has the counts).
  *
  * usage: hostile.wasm PROFILE MODEL.onnx NAME
- *   PROFILE     spec | wasmedge | wamr (the numbering the host serves the guest with)
+ *   PROFILE     spec | wasmedge | wamr | wamr-2.1 (the numbering the host serves the guest with:
+ *               the host's --profile of the same name, src/glue/profile.rs)
  *   MODEL.onnx  the add model (a + b, f32 [2,3], inputs a b, output sum), read through WASI
  *               (crate_mirror_cases.py writes it as add.onnx)
  *   NAME        the same model preloaded by the host (load_by_name)
@@ -67,7 +68,14 @@ static int set_profile(const char *p)
         memcpy(errno_value, v, sizeof v);
         tt_f32 = 1; tt_i32 = 4;
     } else if (strcmp(p, "wamr") == 0) {
-        /* success, then WIT error-code order; no missing_memory (out of range is invalid_argument) */
+        /* WAMR 2.4 and later: witx errnos and tensor types (only the encodings follow the WIT
+         * order, and onnx is 1 there too) */
+        const uint32_t v[E_COUNT] = {0, 1, 2, 3, 5, 6, 7, 8};
+        memcpy(errno_value, v, sizeof v);
+        tt_f32 = 1; tt_i32 = 4;
+    } else if (strcmp(p, "wamr-2.1") == 0) {
+        /* WAMR 2.1-2.3: success, then WIT error-code order; no missing_memory (out of range is
+         * invalid_argument); WIT-order tensor types (bf16 3) */
         const uint32_t v[E_COUNT] = {0, 1, 2, 1, 4, 5, 6, 7};
         memcpy(errno_value, v, sizeof v);
         tt_f32 = 1; tt_i32 = 5;
@@ -542,7 +550,7 @@ static void wasmedge_extra_cases(void)
 int main(int argc, char **argv)
 {
     if (argc != 4 || set_profile(argv[1]) != 0) {
-        fprintf(stderr, "usage: hostile.wasm spec|wasmedge|wamr MODEL.onnx NAME\n");
+        fprintf(stderr, "usage: hostile.wasm spec|wasmedge|wamr|wamr-2.1 MODEL.onnx NAME\n");
         return 2;
     }
     size_t len;
