@@ -716,6 +716,7 @@ impl BackendContext for TractContext {
             self.inputs.get_mut(index).ok_or_else(|| Error::invalid(format!("input index {index} out of range")))?;
         if ty == TensorType::String {
             *slot = Some((ty, Arc::new(string_tensor(tensor)?)));
+            crate::core::stats::record_tensor_alloc(tensor.data().len());
             return Ok(());
         }
         // Same type and shape as the stored tensor, and no output of the last compute aliases it:
@@ -738,6 +739,7 @@ impl BackendContext for TractContext {
         // be 0 or 1 above.
         let t = unsafe { Tensor::from_raw_dt(dt, tensor.dims(), data) }
             .map_err(|e| Error::runtime(format!("could not create the input tensor: {e:#}")))?;
+        crate::core::stats::record_tensor_alloc(data.len());
         *slot = Some((ty, Arc::new(t)));
         Ok(())
     }

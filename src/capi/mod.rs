@@ -21,6 +21,7 @@ pub mod graph;
 pub mod log;
 pub mod outputs;
 pub mod registry;
+pub mod stats;
 pub mod status;
 pub mod tensor;
 
@@ -30,6 +31,7 @@ pub use graph::*;
 pub use log::*;
 pub use outputs::*;
 pub use registry::*;
+pub use stats::*;
 pub use status::*;
 pub use tensor::*;
 

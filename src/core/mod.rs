@@ -11,5 +11,6 @@ pub mod loader;
 pub mod log;
 pub mod plugins;
 pub mod registry;
+pub mod stats;
 pub mod tensor;
 pub mod types;
