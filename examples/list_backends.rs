@@ -1,7 +1,7 @@
 //! Prints every backend libwasinn sees (built-in, plugins, rejected candidates with the reason).
 //! `WASINN_PLUGIN_PATH=target/debug cargo run --example list_backends`
 fn main() {
-    for e in wasinn::core::plugins::list() {
+    for e in wasinn::backends::plugin::discovery::list() {
         let enc: Vec<String> = e.encodings.iter().map(|x| x.to_string()).collect();
         let tgt: Vec<String> = e.targets.iter().map(|x| x.to_string()).collect();
         println!(

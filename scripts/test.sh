@@ -22,11 +22,12 @@ ensure_venv
 declare -a SUMMARY=()
 
 mkdir -p build
+t0=$SECONDS
 log "Rust: build and test (workspace)"
 cargo build --workspace --all-targets
 # The load loops (tests/load_loop.rs, ~2.5 min) run as their own layer below.
 cargo test --workspace -- --skip rss_stays_flat_over_200_loads_per_backend 2>&1 | tee build/rust-tests.log
-SUMMARY+=("rust: $(grep -E '^test result:' build/rust-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}')")
+SUMMARY+=("rust: $(grep -E '^test result:' build/rust-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}') ($((SECONDS - t0))s, build included)")
 
 # 200 load/compute/free cycles of magika and a 2-input Add per backend through the C API: RSS may
 # not grow by more than 8 MB after a warm-up (the OpenVINO plugin used to leak 3.4 MB per load).
@@ -36,8 +37,10 @@ cargo test -q --workspace --test load_loop -- --nocapture 2>&1 | tee build/load-
 grep -q '^test result: ok. 1 passed' build/load-loop.log
 SUMMARY+=("load loops: $(grep -E '^load loop: ' build/load-loop.log | sed -E 's/^load loop: ([a-z]+ [a-z]+): .* \(([^,]+), .*$/\1 \2/' | paste -sd ';' | sed 's/;/; /g') over 200 loads ($((SECONDS - t0))s)")
 
+t0=$SECONDS
 log "header: include/wasinn.h is what cbindgen generates from the sources"
 cargo run -q -p gen-header -- --check
+SUMMARY+=("header: include/wasinn.h matches cbindgen ($((SECONDS - t0))s)")
 
 # The fuzz targets (fuzz/, see the README's "Fuzzing"): a short run of each from its generated
 # seeds and kept reproducers, failing on any crash, hang, out-of-memory or broken property. A
@@ -47,17 +50,20 @@ log "fuzz: each target for ${WASINN_FUZZ_SECONDS:-15}s (fuzz/run.sh)"
 fuzz/run.sh "${WASINN_FUZZ_SECONDS:-15}" 2>&1 | tee build/fuzz.log
 SUMMARY+=("fuzz: $(grep -c ': no crash$' build/fuzz.log) targets without a finding, $(grep -oE '^fuzz [a-z]+: [0-9?]+ execs' build/fuzz.log | sed 's/^fuzz //' | paste -sd, - | sed 's/,/, /g'); $(grep -oE '^fuzz build: .*' build/fuzz.log) ($((SECONDS - t0))s)")
 
+t0=$SECONDS
 log "wasmtime's C API (the wheel's library + the wasmtime-c-api-impl crate's headers)"
 WASMTIME_ROOT_DIR="$(bindings/wasmtime/fetch-wasmtime.sh "$REPO/build/wasmtime-root" "$PY")"
 log "install the debug build into $STAGE, with the wasmtime glue"
 rm -rf "$STAGE"
 scripts/install.sh "$STAGE" --profile debug --wasmtime-root "$WASMTIME_ROOT_DIR"
+SUMMARY+=("wasmtime C API root + debug install into build/stage ($((SECONDS - t0))s)")
 
+t0=$SECONDS
 log "C tests (find_package(wasinn), -Wall -Wextra -Werror, ctest)"
 cmake -S c-tests -B build/c-tests -DCMAKE_PREFIX_PATH="$STAGE" -DPython3_EXECUTABLE="$PY" >/dev/null
 cmake --build build/c-tests -j2 >/dev/null
 (cd build/c-tests && ctest --output-on-failure) 2>&1 | tee build/c-tests.log
-SUMMARY+=("c: $(grep -E 'tests passed' build/c-tests.log | tail -1)")
+SUMMARY+=("c: $(grep -E 'tests passed' build/c-tests.log | tail -1) ($((SECONDS - t0))s)")
 
 # Each step below records its duration in the summary (CI's budget is 90 minutes in all).
 t0=$SECONDS
@@ -235,9 +241,11 @@ SUMMARY+=("wamr layer: $(tail -1 build/wamr.log | sed 's/^wamr: //') ($((SECONDS
 
 # The README's marked snippets (install, CMake, pkg-config, Python, the wasmtime-py host on the
 # magika guest demo.sh built in target/demo, the witx glue and WAMR snippets) run as documented.
+t0=$SECONDS
 log "README snippets (scripts/check-readme.sh)"
 PREFIX="$STAGE" scripts/check-readme.sh 2>&1 | tee build/readme.log
-SUMMARY+=("readme: $(tail -1 build/readme.log)")
+SUMMARY+=("readme: $(tail -1 build/readme.log) ($((SECONDS - t0))s)")
+SUMMARY+=("total: ${SECONDS}s")
 
 log "summary"
 printf '%s\n' "${SUMMARY[@]}"

@@ -17,8 +17,23 @@ use std::sync::OnceLock;
 use common::*;
 use wasinn::core::backend::Dim;
 use wasinn::core::error::Status;
-use wasinn::core::loader::{self, LoadOptions};
-use wasinn::core::plugins::{self, BackendStatus};
+use wasinn::core::loader::LoadOptions;
+
+/// The core loader, with this crate's backends installed first (Rust code using the core directly
+/// installs them itself; the C API does it on every call).
+mod loader {
+    pub use wasinn::core::loader::*;
+    use wasinn::core::{error::Result, graph::Graph, types::{Encoding, Target}};
+    pub fn load(b: &[&[u8]], e: Encoding, t: Target, dir: Option<&std::path::Path>) -> Result<std::sync::Arc<Graph>> {
+        wasinn::backends::install();
+        wasinn::core::loader::load(b, e, t, dir)
+    }
+    pub fn load_with(b: &[&[u8]], e: Encoding, t: Target, o: &LoadOptions<'_>) -> Result<std::sync::Arc<Graph>> {
+        wasinn::backends::install();
+        wasinn::core::loader::load_with(b, e, t, o)
+    }
+}
+use wasinn::backends::plugin::discovery::{self as plugins, BackendStatus};
 use wasinn::core::tensor::{Tensor, TensorRef};
 use wasinn::core::types::{Encoding, Target, TensorType};
 

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use common::*;
 use wasinn::core::error::Status;
 use wasinn::core::loader::{self, LoadOptions};
-use wasinn::core::plugins::{self, BackendEntry, BackendStatus};
+use wasinn::backends::plugin::discovery::{self as plugins, BackendEntry, BackendStatus};
 use wasinn::core::tensor::TensorRef;
 use wasinn::core::types::{Encoding, Target, TensorType};
 

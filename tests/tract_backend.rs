@@ -9,9 +9,15 @@ use wasinn::backends::tract::TractBackend;
 use wasinn::core::backend::{Backend, Dim, LoadRequest};
 use wasinn::core::error::{Error, Status};
 use wasinn::core::graph::{ExecContext, Graph};
-use wasinn::core::loader::load;
 use wasinn::core::tensor::TensorRef;
 use wasinn::core::types::{Encoding, Target, TensorType};
+
+/// The core loader, with this crate's backends installed (Rust code using the core directly
+/// installs them itself; the C API does it on every call).
+fn load(builders: &[&[u8]], encoding: Encoding, target: Target, dir: Option<&std::path::Path>) -> wasinn::core::error::Result<Arc<Graph>> {
+    wasinn::backends::install();
+    wasinn::core::loader::load(builders, encoding, target, dir)
+}
 
 fn load_cpu(bytes: &[u8]) -> Result<Arc<Graph>, Error> {
     load(&[bytes], Encoding::Onnx, Target::Cpu, None)

@@ -621,6 +621,7 @@ fn handle_exhaustion_is_an_error_not_a_wrap() {
 #[test]
 fn instance_free_releases_every_handle() {
     let name = "witx-glue-free-test";
+    wasinn::backends::install(); // Registry loads through the core: install the backends first
     Registry::global().add_bytes(name, Encoding::Onnx, Target::Cpu, vec![add_model()]).unwrap();
     let inst = WitxInstance::new(Profile::Spec);
     let mut buf = vec![0u8; 256];
@@ -676,6 +677,7 @@ fn load_by_name_bounds_and_not_found() {
 #[test]
 fn happy_path_by_name() {
     let name = "witx-glue-add";
+    wasinn::backends::install(); // Registry loads through the core: install the backends first
     Registry::global().add_bytes(name, Encoding::Onnx, Target::Cpu, vec![add_model()]).unwrap();
     for p in PROFILES {
         let mut g = Guest::new(p);

@@ -1,6 +1,6 @@
 //! Backends and plugins: the backend listing, adding plugin paths, the backend preference and
 //! loading a graph with an explicitly named backend. A thin wrapper over
-//! [`crate::core::plugins`] and [`crate::core::loader`].
+//! [`crate::backends::plugin::discovery`] and [`crate::core::loader`].
 //!
 //! The listing holds the built-in backends first, then every plugin candidate in discovery order
 //! (accepted or rejected). It is addressed by index, and every call takes a fresh snapshot of it:
@@ -19,7 +19,7 @@ use crate::capi::status::wasinn_status_t;
 use crate::capi::tensor::{self, wasinn_buffer_t};
 use crate::core::error::{Error, Result};
 use crate::core::loader::{self, LoadOptions};
-use crate::core::plugins::{self, BackendEntry, BackendStatus};
+use crate::backends::plugin::discovery::{self as plugins, BackendEntry, BackendStatus};
 use crate::core::types::{Encoding, Target};
 
 /// The backend can load models.

@@ -41,6 +41,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Runs `f`, turning a panic into a `Status::Panic` error.
 pub fn catch<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    crate::backends::install();
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(payload) => Err(Error::new(Status::Panic, format!("panic: {}", panic_message(&*payload)))),

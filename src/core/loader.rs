@@ -16,7 +16,7 @@
 //! come after the named ones, built-ins first then plugins in discovery order.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::RwLock;
 
@@ -57,10 +57,28 @@ pub fn preference() -> Vec<String> {
     DEFAULT_PREFERENCE.iter().map(|s| s.to_string()).collect()
 }
 
+/// The hook through which the layer above the core (`wasinn::backends::install`) gives the loader
+/// its backends: returns every available backend, built-in ones first, then plugins in discovery
+/// order. The core never names a backend itself.
+pub type BackendSource = fn() -> Vec<Arc<dyn Backend>>;
+
+static SOURCE: OnceLock<BackendSource> = OnceLock::new();
+
+/// Installs the backend source, once per process; returns `false` (and keeps the first) when one
+/// is already installed. Every C API and glue call installs `wasinn::backends::install`'s source
+/// first; Rust code using the core directly calls `wasinn::backends::install()`.
+pub fn set_backend_source(source: BackendSource) -> bool {
+    SOURCE.set(source).is_ok()
+}
+
 /// The backends available to this process (built-in, then plugins), in order of preference.
+/// Empty until a backend source is installed ([`set_backend_source`]).
 pub fn backends() -> Vec<Arc<dyn Backend>> {
-    let mut all: Vec<Arc<dyn Backend>> = crate::backends::builtin().to_vec();
-    all.extend(crate::core::plugins::loaded());
+    let Some(source) = SOURCE.get() else {
+        crate::wasinn_log!(Warn, "load: no backend source is installed (call wasinn::backends::install())");
+        return Vec::new();
+    };
+    let mut all: Vec<Arc<dyn Backend>> = source();
     let pref = preference();
     // Stable sort: unnamed backends keep their built-in-then-discovery order after the named ones.
     all.sort_by_key(|b| pref.iter().position(|p| p == b.name()).unwrap_or(usize::MAX));
@@ -143,6 +161,9 @@ pub fn load_with(builders: &[&[u8]], encoding: Encoding, target: Target, options
         None => {
             let mut serving = all.iter().filter(|b| b.encodings().contains(&encoding)).peekable();
             if serving.peek().is_none() {
+                if SOURCE.get().is_none() {
+                    return Err(Error::runtime("no backend source is installed: call wasinn::backends::install() first"));
+                }
                 return Err(Error::new(Status::InvalidEncoding, format!("no backend serves the {encoding} encoding")));
             }
             let b = serving

@@ -1,7 +1,9 @@
-//! The core: pure Rust, no C API. Tensors, status/error, the backend traits, graphs and execution
-//! contexts, handle tables, backend selection, the named-model registry, and plugin discovery
-//! (the one place the core calls C: `dlopen` and the plugin ABI). The C API and the witx glue
-//! are thin layers over this module's public API.
+//! The core: pure Rust, no C API, and nothing from the layers above it (backends, C API, glue).
+//! Tensors, status/error, the backend traits, graphs and execution contexts, handle tables,
+//! backend selection, the named-model registry. The backends reach the loader through the hook
+//! [`loader::set_backend_source`] (filled by `wasinn::backends::install`); plugin discovery
+//! (loading shared libraries, the plugin ABI) lives in `wasinn::backends::plugin`. The C API and
+//! the witx glue are thin layers over this module's public API.
 
 pub mod backend;
 pub mod error;
@@ -9,7 +11,6 @@ pub mod graph;
 pub mod handles;
 pub mod loader;
 pub mod log;
-pub mod plugins;
 pub mod registry;
 pub mod stats;
 pub mod tensor;

@@ -66,6 +66,7 @@ fn setup() -> &'static Setup {
         assert!(profiles.len() >= 3, "wasinn_witx_instance_new accepts only {profiles:?}");
         let mut names = Vec::new();
         let mut bytes = Vec::new();
+        wasinn::backends::install(); // the registry loads through the core: backends first
         for (name, model) in super::models() {
             let name = format!("{NAME_PREFIX}{name}");
             let r = Registry::global().add_bytes(&name, Encoding::Onnx, wasinn::core::types::Target::Cpu, vec![model.clone()]);

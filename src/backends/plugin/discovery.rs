@@ -30,7 +30,7 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::Mutex;
 use wasinn_plugin_abi as abi;
 
-use crate::backends::plugin::PluginBackend;
+use super::PluginBackend;
 use crate::core::backend::Backend;
 use crate::core::error::{Error, Result, Status};
 use crate::core::types::{Encoding, Target};
@@ -92,6 +92,7 @@ fn state() -> &'static Mutex<State> {
 
 /// Runs discovery from `WASINN_PLUGIN_PATH` and beside libwasinn, once.
 fn ensure_discovered() {
+    crate::backends::install();
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
         let mut st = state().lock();

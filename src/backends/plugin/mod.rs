@@ -10,6 +10,8 @@
 //! Ownership: a graph handle is freed with the plugin's `graph_free` when the last `Arc` of the
 //! graph goes; every context holds such an `Arc`, so contexts are always freed (`ctx_free`)
 //! before their graph.
+//!
+//! [`discovery`] finds, opens and validates the plugin files.
 
 use std::cell::RefCell;
 use std::ffi::CString;
@@ -17,9 +19,11 @@ use std::sync::Arc;
 
 use wasinn_plugin_abi as abi;
 
+pub mod discovery;
+
 use crate::core::backend::{Backend, BackendContext, BackendGraph, Dim, IoInfo, LoadRequest};
 use crate::core::error::{Error, Result};
-use crate::core::plugins::{ErrorBuf, OpenedPlugin, PluginFns};
+use discovery::{ErrorBuf, OpenedPlugin, PluginFns};
 use crate::core::tensor::{byte_len, check_data, OutputRef, TensorRef, MAX_RANK};
 use crate::core::types::{Encoding, Target, TensorType};
 
