@@ -56,6 +56,57 @@ fn put_u32(mem: &mut [u8], at: usize, v: u32) {
     mem[at..at + 4].copy_from_slice(&v.to_le_bytes());
 }
 
+/// Minor page faults of the whole process so far.
+fn minor_faults() -> i64 {
+    // SAFETY: a zeroed rusage is a valid out-parameter.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: valid out-pointer.
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) }, 0);
+    u.ru_minflt
+}
+
+/// The process's RSS in KB.
+fn rss_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// `load_by_name` of a model preloaded in the host's registry: wall time per call and RSS growth
+/// over 1000 calls (each a new graph handle sharing the one loaded graph: no weights copied).
+///
+/// # Safety
+/// `inst` a live instance.
+unsafe fn load_by_name(model: &[u8], mem: &mut [u8], inst: *mut wasinn_witx_instance_t) {
+    const CALLS: u32 = 1000;
+    let name = std::ffi::CString::new("percall-model").unwrap();
+    let b = wasinn::capi::wasinn_buffer_t { data: model.as_ptr(), len: model.len() };
+    // SAFETY: valid name and buffer.
+    let status = unsafe { wasinn::capi::wasinn_registry_add_bytes(name.as_ptr(), wasinn::capi::WASINN_ENCODING_ONNX, wasinn::capi::WASINN_TARGET_CPU, &b, 1) };
+    assert_eq!(status, 0, "registry add");
+    // The name at 0, the graph out-pointer after it (the model bytes are not needed any more).
+    let len = name.as_bytes().len();
+    mem[..len].copy_from_slice(name.as_bytes());
+    let out = len.next_multiple_of(4) as u32;
+    let (m, n) = (mem.as_mut_ptr(), mem.len());
+    // SAFETY: `mem` valid for its length.
+    unsafe {
+        assert_eq!(wasinn_witx_load_by_name(inst, m, n, 0, len as u32, out), 0, "load_by_name");
+        let rss0 = rss_kb();
+        let t0 = std::time::Instant::now();
+        for _ in 0..CALLS {
+            assert_eq!(wasinn_witx_load_by_name(inst, m, n, 0, len as u32, out), 0);
+        }
+        let dt = t0.elapsed();
+        println!(
+            "load_by_name of a preloaded model: {:.3} us each (wall, noisy), RSS {:+} KB over {CALLS} calls (model {} bytes)",
+            dt.as_secs_f64() * 1e6 / f64::from(CALLS),
+            rss_kb() as i64 - rss0 as i64,
+            model.len()
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let iters: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(20000);
@@ -106,10 +157,14 @@ fn main() {
         };
         run(10); // warm up: plans, first-shape allocations
         let a0 = ALLOCS.load(Ordering::Relaxed);
+        let s0 = wasinn::core::stats::snapshot();
+        let f0 = minor_faults();
         let t0 = std::time::Instant::now();
         run(iters);
         let dt = t0.elapsed();
+        let faults = minor_faults() - f0;
         let allocs = ALLOCS.load(Ordering::Relaxed) - a0;
+        let s = wasinn::core::stats::snapshot().since(&s0);
         let out = f32::from_le_bytes(mem[out_at..out_at + 4].try_into().unwrap());
         assert_eq!(out, 3.5);
         println!(
@@ -117,6 +172,16 @@ fn main() {
             dt.as_secs_f64() * 1e6 / iters as f64,
             allocs as f64 / iters as f64
         );
+        println!(
+            "per inference: {:.2} page faults (minor, whole process), {} bytes copied in, {} out ({} in + {} out expected), {:.2} tensor-sized allocations by libwasinn",
+            faults as f64 / iters as f64,
+            s.bytes_in / iters,
+            s.bytes_out / iters,
+            2 * bytes,
+            bytes,
+            s.tensor_allocs as f64 / iters as f64
+        );
+        load_by_name(&model, &mut mem, inst);
         wasinn_witx_instance_free(inst);
     }
 }

@@ -414,7 +414,8 @@ impl PluginCtx for OrtCtx {
     /// `Run` is called here directly on `&Session`, for the CPU and CUDA providers this plugin
     /// enables.
     fn compute(&mut self) -> PResult<()> {
-        let graph = Arc::clone(&self.graph);
+        // A borrow of the field, not an `Arc` clone: nothing per call but the run itself.
+        let graph: &OrtGraph = &self.graph;
         self.input_values.clear();
         for (i, t) in self.inputs.iter().enumerate() {
             let t = t.as_ref().ok_or_else(|| PluginError::invalid(format!("input {i} was not set")))?;
