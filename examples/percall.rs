@@ -2,8 +2,8 @@
 //! (by default a 1-element f32 Add, `sum = a + b`) loaded from a byte-vector guest memory, then
 //! `ITERS` x (set_input a, set_input b, compute, get_output), each call checked. Prints the heap
 //! allocations libwasinn (and the built-in tract) made per inference, counted by this program's
-//! global allocator (a plugin's and its vendor library's own mallocs are not seen here: the C test
-//! `steady_state` counts those), and the wall time per inference (noisy on a shared machine:
+//! global allocator (a plugin's and its vendor library's own mallocs are not seen here; the
+//! page-fault count covers them), the minor page faults, the `wasinn_stats_get` counters, and the wall time per inference (noisy on a shared machine:
 //! instruction counts come from running it under callgrind, see below).
 //!
 //! ```sh
