@@ -1,7 +1,7 @@
 /* graph_ctx.c: graph loading and introspection, execution contexts (inputs by index and name,
  * outputs by index and name, too-small buffers, output type and shape), compute_named with an
  * outputs object, dynamic shapes, and handle lifetimes (double free, use after free, a context
- * outliving its graph handle).
+ * outliving its graph handle), and the data-path counters of wasinn_stats_get.
  * usage: graph_ctx add.onnx multi_io.onnx dynamic.onnx */
 #include "check.h"
 
@@ -197,6 +197,27 @@ static void test_compute(wasinn_graph_t g)
     CHECK_OK(wasinn_exec_ctx_get_output(ctx, 0, out, sizeof out, &out_len));
     for (int i = 0; i < 6; i++)
         want[i] = a2[i] + b[i];
+    CHECK(floats_equal(out, want, 6));
+
+    /* The data-path counters (wasinn_stats_get): one more steady-state inference copies its 48
+     * input bytes in and 24 output bytes out, and allocates no tensor-sized buffer. */
+    wasinn_stats_t s0, s1;
+    memset(&s0, 0, sizeof s0);
+    memset(&s1, 0, sizeof s1);
+    CHECK_STATUS(wasinn_stats_get(NULL, sizeof s0), WASINN_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(wasinn_stats_get(&s0, 8), WASINN_STATUS_INVALID_ARGUMENT);
+    CHECK_OK(wasinn_stats_get(&s0, sizeof s0));
+    CHECK_OK(wasinn_exec_ctx_set_input(ctx, 0, &ta2));
+    CHECK_OK(wasinn_exec_ctx_set_input(ctx, 1, &tb));
+    CHECK_OK(wasinn_exec_ctx_compute(ctx));
+    CHECK_OK(wasinn_exec_ctx_get_output(ctx, 0, out, sizeof out, &out_len));
+    CHECK_OK(wasinn_stats_get(&s1, sizeof s1));
+    CHECK(s1.set_input_calls - s0.set_input_calls == 2);
+    CHECK(s1.compute_calls - s0.compute_calls == 1);
+    CHECK(s1.get_output_calls - s0.get_output_calls == 1);
+    CHECK(s1.bytes_in - s0.bytes_in == 48);
+    CHECK(s1.bytes_out - s0.bytes_out == 24);
+    CHECK(s1.tensor_allocs == s0.tensor_allocs);
     CHECK(floats_equal(out, want, 6));
 
     /* compute_named: inputs by name, outputs in an object of their own. */

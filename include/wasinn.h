@@ -470,6 +470,52 @@ typedef void (*wasinn_log_fn)(uint32_t level,
                               void *user_data);
 
 /**
+ * Process-wide counters of libwasinn's data path since the library was loaded (C name
+ * `wasinn_stats_t`). Every field only grows; subtract two snapshots to measure an interval.
+ * Fields are only ever appended (the size passed to `wasinn_stats_get` says how many the
+ * caller knows).
+ */
+struct wasinn_stats {
+  /**
+   * Successful `set_input` calls, through every API (C, witx glue, named compute).
+   */
+  uint64_t set_input_calls;
+  /**
+   * Successful `compute` calls.
+   */
+  uint64_t compute_calls;
+  /**
+   * Outputs copied out to callers (`get_output`, and each output of a named compute).
+   */
+  uint64_t get_output_calls;
+  /**
+   * Tensor bytes given to backends by successful `set_input` calls; each is copied once, by
+   * the backend, into its own input storage.
+   */
+  uint64_t bytes_in;
+  /**
+   * Tensor bytes copied from backends' output storage into callers' buffers.
+   */
+  uint64_t bytes_out;
+  /**
+   * Tensor-sized buffers libwasinn allocated on the data path (an input tensor made for a new
+   * type or shape, an owned copy of an output in a named compute). Zero per inference in
+   * steady state through `set_input` + `compute` + `get_output`. Allocations inside a plugin's
+   * vendor library are not seen here.
+   */
+  uint64_t tensor_allocs;
+  /**
+   * Bytes of those buffers.
+   */
+  uint64_t tensor_alloc_bytes;
+};
+
+/**
+ * C name of [`wasinn_stats`].
+ */
+typedef struct wasinn_stats wasinn_stats_t;
+
+/**
  * Opaque per-guest-instance state of the `wasi_ephemeral_nn` glue (C name
  * `wasinn_witx_instance_t`): created by `wasinn_witx_instance_new`, freed by
  * `wasinn_witx_instance_free`.
@@ -1413,6 +1459,25 @@ wasinn_status_t wasinn_registry_preload(const char *spec);
  * `name` must be a valid NUL-terminated string.
  */
 wasinn_status_t wasinn_registry_remove(const char *name);
+
+/**
+ * Writes the current counters to `*out`: the first `out_size` bytes of a `wasinn_stats_t`
+ * (pass `sizeof(wasinn_stats_t)`; a caller built against an older, shorter struct gets only the
+ * fields it knows).
+ *
+ * Thread-safe and lock-free: each counter is read atomically (relaxed), so while other threads
+ * run inferences the fields are each exact but not one consistent set. Counting costs a few
+ * relaxed atomic adds per call; there is no switch to turn it off.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `WASINN_STATUS_INVALID_ARGUMENT` when `out` is NULL or
+ * `out_size` is smaller than the first version of the struct (56 bytes: seven `uint64_t`), and
+ * then `*out` is untouched.
+ *
+ * # Safety
+ * `out` must be NULL or valid for writes of `out_size` bytes.
+ */
+wasinn_status_t wasinn_stats_get(wasinn_stats_t *out,
+                                 size_t out_size);
 
 /**
  * Returns the library version as `"major.minor.patch"`, equal to `WASINN_VERSION_STRING` of the

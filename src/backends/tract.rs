@@ -892,6 +892,7 @@ impl BackendContext for TractContext {
             self.inputs.get_mut(index).ok_or_else(|| Error::invalid(format!("input index {index} out of range")))?;
         if ty == TensorType::String {
             *slot = Some((ty, Arc::new(string_tensor(tensor)?)));
+            crate::core::stats::record_tensor_alloc(tensor.data().len());
             return Ok(());
         }
         // Same type and shape as the stored tensor, and no output of the last compute aliases it:
@@ -919,6 +920,7 @@ impl BackendContext for TractContext {
             // integer type (`dt`); only the meaning (scale, zero point) is attached.
             unsafe { t.set_datum_type(qdt) };
         }
+        crate::core::stats::record_tensor_alloc(data.len());
         *slot = Some((ty, Arc::new(t)));
         Ok(())
     }

@@ -20,7 +20,7 @@ use crate::capi::IDS;
 use crate::core::error::{Error, Result};
 use crate::core::graph::ExecContext;
 use crate::core::handles::HandleTable;
-use crate::core::tensor::{OutputRef, TensorRef};
+use crate::core::tensor::{OutputRef, TensorRef, MAX_RANK};
 
 /// An execution context handle: one inference session of a graph. 0 is never a valid handle, and
 /// a freed handle is never reused; a graph handle is never a valid context handle.
@@ -95,8 +95,9 @@ pub unsafe extern "C" fn wasinn_exec_ctx_set_input(
     tensor: *const wasinn_tensor_t,
 ) -> wasinn_status_t {
     boundary(|| {
+        let mut dims = [0usize; MAX_RANK];
         // SAFETY: caller contract.
-        let tensor = unsafe { tensor::tensor_ref(ffi::arg_ref(tensor, "tensor")?) }?;
+        let tensor = unsafe { tensor::tensor_ref(ffi::arg_ref(tensor, "tensor")?, &mut dims) }?;
         context(ctx)?.lock().set_input(index, &tensor)
     })
 }
@@ -122,8 +123,9 @@ pub unsafe extern "C" fn wasinn_exec_ctx_set_input_by_name(
     boundary(|| {
         // SAFETY: caller contract.
         let name = unsafe { ffi::arg_name(name, name_len, "name") }?;
+        let mut dims = [0usize; MAX_RANK];
         // SAFETY: caller contract.
-        let tensor = unsafe { tensor::tensor_ref(ffi::arg_ref(tensor, "tensor")?) }?;
+        let tensor = unsafe { tensor::tensor_ref(ffi::arg_ref(tensor, "tensor")?, &mut dims) }?;
         context(ctx)?.lock().set_input_by_name(name, &tensor)
     })
 }
@@ -142,8 +144,11 @@ pub extern "C" fn wasinn_exec_ctx_compute(ctx: wasinn_exec_ctx_t) -> wasinn_stat
 
 /// Copies `out` into a caller buffer; the needed size always goes to `out_len` when non-NULL.
 unsafe fn copy_output(out: Result<OutputRef<'_>>, buf: *mut c_void, buf_len: usize, out_len: *mut usize) -> Result<()> {
+    let data = out?.data;
     // SAFETY: forwarded contract.
-    unsafe { ffi::copy_out(out?.data, buf.cast::<u8>(), buf_len, out_len) }
+    unsafe { ffi::copy_out(data, buf.cast::<u8>(), buf_len, out_len) }?;
+    crate::core::stats::record_output(data.len());
+    Ok(())
 }
 
 /// Copies the raw bytes of output `index` of the last successful compute into `buf`, in the
@@ -306,14 +311,16 @@ pub unsafe extern "C" fn wasinn_exec_ctx_compute_named(
         let out = unsafe { ffi::arg_out(out_outputs, "out_outputs") }?;
         // SAFETY: caller contract.
         let list = unsafe { ffi::arg_slice(inputs, n_inputs, "inputs") }?;
+        let mut dims = vec![[0usize; MAX_RANK]; list.len()];
         let named = list
             .iter()
+            .zip(dims.iter_mut())
             .enumerate()
-            .map(|(i, t)| {
+            .map(|(i, (t, dims))| {
                 // SAFETY: caller contract.
                 let name = unsafe { ffi::arg_name(t.name, t.name_len, &format!("inputs[{i}].name")) }?;
                 // SAFETY: caller contract.
-                let tensor = unsafe { tensor::tensor_ref(&t.tensor) }?;
+                let tensor = unsafe { tensor::tensor_ref(&t.tensor, dims) }?;
                 Ok((name, tensor))
             })
             .collect::<Result<Vec<(&str, TensorRef<'_>)>>>()?;

@@ -22,6 +22,7 @@ pub mod limits;
 pub mod log;
 pub mod outputs;
 pub mod registry;
+pub mod stats;
 pub mod status;
 pub mod tensor;
 
@@ -32,6 +33,7 @@ pub use limits::*;
 pub use log::*;
 pub use outputs::*;
 pub use registry::*;
+pub use stats::*;
 pub use status::*;
 pub use tensor::*;
 

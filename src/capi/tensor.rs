@@ -196,11 +196,12 @@ pub struct wasinn_named_tensor {
 #[allow(non_camel_case_types)]
 pub type wasinn_named_tensor_t = wasinn_named_tensor;
 
-/// Validates a C tensor view into a core view borrowing the same memory.
+/// Validates a C tensor view into a core view borrowing the same memory, its dims converted into
+/// `dims_buf` (no allocation: the per-call path).
 ///
 /// # Safety
 /// `tensor.dims` and `tensor.data` must be valid for `rank` elements and `data_len` bytes for `'a`.
-pub(crate) unsafe fn tensor_ref<'a>(tensor: &wasinn_tensor_t) -> Result<TensorRef<'a>> {
+pub(crate) unsafe fn tensor_ref<'a>(tensor: &wasinn_tensor_t, dims_buf: &'a mut [usize; MAX_RANK]) -> Result<TensorRef<'a>> {
     let ty = TensorType::try_from(tensor.r#type)?;
     if tensor.rank > MAX_RANK {
         return Err(Error::invalid(format!("tensor rank {} exceeds the maximum of {MAX_RANK}", tensor.rank)));
@@ -213,9 +214,10 @@ pub(crate) unsafe fn tensor_ref<'a>(tensor: &wasinn_tensor_t) -> Result<TensorRe
     let dims = unsafe { ffi::arg_slice(tensor.dims, tensor.rank, "tensor dims") }?;
     // SAFETY: forwarded contract.
     let data = unsafe { ffi::arg_slice(tensor.data, tensor.data_len, "tensor data") }?;
-    let dims = dims.iter().map(|&d| usize::try_from(d)).collect::<Result<Vec<usize>, _>>();
-    let dims = dims.map_err(|_| Error::invalid("a tensor dimension does not fit in size_t"))?;
-    TensorRef::new(ty, dims, data)
+    for (slot, &d) in dims_buf.iter_mut().zip(dims) {
+        *slot = usize::try_from(d).map_err(|_| Error::invalid("a tensor dimension does not fit in size_t"))?;
+    }
+    TensorRef::borrowed(ty, &dims_buf[..dims.len()], data)
 }
 
 /// `TooLarge` when the builders together exceed the process limit on model bytes.

@@ -120,6 +120,7 @@ impl ExecContext {
         self.inputs_set[index] = false;
         self.inner.set_input(index, tensor)?;
         self.inputs_set[index] = true;
+        crate::core::stats::record_input(tensor.data().len());
         Ok(())
     }
 
@@ -138,6 +139,7 @@ impl ExecContext {
         self.computed = false;
         self.inner.compute()?;
         self.computed = true;
+        crate::core::stats::record_compute();
         Ok(())
     }
 

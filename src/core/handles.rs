@@ -3,8 +3,14 @@
 //! Invariants: ids are never reused (a monotonic counter; exhaustion is an error, not a wrap), id 0
 //! is never issued, and the table lock is held only for the lookup itself: callers clone the `Arc`
 //! and run compute with no table lock held.
+//!
+//! The map hashes with foldhash (already in the tree through hashbrown) instead of std's SipHash:
+//! the ids are ours, not attacker-chosen keys (a guest can only name ids, and a lookup of any id
+//! costs the same), so DoS-resistant hashing buys nothing on this per-call path.
 
 use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -37,13 +43,13 @@ impl IdSource {
 #[derive(Debug)]
 pub struct HandleTable<T: ?Sized> {
     kind: &'static str,
-    map: RwLock<HashMap<u64, Arc<T>>>,
+    map: RwLock<HashMap<u64, Arc<T>, RandomState>>,
 }
 
 impl<T: ?Sized> HandleTable<T> {
     /// An empty table; `kind` names the objects in error messages.
     pub fn new(kind: &'static str) -> Self {
-        HandleTable { kind, map: RwLock::new(HashMap::new()) }
+        HandleTable { kind, map: RwLock::new(HashMap::with_hasher(RandomState::default())) }
     }
 
     /// Publishes a fully built object and returns its new id.

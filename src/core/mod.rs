@@ -13,5 +13,6 @@ pub mod limits;
 pub mod loader;
 pub mod log;
 pub mod registry;
+pub mod stats;
 pub mod tensor;
 pub mod types;

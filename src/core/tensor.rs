@@ -5,6 +5,8 @@
 //! types, sub-byte types packed; length-prefixed elements for strings), checked with
 //! overflow-checked arithmetic when it is built, so backends never re-validate sizes.
 
+use std::borrow::Cow;
+
 use wasinn_plugin_abi::layout;
 
 use crate::core::error::{Error, Result};
@@ -41,7 +43,7 @@ pub fn check_data(ty: TensorType, dims: &[usize], data: &[u8]) -> Result<()> {
 #[derive(Clone, Debug)]
 pub struct TensorRef<'a> {
     ty: TensorType,
-    dims: Vec<usize>,
+    dims: Cow<'a, [usize]>,
     data: &'a [u8],
 }
 
@@ -49,7 +51,12 @@ impl<'a> TensorRef<'a> {
     /// Validates that `data` holds exactly `product(dims)` elements of `ty` ([`check_data`]).
     pub fn new(ty: TensorType, dims: Vec<usize>, data: &'a [u8]) -> Result<Self> {
         check_data(ty, &dims, data)?;
-        Ok(TensorRef { ty, dims, data })
+        Ok(TensorRef { ty, dims: Cow::Owned(dims), data })
+    }
+    /// As [`TensorRef::new`] with borrowed dims: no allocation (the per-call paths use it).
+    pub fn borrowed(ty: TensorType, dims: &'a [usize], data: &'a [u8]) -> Result<Self> {
+        check_data(ty, dims, data)?;
+        Ok(TensorRef { ty, dims: Cow::Borrowed(dims), data })
     }
     /// Element type.
     pub fn ty(&self) -> TensorType {
@@ -88,6 +95,8 @@ pub struct OutputRef<'a> {
 impl OutputRef<'_> {
     /// Copies the view into an owned tensor (the one copy out of the WIT-style call).
     pub fn to_owned_tensor(&self) -> Tensor {
+        crate::core::stats::record_tensor_alloc(self.data.len());
+        crate::core::stats::record_output(self.data.len());
         Tensor { ty: self.ty, dims: self.dims.to_vec(), data: self.data.to_vec() }
     }
 }
@@ -111,7 +120,7 @@ impl Tensor {
     }
     /// Borrows it as an input view.
     pub fn as_ref(&self) -> TensorRef<'_> {
-        TensorRef { ty: self.ty, dims: self.dims.clone(), data: &self.data }
+        TensorRef { ty: self.ty, dims: Cow::Borrowed(&self.dims), data: &self.data }
     }
 }
 

@@ -10,7 +10,7 @@
 //! Decoding follows the checklist of `WASI-NN-ABI.md` section 3: every range is checked against
 //! the memory before use (in `u64`), integers are read unaligned little-endian, only byte 8 of the
 //! tensor's type word is read (bytes 9..11 are padding that C guests leave uninitialised), the rank
-//! is capped before the dims are read, and the byte size is checked by [`TensorRef::new`]. Guest
+//! is capped before the dims are read, and the byte size is checked by [`TensorRef::borrowed`]. Guest
 //! bytes are borrowed only for the call: the backend copies what it keeps. Every out-pointer is
 //! checked before the operation, so a call that fails never leaves a half-published handle.
 //!
@@ -75,18 +75,27 @@ fn to_usize(v: u32) -> Result<usize> {
     usize::try_from(v).map_err(|_| Error::invalid(format!("{v} does not fit in usize")))
 }
 
-/// Reads `dims_len` u32 dims at `dims_ptr`: a rank above the hard cap [`MAX_RANK`] is
-/// `InvalidArgument` before anything is read, the range is checked, then a rank above the
-/// instance's `max_rank` is `TooLarge`. The only allocation is the dims vector (at most
-/// [`MAX_RANK`] x 8 bytes).
-fn read_dims(mem: &GuestMemory<'_>, limits: &Limits, dims_ptr: u32, dims_len: u32) -> Result<Vec<usize>> {
+/// Reads `dims_len` u32 dims at `dims_ptr` into `out` and returns the filled prefix (no
+/// allocation: the per-call path): a rank above the hard cap [`MAX_RANK`] is `InvalidArgument`
+/// before anything is read, the range is checked, then a rank above the instance's `max_rank` is
+/// `TooLarge`.
+fn read_dims<'d>(
+    mem: &GuestMemory<'_>,
+    limits: &Limits,
+    dims_ptr: u32,
+    dims_len: u32,
+    out: &'d mut [usize; MAX_RANK],
+) -> Result<&'d [usize]> {
     let rank = to_usize(dims_len)?;
     if rank > MAX_RANK {
         return Err(Error::invalid(format!("tensor rank {rank} exceeds the maximum of {MAX_RANK}")));
     }
     let dims_bytes = mem.bytes(dims_ptr, dims_len * 4, "tensor dims")?; // rank <= 32: no overflow
     limits.check_rank(u64::from(dims_len))?;
-    dims_bytes.chunks_exact(4).map(|c| to_usize(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect()
+    for (slot, c) in out.iter_mut().zip(dims_bytes.chunks_exact(4)) {
+        *slot = to_usize(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))?;
+    }
+    Ok(&out[..rank])
 }
 
 impl WitxInstance {
@@ -260,10 +269,11 @@ impl WitxInstance {
 
         let ty = self.profile.tensor_type(u32::from(ty))?;
         let limits = self.limits();
-        let dims = read_dims(mem, &limits, dims_ptr, dims_len)?;
+        let mut dims_buf = [0usize; MAX_RANK];
+        let dims = read_dims(mem, &limits, dims_ptr, dims_len, &mut dims_buf)?;
         let data = mem.bytes(data_ptr, data_len, "tensor data")?;
         limits.check_tensor_bytes(u64::from(data_len))?;
-        let tensor = TensorRef::new(ty, dims, data)?;
+        let tensor = TensorRef::borrowed(ty, dims, data)?;
         self.set_input_tensor(ctx, index, &tensor)
     }
 
@@ -310,14 +320,15 @@ impl WitxInstance {
 
         let ty = profile::legacy_wasi_nn_tensor_type(u32::from(ty))?;
         let limits = self.limits();
-        let dims = read_dims(mem, &limits, dims_ptr, dims_len)?;
+        let mut dims_buf = [0usize; MAX_RANK];
+        let dims = read_dims(mem, &limits, dims_ptr, dims_len, &mut dims_buf)?;
         // Overflow (of usize or of the layout's own checks) is invalid_argument.
-        let data_len = tensor::byte_len(ty, &dims)?
+        let data_len = tensor::byte_len(ty, dims)?
             .ok_or_else(|| Error::invalid(format!("the legacy wasi_nn module has no {ty} tensors")))?;
         let data_len = u64::try_from(data_len).map_err(|_| Error::invalid(format!("tensor size {data_len} overflows")))?;
         let data = mem.bytes_u64(data_ptr, data_len, "tensor data")?;
         limits.check_tensor_bytes(data_len)?;
-        let tensor = TensorRef::new(ty, dims, data)?;
+        let tensor = TensorRef::borrowed(ty, dims, data)?;
         self.set_input_tensor(ctx, index, &tensor)
     }
 
@@ -362,7 +373,9 @@ impl WitxInstance {
             )));
         }
         mem.write(out_ptr, output.data, "output buffer")?;
-        mem.write_u32(size_ptr, size, "output size")
+        mem.write_u32(size_ptr, size, "output size")?;
+        crate::core::stats::record_output(output.data.len());
+        Ok(())
     }
 
     /// `compute(ctx)`. Runs with only this context's lock held.

@@ -11,10 +11,14 @@
 //!
 //! Design:
 //! - one ORT environment per process (ORT allows only one), made by the entry point;
-//! - a graph owns one session behind a mutex (`Session::run` needs `&mut`), so contexts of one
-//!   graph run one at a time; each context owns its input tensors (allocated by ORT once per
-//!   shape and overwritten in place: one copy of the caller's bytes) and the outputs of its last
-//!   run, which `output` exposes without copying;
+//! - a graph owns one session, shared by its contexts with no lock: ONNX Runtime's `Run` may be
+//!   called concurrently on one session (see `OrtCtx::compute` for why this is sound although
+//!   ort's `Session::run` takes `&mut self`), so contexts of one graph compute in parallel on one
+//!   copy of the weights; each context owns its input tensors (allocated by ORT once per shape
+//!   and overwritten in place: one copy of the caller's bytes) and the outputs of its last run,
+//!   which `output` exposes without copying; outputs whose declared shape is fully fixed are
+//!   handed back to the next `Run` as pre-allocated outputs, so a steady-state compute allocates
+//!   no output tensor and re-queries no type or shape;
 //! - `gpu` registers the CUDA execution provider with `error_on_failure`, and is refused with
 //!   `UNSUPPORTED_OPERATION` when the library has no CUDA: never a silent CPU fallback;
 //! - `WASINN_ORT_INTRA_OP_THREADS=N` sets each session's intra-op thread count (default: ORT's,
@@ -22,12 +26,13 @@
 //! - models from guest bytes (`model_dir` NULL) that reference external data files are refused
 //!   with `SECURITY` before ORT sees them.
 
+use std::ffi::{c_char, CString};
 use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
 use std::sync::Arc;
-use std::sync::Mutex;
 
 use ort::ep::{ExecutionProvider, CUDA};
-use ort::session::{Session, SessionInputValue};
+use ort::session::Session;
 use ort::value::{DynTensor, DynTensorValueType, DynValue, TensorElementType, ValueType};
 use ort::AsPointer;
 use wasinn_plugin_kit::abi::*;
@@ -204,9 +209,15 @@ impl Plugin for OrtPlugin {
                 _ => IoDesc { name: o.name().to_string(), ty: WASINN_BACKEND_TENSOR_TYPE_UNKNOWN, dims: None },
             }
         };
-        let inputs = session.inputs().iter().map(io).collect();
-        let outputs = session.outputs().iter().map(io).collect();
-        Ok(OrtGraph { session: Mutex::new(session), inputs, outputs })
+        let inputs: Vec<IoDesc> = session.inputs().iter().map(io).collect();
+        let outputs: Vec<IoDesc> = session.outputs().iter().map(io).collect();
+        let c_names = |io: &[IoDesc]| -> PResult<Vec<CString>> {
+            io.iter()
+                .map(|d| CString::new(d.name.as_str()).map_err(|_| PluginError::runtime(format!("the model's name {:?} holds a NUL byte", d.name))))
+                .collect()
+        };
+        let (input_names, output_names) = (c_names(&inputs)?, c_names(&outputs)?);
+        Ok(OrtGraph { session, input_names, output_names, inputs, outputs })
     }
 }
 
@@ -297,7 +308,11 @@ fn string_output(value: &DynTensor, count: usize) -> PResult<Vec<u8>> {
 }
 
 struct OrtGraph {
-    session: Mutex<Session>,
+    /// Shared by every context, unlocked (see `OrtCtx::compute`).
+    session: Session,
+    /// The names `Run` takes, made once per graph (NUL-terminated copies of `inputs`/`outputs`).
+    input_names: Vec<CString>,
+    output_names: Vec<CString>,
     inputs: Vec<IoDesc>,
     outputs: Vec<IoDesc>,
 }
@@ -315,6 +330,11 @@ impl PluginGraph for OrtGraph {
             graph: Arc::clone(self),
             inputs: (0..self.inputs.len()).map(|_| None).collect(),
             outputs: Vec::new(),
+            reuse_outputs: false,
+            input_names: self.input_names.iter().map(|n| n.as_ptr()).collect(),
+            output_names: self.output_names.iter().map(|n| n.as_ptr()).collect(),
+            input_values: Vec::with_capacity(self.inputs.len()),
+            output_values: Vec::with_capacity(self.outputs.len()),
         })
     }
 }
@@ -341,10 +361,20 @@ struct OrtCtx {
     graph: Arc<OrtGraph>,
     inputs: Vec<Option<Input>>,
     outputs: Vec<Result<Output, PluginError>>,
+    /// Every output of the last run is a fixed-size tensor of its declared, fully fixed shape:
+    /// the next `Run` writes into those same tensors.
+    reuse_outputs: bool,
+    /// `Run`'s argument arrays, kept across computes (no allocation per call). The name pointers
+    /// point into `graph`'s `CString`s, which live as long as the `Arc` held here.
+    input_names: Vec<*const c_char>,
+    output_names: Vec<*const c_char>,
+    input_values: Vec<*const ort::sys::OrtValue>,
+    output_values: Vec<*mut ort::sys::OrtValue>,
 }
 
-// SAFETY: ORT values are plain heap objects; a context is used by one thread at a time (the
-// host's contract), never concurrently.
+// SAFETY: ORT values are plain heap objects and the name pointers point into the graph this
+// context keeps alive; a context is used by one thread at a time (the host's contract), never
+// concurrently.
 unsafe impl Send for OrtCtx {}
 
 impl PluginCtx for OrtCtx {
@@ -356,16 +386,14 @@ impl PluginCtx for OrtCtx {
             }
         }
         if t.ty == WASINN_BACKEND_TENSOR_TYPE_STRING {
-            let session = self.graph.session.lock().map_err(|_| PluginError::runtime("session lock poisoned"))?;
-            let tensor = string_input(session.allocator(), &t)?;
+            let tensor = string_input(self.graph.session.allocator(), &t)?;
             *slot = Some(Input { ty: t.ty, dims: t.dims.to_vec(), tensor });
             return Ok(());
         }
         let reuse = matches!(slot, Some(i) if i.ty == t.ty && i.dims == t.dims);
         if !reuse {
-            let session = self.graph.session.lock().map_err(|_| PluginError::runtime("session lock poisoned"))?;
             let shape: Vec<i64> = t.dims.iter().map(|&d| d as i64).collect();
-            let tensor = DynTensor::new(session.allocator(), TYPES.from_abi(t.ty)?, shape)
+            let tensor = DynTensor::new(self.graph.session.allocator(), TYPES.from_abi(t.ty)?, shape)
                 .map_err(|e| PluginError::runtime(format!("onnxruntime could not allocate input {index}: {e}")))?;
             *slot = Some(Input { ty: t.ty, dims: t.dims.to_vec(), tensor });
         }
@@ -383,27 +411,80 @@ impl PluginCtx for OrtCtx {
         Ok(())
     }
 
+    /// Runs the session through ONNX Runtime's C `Run` on a shared `&Session`.
+    ///
+    /// Why this is sound without a lock: ONNX Runtime guarantees that `InferenceSession::Run` may
+    /// be called by many threads at once on one session (the contract its own execution
+    /// providers are fixed to honour, e.g. microsoft/onnxruntime#19301 for TensorRT); all
+    /// per-run state lives in the call and in the values passed to it, which belong to this
+    /// context alone. ort 2.0.0-rc.15 makes `Session::run` take `&mut self` as a policy of its
+    /// own (its `run_inner` comment distrusts that guarantee), not because the binding keeps
+    /// mutable state: `run_inner` itself is `&self`, and `Session` is `Send + Sync`. So the C
+    /// `Run` is called here directly on `&Session`, for the CPU and CUDA providers this plugin
+    /// enables.
     fn compute(&mut self) -> PResult<()> {
-        self.outputs.clear();
-        let values: Vec<SessionInputValue<'_>> = self
-            .inputs
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                t.as_ref().map(|t| SessionInputValue::from(&t.tensor)).ok_or_else(|| PluginError::invalid(format!("input {i} was not set")))
-            })
-            .collect::<PResult<_>>()?;
-        let mut session = self.graph.session.lock().map_err(|_| PluginError::runtime("session lock poisoned"))?;
-        let mut results = session
-            .run(values.as_slice())
-            .map_err(|e| PluginError::runtime(format!("onnxruntime failed to run the model: {e}")))?;
-        let mut outputs = Vec::with_capacity(self.graph.outputs.len());
-        for desc in &self.graph.outputs {
-            let value: Option<DynValue> = results.remove(desc.name.as_str());
-            outputs.push(value.ok_or_else(|| PluginError::runtime(format!("onnxruntime returned no output {:?}", desc.name))).and_then(convert_output));
+        // A borrow of the field, not an `Arc` clone: nothing per call but the run itself.
+        let graph: &OrtGraph = &self.graph;
+        self.input_values.clear();
+        for (i, t) in self.inputs.iter().enumerate() {
+            let t = t.as_ref().ok_or_else(|| PluginError::invalid(format!("input {i} was not set")))?;
+            self.input_values.push(t.tensor.ptr());
         }
-        drop(results);
-        drop(session);
+        let reuse = self.reuse_outputs && self.outputs.len() == graph.outputs.len();
+        if !reuse {
+            // Released before the run (the run makes new ones).
+            self.outputs.clear();
+        }
+        self.output_values.clear();
+        for i in 0..graph.outputs.len() {
+            self.output_values.push(match self.outputs.get_mut(i) {
+                Some(Ok(out)) if reuse => out.value.ptr_mut(),
+                _ => std::ptr::null_mut(),
+            });
+        }
+        // SAFETY: a live session; names and values arrays of the lengths given, alive for the
+        // call; each output slot NULL (ORT allocates) or a tensor this context owns of that
+        // output's type and shape (ORT writes into it). Concurrency: see above.
+        let status = unsafe {
+            (ort::api().Run)(
+                graph.session.ptr().cast_mut(),
+                std::ptr::null(),
+                self.input_names.as_ptr(),
+                self.input_values.as_ptr(),
+                self.input_values.len(),
+                self.output_names.as_ptr(),
+                self.output_names.len(),
+                self.output_values.as_mut_ptr(),
+            )
+        };
+        // SAFETY: what `Run` just returned.
+        if let Err(e) = unsafe { ort::Error::result_from_status(status) } {
+            // A failed run may have left reused outputs half-written: never expose them.
+            self.outputs.clear();
+            self.reuse_outputs = false;
+            return Err(PluginError::runtime(format!("onnxruntime failed to run the model: {e}")));
+        }
+        if reuse {
+            return Ok(());
+        }
+        let allocator = graph.session.allocator();
+        let mut outputs = Vec::with_capacity(graph.outputs.len());
+        for (desc, &ptr) in graph.outputs.iter().zip(&self.output_values) {
+            outputs.push(match NonNull::new(ptr) {
+                // SAFETY: a value `Run` created for us (we own it: released by the DynValue);
+                // tensors from a session are allocated by its allocator.
+                Some(ptr) => convert_output(unsafe { DynValue::from_ptr(ptr, Some(allocator)) }),
+                None => Err(PluginError::runtime(format!("onnxruntime returned no output {:?}", desc.name))),
+            });
+        }
+        self.reuse_outputs = outputs.iter().zip(&graph.outputs).all(|(out, desc)| match (out, &desc.dims) {
+            (Ok(out), Some(declared)) => {
+                out.strings.is_none()
+                    && declared.len() == out.dims.len()
+                    && declared.iter().zip(&out.dims).all(|(&d, &n)| d >= 0 && d as usize == n)
+            }
+            _ => false,
+        });
         self.outputs = outputs;
         Ok(())
     }

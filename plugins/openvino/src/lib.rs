@@ -28,7 +28,10 @@
 //!   crate leaks them, and a leaked port keeps the whole model alive: see `OwnedPort`);
 //! - a graph holds the compiled model; each context owns an infer request, its input tensors
 //!   (reused while the shape stays the same: one copy of the caller's bytes) and the output
-//!   tensors of its last inference, exposed without copying.
+//!   tensors of its last inference, exposed without copying; once an inference has shown every
+//!   output to be of its declared, fully fixed shape, those output tensors are set on the
+//!   request as its own (`set_output_tensor_by_index`), so later inferences write into them and
+//!   nothing is re-queried or re-allocated per compute.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -462,6 +465,7 @@ impl PluginGraph for OvGraph {
             request,
             inputs: (0..self.inputs.len()).map(|_| None).collect(),
             outputs: Vec::new(),
+            outputs_bound: false,
         })
     }
 }
@@ -470,6 +474,8 @@ struct Input {
     ty: u32,
     dims: Vec<usize>,
     tensor: Tensor,
+    /// Set on the request as its input (then reused in place while type and dims stay the same).
+    bound: bool,
 }
 
 struct Output {
@@ -483,6 +489,9 @@ struct OvCtx {
     request: InferRequest,
     inputs: Vec<Option<Input>>,
     outputs: Vec<Result<Output, PluginError>>,
+    /// `outputs` are set on the request as its output tensors: an inference writes into them, so
+    /// they stay valid, with the same type and dims, across computes.
+    outputs_bound: bool,
 }
 
 impl PluginCtx for OvCtx {
@@ -495,7 +504,7 @@ impl PluginCtx for OvCtx {
         }
         if !matches!(slot, Some(i) if i.ty == t.ty && i.dims == t.dims) {
             let tensor = new_tensor(TYPES.from_abi(t.ty)?, t.dims)?;
-            *slot = Some(Input { ty: t.ty, dims: t.dims.to_vec(), tensor });
+            *slot = Some(Input { ty: t.ty, dims: t.dims.to_vec(), tensor, bound: false });
         }
         let input = slot.as_mut().expect("set above");
         if !t.data.is_empty() {
@@ -509,14 +518,27 @@ impl PluginCtx for OvCtx {
             // OpenVINO dropped this input: the model never reads it.
             return Ok(());
         };
+        if input.bound {
+            // The request already reads this very tensor, just overwritten in place.
+            return Ok(());
+        }
         self.request
             .set_input_tensor_by_index(port, &input.tensor)
-            .map_err(|e| PluginError::invalid(format!("openvino refused input {index}: {e}")))
+            .map_err(|e| PluginError::invalid(format!("openvino refused input {index}: {e}")))?;
+        input.bound = true;
+        Ok(())
     }
 
     fn compute(&mut self) -> PResult<()> {
-        self.outputs.clear();
-        self.request.infer().map_err(|e| PluginError::runtime(format!("openvino failed to run the model: {e}")))?;
+        if let Err(e) = self.request.infer() {
+            // A failed inference may have left bound outputs half-written: never expose them.
+            self.outputs.clear();
+            self.outputs_bound = false;
+            return Err(PluginError::runtime(format!("openvino failed to run the model: {e}")));
+        }
+        if self.outputs_bound {
+            return Ok(());
+        }
         self.outputs = self
             .graph
             .output_ports
@@ -531,6 +553,22 @@ impl PluginCtx for OvCtx {
                 Ok(Output { ty, dims, tensor })
             })
             .collect();
+        // Every output of its declared, fully fixed shape: keep these tensors for good (OpenVINO
+        // writes into tensors set on the request; without that it may swap its own).
+        let fixed = self.outputs.iter().zip(&self.graph.outputs).all(|(out, desc)| match (out, &desc.dims) {
+            (Ok(out), Some(declared)) => {
+                declared.len() == out.dims.len() && declared.iter().zip(&out.dims).all(|(&d, &n)| d >= 0 && d as usize == n)
+            }
+            _ => false,
+        });
+        if fixed {
+            for (out, port) in self.outputs.iter().zip(&self.graph.output_ports) {
+                if let (Ok(out), Some(port)) = (out, port) {
+                    self.request.set_output_tensor_by_index(*port, &out.tensor).map_err(ov_err("binding an output"))?;
+                }
+            }
+            self.outputs_bound = true;
+        }
         Ok(())
     }
 

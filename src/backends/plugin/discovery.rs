@@ -326,8 +326,9 @@ impl ErrorBuf {
         let n = self.raw.len.min(self.buf.len());
         String::from_utf8_lossy(&self.buf[..n]).into_owned()
     }
-    /// Turns a plugin status into a result, with the plugin's message (copied now).
-    pub(crate) fn check(&self, status: u32, what: &str) -> Result<()> {
+    /// Turns a plugin status into a result, with the plugin's message (copied now). `what` is
+    /// formatted only on failure (callers pass `format_args!`: nothing is built on success).
+    pub(crate) fn check(&self, status: u32, what: impl std::fmt::Display) -> Result<()> {
         if status == abi::WASINN_BACKEND_STATUS_SUCCESS {
             return Ok(());
         }

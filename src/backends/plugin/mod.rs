@@ -1,6 +1,7 @@
 //! A loaded backend plugin behind the core's [`Backend`] traits.
 //!
-//! Every call goes through the plugin's table with a fresh host-owned error buffer; statuses map
+//! Every call goes through the plugin's table with a host-owned error buffer (one per context,
+//! reused by every call on it: a context is used by one thread at a time); statuses map
 //! 1:1 onto [`Status`] (unknown values become `RuntimeError`). Everything the plugin returns is
 //! validated before the core sees it: names are copied and bounded, ranks bounded by
 //! [`MAX_RANK`], output views checked for `product(dims) * element size == len` with checked
@@ -12,6 +13,7 @@
 //!
 //! [`discovery`] finds, opens and validates the plugin files.
 
+use std::cell::RefCell;
 use std::ffi::CString;
 use std::sync::Arc;
 
@@ -98,7 +100,7 @@ impl Backend for PluginBackend {
                 &mut err.raw,
             )
         };
-        err.check(status, &format!("{} load", self.name))?;
+        err.check(status, format_args!("{} load", self.name))?;
         if graph.is_null() {
             return Err(Error::runtime(format!("the {} plugin reported success but returned no graph", self.name)));
         }
@@ -172,7 +174,7 @@ impl GraphHandle {
         let mut count = 0usize;
         // SAFETY: valid graph and out-pointers.
         let status = unsafe { (self.fns.graph_io_count)(self.ptr, is_output as u32, &mut count, &mut err.raw) };
-        err.check(status, &format!("{} {what} count", self.backend))?;
+        err.check(status, format_args!("{} {what} count", self.backend))?;
         if count > MAX_IO {
             return Err(Error::runtime(format!("the {} plugin reports {count} {what}s, more than {MAX_IO}", self.backend)));
         }
@@ -188,7 +190,7 @@ impl GraphHandle {
             };
             // SAFETY: valid graph and out-pointers.
             let status = unsafe { (self.fns.graph_io_info)(self.ptr, is_output as u32, index, &mut info, &mut err.raw) };
-            err.check(status, &format!("{} {what} {index} info", self.backend))?;
+            err.check(status, format_args!("{} {what} {index} info", self.backend))?;
             let bad = |m: &str| Error::runtime(format!("the {} plugin describes {what} {index} badly: {m}", self.backend));
             if info.name_len > MAX_NAME || (info.name.is_null() && info.name_len > 0) {
                 return Err(bad("invalid name"));
@@ -243,19 +245,20 @@ impl BackendGraph for PluginGraph {
         let mut ctx: *mut abi::WasinnBackendCtx = std::ptr::null_mut();
         // SAFETY: valid graph and out-pointers.
         let status = unsafe { (g.fns.ctx_new)(g.ptr, &mut ctx, &mut err.raw) };
-        err.check(status, &format!("{} context creation", g.backend))?;
+        err.check(status, format_args!("{} context creation", g.backend))?;
         if ctx.is_null() {
             return Err(Error::runtime(format!("the {} plugin reported success but returned no context", g.backend)));
         }
-        Ok(Box::new(PluginContext { graph: Arc::clone(g), ptr: ctx, err }))
+        Ok(Box::new(PluginContext { graph: Arc::clone(g), ptr: ctx, err: RefCell::new(err) }))
     }
 }
 
 struct PluginContext {
     graph: Arc<GraphHandle>,
     ptr: *mut abi::WasinnBackendCtx,
-    /// Reused for every call on this context (a context is used by one thread at a time).
-    err: Box<ErrorBuf>,
+    /// Reused for every call on this context (a context is used by one thread at a time), so no
+    /// call allocates one; a `RefCell` because `output` takes `&self`.
+    err: RefCell<Box<ErrorBuf>>,
 }
 
 // SAFETY: the plugin ABI allows a context to move between threads as long as one thread uses it
@@ -279,17 +282,19 @@ impl BackendContext for PluginContext {
             ty: tensor.ty() as u32,
             reserved: 0,
         };
-        self.err.raw.len = 0;
+        let err = self.err.get_mut();
+        err.raw.len = 0;
         // SAFETY: host memory valid for the call; the plugin copies it.
-        let status = unsafe { (self.graph.fns.ctx_set_input)(self.ptr, index, &t, &mut self.err.raw) };
-        self.err.check(status, &format!("{} set_input", self.graph.backend))
+        let status = unsafe { (self.graph.fns.ctx_set_input)(self.ptr, index, &t, &mut err.raw) };
+        err.check(status, format_args!("{} set_input", self.graph.backend))
     }
 
     fn compute(&mut self) -> Result<()> {
-        self.err.raw.len = 0;
+        let err = self.err.get_mut();
+        err.raw.len = 0;
         // SAFETY: valid context.
-        let status = unsafe { (self.graph.fns.ctx_compute)(self.ptr, &mut self.err.raw) };
-        self.err.check(status, &format!("{} compute", self.graph.backend))
+        let status = unsafe { (self.graph.fns.ctx_compute)(self.ptr, &mut err.raw) };
+        err.check(status, format_args!("{} compute", self.graph.backend))
     }
 
     fn output(&self, index: usize) -> Result<OutputRef<'_>> {
@@ -301,11 +306,14 @@ impl BackendContext for PluginContext {
             ty: abi::WASINN_BACKEND_TENSOR_TYPE_UNKNOWN,
             reserved: 0,
         };
-        // `output` takes &self: a separate buffer, as `self.err` may not be mutated here.
-        let mut err = ErrorBuf::new();
-        // SAFETY: valid context and out-pointer.
-        let status = unsafe { (self.graph.fns.ctx_get_output)(self.ptr, index, &mut t, &mut err.raw) };
-        err.check(status, &format!("{} get_output", self.graph.backend))?;
+        {
+            // Never borrowed elsewhere while `output` runs (no re-entrance), so this cannot fail.
+            let mut err = self.err.borrow_mut();
+            err.raw.len = 0;
+            // SAFETY: valid context and out-pointer.
+            let status = unsafe { (self.graph.fns.ctx_get_output)(self.ptr, index, &mut t, &mut err.raw) };
+            err.check(status, format_args!("{} get_output", self.graph.backend))?;
+        }
         let bad = |m: String| Error::runtime(format!("the {} plugin returned an invalid output {index}: {m}", self.graph.backend));
         let ty = TensorType::try_from(t.ty).map_err(|_| bad(format!("unknown tensor type {}", t.ty)))?;
         if t.rank > MAX_RANK {

@@ -1,0 +1,197 @@
+//! libwasinn's data-path contract, proved with the counters of `wasinn_stats_get`, on every
+//! backend (built-in tract, the onnxruntime and openvino plugins) through the C API:
+//! - steady state (same shapes): per inference exactly input bytes copied in and output bytes
+//!   copied out, and no tensor-sized buffer allocated by libwasinn;
+//! - outputs kept across computes (the plugins write into the previous run's output tensors once
+//!   the shapes are known fixed) always hold the latest result, also after a shape change;
+//! - the contexts of one graph run on two threads at once, each getting its own results
+//!   (the onnxruntime plugin shares one session between them, unlocked).
+//!
+//! The counters are process-wide: the tests of this file take one lock so that no other test's
+//! calls are counted. The plugins and their vendor libraries are found as in
+//! `tests/cross_backend.rs` (`WASINN_VENV` or `.venv`); a missing one fails the test.
+
+mod common;
+
+use std::ffi::CString;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use common::*;
+use wasinn::capi::*;
+
+const BACKENDS: [&str; 3] = ["tract", "onnxruntime", "openvino"];
+
+/// Serialises the tests of this file (process-wide counters) and registers the plugins once.
+fn setup() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    static PLUGINS: OnceLock<()> = OnceLock::new();
+    let guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    PLUGINS.get_or_init(add_vendor_plugins);
+    guard
+}
+
+fn stats() -> wasinn_stats_t {
+    let mut s = wasinn_stats_t::default();
+    // SAFETY: a valid out-pointer of the size given.
+    assert_eq!(unsafe { wasinn_stats_get(&mut s, size_of::<wasinn_stats_t>()) }, WASINN_STATUS_SUCCESS);
+    s
+}
+
+fn since(a: &wasinn_stats_t, b: &wasinn_stats_t) -> [u64; 7] {
+    [
+        b.set_input_calls - a.set_input_calls,
+        b.compute_calls - a.compute_calls,
+        b.get_output_calls - a.get_output_calls,
+        b.bytes_in - a.bytes_in,
+        b.bytes_out - a.bytes_out,
+        b.tensor_allocs - a.tensor_allocs,
+        b.tensor_alloc_bytes - a.tensor_alloc_bytes,
+    ]
+}
+
+fn load(model: &[u8], backend: &str) -> wasinn_graph_t {
+    let name = CString::new(backend).unwrap();
+    let b = wasinn_buffer_t { data: model.as_ptr(), len: model.len() };
+    let mut g = 0;
+    // SAFETY: valid buffer, name and out-pointer.
+    let status = unsafe { wasinn_graph_load_with_backend(&b, 1, WASINN_ENCODING_ONNX, WASINN_TARGET_CPU, name.as_ptr(), &mut g) };
+    assert_eq!(status, WASINN_STATUS_SUCCESS, "load on {backend}");
+    g
+}
+
+fn new_ctx(g: wasinn_graph_t) -> wasinn_exec_ctx_t {
+    let mut ctx = 0;
+    // SAFETY: valid out-pointer.
+    assert_eq!(unsafe { wasinn_exec_ctx_new(g, &mut ctx) }, WASINN_STATUS_SUCCESS);
+    ctx
+}
+
+/// One inference of `sum = a + b` on `ctx`, the result read into `out` (resized to fit).
+fn add_once(ctx: wasinn_exec_ctx_t, dims: &[u32], a: &[f32], b: &[f32], out: &mut Vec<u8>) -> Vec<f32> {
+    let (a, b) = (f32_bytes(a), f32_bytes(b));
+    // SAFETY: views valid for the calls; `out` valid for its length.
+    unsafe {
+        for (i, data) in [&a, &b].into_iter().enumerate() {
+            let t = wasinn_tensor_t { r#type: WASINN_TENSOR_TYPE_FP32, dims: dims.as_ptr(), rank: dims.len(), data: data.as_ptr(), data_len: data.len() };
+            assert_eq!(wasinn_exec_ctx_set_input(ctx, i, &t), WASINN_STATUS_SUCCESS, "set_input {i}");
+        }
+        assert_eq!(wasinn_exec_ctx_compute(ctx), WASINN_STATUS_SUCCESS, "compute");
+        out.resize(a.len(), 0);
+        let mut len = 0;
+        assert_eq!(wasinn_exec_ctx_get_output(ctx, 0, out.as_mut_ptr().cast(), out.len(), &mut len), WASINN_STATUS_SUCCESS);
+        assert_eq!(len, a.len());
+    }
+    f32_from(out)
+}
+
+fn free(g: wasinn_graph_t, ctxs: &[wasinn_exec_ctx_t]) {
+    for &c in ctxs {
+        assert_eq!(wasinn_exec_ctx_free(c), WASINN_STATUS_SUCCESS);
+    }
+    assert_eq!(wasinn_graph_free(g), WASINN_STATUS_SUCCESS);
+}
+
+fn inputs(n: usize, seed: usize) -> (Vec<f32>, Vec<f32>) {
+    ((0..n).map(|i| (i + seed) as f32).collect(), (0..n).map(|i| (seed * 1000) as f32 - i as f32 * 0.5).collect())
+}
+
+#[test]
+fn steady_state_copies_each_byte_once_and_allocates_no_tensor() {
+    let _g = setup();
+    const ELEMS: usize = 1000;
+    const ITERS: u64 = 20;
+    let model = add_f32_model(&[1, ELEMS as i64]);
+    for backend in BACKENDS {
+        let g = load(&model, backend);
+        let ctx = new_ctx(g);
+        let mut out = Vec::new();
+        for seed in 0..3 {
+            let (a, b) = inputs(ELEMS, seed);
+            add_once(ctx, &[1, ELEMS as u32], &a, &b, &mut out);
+        }
+        let before = stats();
+        for seed in 0..ITERS as usize {
+            let (a, b) = inputs(ELEMS, seed + 10);
+            let got = add_once(ctx, &[1, ELEMS as u32], &a, &b, &mut out);
+            // Reused output tensors must hold this run's result, not the last one's.
+            let want: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+            assert_eq!(got, want, "{backend}: iteration {seed}");
+        }
+        let after = stats();
+        let bytes = (ELEMS * 4) as u64;
+        assert_eq!(
+            since(&before, &after),
+            [2 * ITERS, ITERS, ITERS, 2 * bytes * ITERS, bytes * ITERS, 0, 0],
+            "{backend}: [set_input calls, computes, get_outputs, bytes in, bytes out, tensor allocs, alloc bytes]"
+        );
+        println!("data path: {backend}: {ITERS} inferences of a {ELEMS}-element Add: {} bytes in, {} bytes out, 0 tensor allocations", 2 * bytes * ITERS, bytes * ITERS);
+        free(g, &[ctx]);
+    }
+}
+
+#[test]
+fn kept_outputs_follow_shape_changes() {
+    let _g = setup();
+    let model = ModelBuilder::new()
+        .input("a", Elem::Float, &[sym("N")])
+        .input("b", Elem::Float, &[sym("N")])
+        .node("Add", &["a", "b"], &["sum"])
+        .output("sum", Elem::Float, &[sym("N")])
+        .into_bytes();
+    for backend in BACKENDS {
+        let g = load(&model, backend);
+        let ctx = new_ctx(g);
+        let mut out = Vec::new();
+        for (round, n) in [3usize, 3, 5, 5, 2, 3].into_iter().enumerate() {
+            let (a, b) = inputs(n, round);
+            let want: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+            assert_eq!(add_once(ctx, &[n as u32], &a, &b, &mut out), want, "{backend}: round {round}, N = {n}");
+        }
+        free(g, &[ctx]);
+    }
+    // Fixed shapes: the plugins keep their output tensors; two contexts never share them.
+    let model = add_f32_model(&[4]);
+    for backend in BACKENDS {
+        let g = load(&model, backend);
+        let (c1, c2) = (new_ctx(g), new_ctx(g));
+        let (mut o1, mut o2) = (Vec::new(), Vec::new());
+        for round in 0..4 {
+            let (a, b) = inputs(4, round);
+            let r1 = add_once(c1, &[4], &a, &b, &mut o1);
+            let r2 = add_once(c2, &[4], &b, &b, &mut o2);
+            // c1's result read again after c2 computed: still c1's.
+            let mut again = vec![0u8; 16];
+            let mut len = 0;
+            // SAFETY: valid buffer and out-pointer.
+            assert_eq!(unsafe { wasinn_exec_ctx_get_output(c1, 0, again.as_mut_ptr().cast(), 16, &mut len) }, WASINN_STATUS_SUCCESS);
+            assert_eq!(f32_from(&again), r1, "{backend}: round {round}");
+            assert_eq!(r1, a.iter().zip(&b).map(|(x, y)| x + y).collect::<Vec<f32>>(), "{backend}: round {round}");
+            assert_eq!(r2, b.iter().map(|y| y + y).collect::<Vec<f32>>(), "{backend}: round {round}");
+        }
+        free(g, &[c1, c2]);
+    }
+}
+
+#[test]
+fn contexts_of_one_graph_compute_on_two_threads() {
+    let _g = setup();
+    const ELEMS: usize = 4096;
+    let model = add_f32_model(&[ELEMS as i64]);
+    for backend in BACKENDS {
+        let g = load(&model, backend);
+        let ctxs = [new_ctx(g), new_ctx(g)];
+        std::thread::scope(|s| {
+            for (t, &ctx) in ctxs.iter().enumerate() {
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    for round in 0..100 {
+                        let (a, b) = inputs(ELEMS, round * 2 + t);
+                        let want: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+                        assert_eq!(add_once(ctx, &[ELEMS as u32], &a, &b, &mut out), want, "{backend}: thread {t}, round {round}");
+                    }
+                });
+            }
+        });
+        free(g, &ctxs);
+    }
+}
