@@ -19,6 +19,7 @@
 use std::sync::OnceLock;
 
 use wasinn::capi::*;
+use wasinn::core::limits::Limits;
 use wasinn::core::tensor::{self, TensorRef, MAX_RANK};
 use wasinn::core::types::TensorType;
 use wasinn_plugin_abi::layout;
@@ -160,8 +161,16 @@ pub fn fuzz(data: &[u8]) {
         data_len: data.len(),
     };
     let valid = oracle(ty, &wide, &data, true) && !(null_dims && rank > 0) && !(null_data && !data.is_empty());
+    // The process limits (SECURITY.md) apply after the type and the hard rank cap, before the
+    // pointers are read: a known type with a rank above `max_rank` (16 by default) but within
+    // the cap is TooLarge whatever the rest (the data is at most 64 KiB: never above max_tensor_bytes).
+    let over_rank_limit = TensorType::try_from(ty).is_ok()
+        && rank <= MAX_RANK
+        && rank as u64 > u64::from(Limits::process().max_rank);
     let s = lib_call(|| unsafe { wasinn_exec_ctx_set_input(ctx(), 0, &tensor) });
-    if !valid {
+    if over_rank_limit {
+        assert_eq!(s, WASINN_STATUS_TOO_LARGE, "set_input of a rank-{rank} {ty} tensor above the rank limit");
+    } else if !valid {
         assert_eq!(s, WASINN_STATUS_INVALID_ARGUMENT, "set_input of an invalid {ty} tensor {cdims:?} ({} bytes)", data.len());
     } else {
         assert_ne!(s, WASINN_STATUS_PANIC, "set_input of a valid tensor");
