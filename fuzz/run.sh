@@ -11,9 +11,8 @@
 #
 # No nightly compiler and no cargo-fuzz are needed: the build is a plain `cargo build` of the
 # fuzz workspace with the coverage flags added by a RUSTC_WRAPPER (libfuzzer-sys links libFuzzer
-# itself). It builds into target/ with the main lock file and profiles: dependencies whose
-# features match the main build's are reused; tract is compiled once more (libfuzzer-sys enables
-# cc's "parallel" feature, and cc builds tract-linalg) and cached in target/ after that.
+# itself). It builds into target/fuzz-build/ with the main lock file and profiles (a first build
+# compiles the dependencies once more there; later runs in the same checkout reuse them).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -23,7 +22,12 @@ if [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+$ ]]; then seconds="$1"; shift; fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(glue load parsers layout)
 
-target_dir="$REPO/target"
+# Its own target directory: the instrumented build must never overwrite the main build's
+# artifacts. Packages with a cdylib (wasinn, the plugins) have no hash in their file names, so a
+# shared target/ let the fuzz build replace target/debug/deps/libwasinn.rlib with an instrumented
+# one that a later main-build link (the benches' layer) then picked up: undefined
+# __sanitizer_cov_* symbols.
+target_dir="$REPO/target/fuzz-build"
 
 # libfuzzer-sys compiles libFuzzer (C++) with the cc crate: `c++`, else Debian's clang++.
 if [ -z "${CXX:-}" ] && ! command -v c++ >/dev/null 2>&1; then export CXX=clang++; fi

@@ -57,7 +57,8 @@ SUMMARY+=("header: include/wasinn.h matches cbindgen ($((SECONDS - t0))s)")
 
 # The fuzz targets (fuzz/, see the README's "Fuzzing"): a short run of each from its generated
 # seeds and kept reproducers, failing on any crash, hang, out-of-memory or broken property. A
-# plain stable `cargo build` of the fuzz workspace that reuses the dependencies built above.
+# plain stable `cargo build` of the fuzz workspace, in its own target/fuzz-build/ (never mixed with
+# the main build: see fuzz/run.sh).
 t0=$SECONDS
 log "fuzz: each target for ${WASINN_FUZZ_SECONDS:-15}s (fuzz/run.sh)"
 fuzz/run.sh "${WASINN_FUZZ_SECONDS:-15}" 2>&1 | tee build/fuzz.log
