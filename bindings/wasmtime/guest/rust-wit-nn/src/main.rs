@@ -162,7 +162,7 @@ fn errors(args: &[String]) -> i32 {
         Ok(()) => println!("{name}: ok"),
         Err(e) => println!("{name}: {:?}: {}", e.code(), e.data().replace('\n', " ")), // one line a case
     };
-    show("load-bad-encoding", graph::load(&[model.clone()], GraphEncoding::Tensorflow, ExecutionTarget::Cpu).map(drop));
+    show("load-bad-encoding", graph::load(&[model.clone()], GraphEncoding::Pytorch, ExecutionTarget::Cpu).map(drop));
     show("load-garbage", graph::load(&[b"not a model".to_vec()], GraphEncoding::Onnx, ExecutionTarget::Cpu).map(drop));
     show("load-by-name-unknown", graph::load_by_name("no-such-model").map(drop));
     let g = graph::load(&[model], GraphEncoding::Onnx, ExecutionTarget::Cpu).expect("the Add model loads");
