@@ -149,3 +149,20 @@ def test_every_prototype_is_declared():
     declared = set(re.findall(r"\b(wasinn_[a-z0-9_]+)\s*\(", text))
     assert declared, "no functions found in %s" % HEADER
     assert declared - set(PROTOTYPES) == set()
+
+
+def test_limits_and_stats_structures_match_the_library():
+    """The ctypes layouts of wasinn_limits_t and wasinn_stats_t against the library's own values."""
+    import ctypes
+    from wasinn._ffi import Limits, Stats
+    lib = wasinn.load_library()
+    limits = Limits(struct_size=ctypes.sizeof(Limits))
+    assert lib.wasinn_limits_get_default(ctypes.byref(limits)) == 0
+    # The documented defaults (SECURITY.md), unless the environment overrides them.
+    if not any(k.startswith("WASINN_MAX_") for k in os.environ):
+        assert (limits.max_model_bytes, limits.max_tensor_bytes, limits.max_rank) == (4 << 30, 1 << 30, 16)
+        assert (limits.max_graphs, limits.max_contexts, limits.max_name_bytes, limits.max_config_bytes) == (1024, 4096, 4096, 1 << 20)
+    before = Stats()
+    assert lib.wasinn_stats_get(ctypes.byref(before), ctypes.sizeof(Stats)) == 0
+    wrong = Limits(struct_size=3)
+    assert lib.wasinn_limits_get_default(ctypes.byref(wrong)) != 0

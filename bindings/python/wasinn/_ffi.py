@@ -51,6 +51,27 @@ class NamedTensor(Structure):
     _fields_ = [("name", POINTER(c_char)), ("name_len", c_size_t), ("tensor", Tensor)]
 
 
+class Limits(Structure):
+    """``wasinn_limits_t``: set ``struct_size = ctypes.sizeof(Limits)`` before every call."""
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("max_model_bytes", c_uint64),
+        ("max_tensor_bytes", c_uint64),
+        ("max_rank", c_uint32),
+        ("max_graphs", c_uint32),
+        ("max_contexts", c_uint32),
+        ("max_name_bytes", c_uint32),
+        ("max_config_bytes", c_uint32),
+    ]
+
+
+class Stats(Structure):
+    """``wasinn_stats_t``: the data-path counters (pass ``ctypes.sizeof(Stats)`` as ``out_size``)."""
+    _fields_ = [(name, c_uint64) for name in (
+        "set_input_calls", "compute_calls", "get_output_calls", "bytes_in", "bytes_out",
+        "tensor_allocs", "tensor_alloc_bytes")]
+
+
 class WitxInstance(Structure):
     """Opaque ``wasinn_witx_instance_t``."""
 
@@ -144,6 +165,11 @@ PROTOTYPES = {
     "wasinn_wasi_nn_set_input": (c_int32, [_winst, _mem, _sz, _u32, _u32, _u32]),
     "wasinn_wasi_nn_get_output": (c_int32, [_winst, _mem, _sz, _u32, _u32, _u32, _u32]),
     "wasinn_witx_profile_errno": (c_int32, [_u32, status_t]),
+    "wasinn_limits_get_default": (status_t, [_P(Limits)]),
+    "wasinn_limits_set_default": (status_t, [_P(Limits)]),
+    "wasinn_stats_get": (status_t, [_P(Stats), _sz]),
+    "wasinn_witx_instance_get_limits": (status_t, [_winst, _P(Limits)]),
+    "wasinn_witx_instance_set_limits": (status_t, [_winst, _P(Limits)]),
 }
 
 
