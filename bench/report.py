@@ -153,7 +153,9 @@ def main() -> int:
       "`C API`: `wasinn_exec_ctx_set_input` + `_compute` + `_get_output` into a caller buffer; `witx`: "
       "`wasinn_witx_set_input` + `_compute` + `_get_output` over a `Vec<u8>` guest memory. The outputs of "
       "the three ways are compared before timing (max relative difference 1e-4). Medians of criterion's "
-      "samples.\n")
+      "samples. OpenVINO runs at the same CPU inference precision on all three ways: `openvino-f32` at f32 "
+      "(`INFERENCE_PRECISION_HINT=f32`, the plugin's default), `openvino-bf16` at bf16 (`WASINN_OPENVINO_PRECISION=bf16` "
+      "for the plugin, the same hint directly: OpenVINO's own default on this CPU).\n")
     for backend in ["tract", "onnxruntime", "openvino-f32", "openvino-bf16"]:
         w(f"### {backend}\n")
         w("| model | direct | C API | witx | C API / direct | witx / direct | C API - direct |")
@@ -172,7 +174,7 @@ def main() -> int:
         w("")
     lbn = crit.get("load_by_name/magika", {})
     if lbn:
-        w("### load_by_name of a preloaded model (magika; witx `load_by_name` + `unload`)\n")
+        w("### load_by_name of a preloaded model (magika; witx `load_by_name` + `unload`; OpenVINO at f32)\n")
         w("| backend | median |")
         w("|---|---|")
         for b, v in sorted(lbn.items()):
@@ -211,6 +213,8 @@ def main() -> int:
             w(f"| {m} | {fmt_us(n)} | {fmt_us(j)} | {ratio(j, n)} | {ratio(j, jb)} | {fmt_us(t)} | {fmt_us(o)} |")
         w("")
         w("### Per phase (medians, us) and minor page faults per iteration\n")
+        w("Precision per host: `-f32` / `-bf16` name OpenVINO's CPU inference precision; `native-default` and "
+          "`wasmtime-cli` run at OpenVINO's default (bf16 on this CPU); `native-f32` sets `INFERENCE_PRECISION_HINT=f32`.\n")
         w("| model | host | set_input | compute | get_output | p90 | faults / iter | peak RSS |")
         w("|---|---|---|---|---|---|---|---|")
         for m in MODELS:
@@ -232,7 +236,7 @@ def main() -> int:
                     w(f"| {h} | {v:.2f} us | {v - nat:+.2f} us |" if nat else f"| {h} | {v:.2f} us | - |")
             w("")
     if load:
-        w("## 3. Load time and peak RSS (each load in its own process)\n")
+        w("## 3. Load time and peak RSS (each load in its own process; OpenVINO at f32 on both sides)\n")
         w("Load = the backend library's start-up, reading and compiling the model, one context / infer request "
           "and a first inference. `direct` is the backend's own crate, `C API` libwasinn "
           "(`wasinn_graph_load_with_backend`, plugin discovery included). Medians over rounds.\n")
@@ -245,7 +249,7 @@ def main() -> int:
                   f"{c.get('maxrss_kb', 0) / 1024:.1f} MB | {(c.get('maxrss_kb', 0) - d.get('maxrss_kb', 0)) / 1024:+.1f} MB |")
         w("")
     if os.path.exists(threads_log) and os.path.getsize(threads_log):
-        w("## 4. Concurrency: N contexts of one graph on N threads (magika, C API, unpinned)\n")
+        w("## 4. Concurrency: N contexts of one graph on N threads (magika, C API, unpinned; OpenVINO at f32, the plugin's default)\n")
         w("| backend | inferences/s, N=1 | N=2 | scaling | RSS of the 2nd context | model file |")
         w("|---|---|---|---|---|---|")
         for t in threads(threads_log):

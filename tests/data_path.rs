@@ -5,7 +5,10 @@
 //! - outputs kept across computes (the plugins write into the previous run's output tensors once
 //!   the shapes are known fixed) always hold the latest result, also after a shape change;
 //! - the contexts of one graph run on two threads at once, each getting its own results
-//!   (the onnxruntime plugin shares one session between them, unlocked).
+//!   (the onnxruntime plugin shares one session between them, unlocked);
+//! - the OpenVINO plugin's CPU inference precision (`WASINN_OPENVINO_PRECISION`), in a child
+//!   process per value: shown in the backend listing's version text and the `WASINN_LOG=info`
+//!   acceptance line, honoured by a MatMul's result, and a bad value rejects the plugin.
 //!
 //! The counters are process-wide: the tests of this file take one lock so that no other test's
 //! calls are counted. The plugins and their vendor libraries are found as in
@@ -194,4 +197,157 @@ fn contexts_of_one_graph_compute_on_two_threads() {
         });
         free(g, &ctxs);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The OpenVINO plugin's CPU inference precision (`WASINN_OPENVINO_PRECISION`), as hosts see it.
+// The plugin reads the variable once per process, so each value runs in a child process (this
+// test binary, running only `openvino_precision_child`).
+
+/// Marks the child process (its value is irrelevant).
+const PRECISION_CHILD: &str = "WASINN_TEST_PRECISION_CHILD";
+/// An input element that f32 holds exactly and bf16 and f16 round to 1.0 (`1 + 2^-12`).
+const FINE: f32 = 1.0 + 1.0 / 4096.0;
+
+type TextFn = unsafe extern "C" fn(usize, *mut std::ffi::c_char, usize, *mut usize) -> wasinn_status_t;
+
+fn backend_text(f: TextFn, index: usize) -> String {
+    let mut buf = vec![0 as std::ffi::c_char; 1024];
+    let mut len = 0;
+    // SAFETY: a buffer of the length given and a valid out-pointer.
+    assert_eq!(unsafe { f(index, buf.as_mut_ptr(), buf.len(), &mut len) }, WASINN_STATUS_SUCCESS);
+    // SAFETY: NUL-terminated on success.
+    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap().to_owned()
+}
+
+/// In the child: the openvino plugin's listing entry, and when it is available the result of
+/// `y = x @ [1, 1]` for `x = [1 + 2^-12, 0]` (a MatMul, which OpenVINO's CPU plugin runs at the
+/// inference precision), printed for the parent.
+#[test]
+#[ignore = "run by openvino_precision_is_validated_and_listed in a child process"]
+fn openvino_precision_child() {
+    assert!(std::env::var_os(PRECISION_CHILD).is_some(), "run by openvino_precision_is_validated_and_listed");
+    add_vendor_plugins();
+    let mut n = 0;
+    // SAFETY: valid out-pointer.
+    assert_eq!(unsafe { wasinn_backend_count(&mut n) }, WASINN_STATUS_SUCCESS);
+    let index = (0..n)
+        .find(|&i| backend_text(wasinn_backend_path, i).ends_with("libwasinn_backend_openvino.so"))
+        .expect("the openvino plugin is listed");
+    let mut status = u32::MAX;
+    // SAFETY: valid out-pointer.
+    assert_eq!(unsafe { wasinn_backend_status(index, &mut status) }, WASINN_STATUS_SUCCESS);
+    println!("precision child: status {status}");
+    println!("precision child: version {}", backend_text(wasinn_backend_version, index));
+    println!("precision child: reason {}", backend_text(wasinn_backend_reason, index));
+    if status != WASINN_BACKEND_STATUS_AVAILABLE {
+        return;
+    }
+    let model = ModelBuilder::new()
+        .input("x", Elem::Float, &[dim(1), dim(2)])
+        .initializer(f32_tensor("w", &[2, 1], &[1.0, 1.0]))
+        .node("MatMul", &["x", "w"], &["y"])
+        .output("y", Elem::Float, &[dim(1), dim(1)])
+        .into_bytes();
+    let g = load(&model, "openvino");
+    let ctx = new_ctx(g);
+    let x = f32_bytes(&[FINE, 0.0]);
+    let dims = [1u32, 2];
+    let mut y = [0u8; 4];
+    let mut len = 0;
+    // SAFETY: views valid for the calls, `y` valid for 4 bytes.
+    unsafe {
+        let t = wasinn_tensor_t { r#type: WASINN_TENSOR_TYPE_FP32, dims: dims.as_ptr(), rank: 2, data: x.as_ptr(), data_len: x.len() };
+        assert_eq!(wasinn_exec_ctx_set_input(ctx, 0, &t), WASINN_STATUS_SUCCESS);
+        assert_eq!(wasinn_exec_ctx_compute(ctx), WASINN_STATUS_SUCCESS);
+        assert_eq!(wasinn_exec_ctx_get_output(ctx, 0, y.as_mut_ptr().cast(), 4, &mut len), WASINN_STATUS_SUCCESS);
+    }
+    println!("precision child: y {:e}", f32::from_le_bytes(y));
+    free(g, &[ctx]);
+}
+
+/// Whether this CPU has bf16 instructions (then OpenVINO's CPU default is bf16).
+fn cpu_has_bf16() -> bool {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .split_whitespace()
+        .any(|flag| flag == "avx512_bf16" || flag == "amx_bf16")
+}
+
+/// The child's report: (status, version, reason, y), and its `WASINN_LOG=info` stderr.
+fn precision_child(value: Option<&str>) -> ((u32, String, String, Option<f32>), String) {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", "openvino_precision_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .env(PRECISION_CHILD, "1")
+        .env("WASINN_LOG", "info");
+    match value {
+        Some(v) => cmd.env("WASINN_OPENVINO_PRECISION", v),
+        None => cmd.env_remove("WASINN_OPENVINO_PRECISION"),
+    };
+    let out = cmd.output().expect("run the child");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+    assert!(out.status.success(), "child for {value:?} failed:\n{stdout}\n{stderr}");
+    let field = |name: &str| {
+        stdout
+            .lines()
+            // The harness may print "test ... " ahead of the child's first line.
+            .find_map(|l| l.split_once("precision child: ")?.1.strip_prefix(name)?.strip_prefix([' ']).or(Some("")).map(str::to_owned))
+    };
+    let status = field("status").unwrap_or_else(|| panic!("no status in:\n{stdout}")).parse().unwrap();
+    let report = (status, field("version").unwrap(), field("reason").unwrap(), field("y").map(|y| y.parse().unwrap()));
+    (report, stderr)
+}
+
+#[test]
+fn openvino_precision_is_validated_and_listed() {
+    let bf16 = cpu_has_bf16();
+    if !bf16 {
+        println!("openvino precision: this CPU has no avx512_bf16/amx_bf16: bf16 and default are expected to run at f32");
+    }
+    let own_default = if bf16 { "bf16" } else { "f32" };
+    // (value, the source named in the version text, the precision expected; None: OpenVINO's
+    // call, e.g. f16 is honoured only on CPUs with f16 arithmetic)
+    let cases: [(Option<&str>, &str, Option<&str>); 6] = [
+        (None, "libwasinn's default", Some("f32")),
+        (Some(""), "libwasinn's default", Some("f32")),
+        (Some("f32"), "WASINN_OPENVINO_PRECISION=f32", Some("f32")),
+        (Some("BF16"), "WASINN_OPENVINO_PRECISION=bf16", Some(own_default)),
+        (Some("default"), "OpenVINO's default", Some(own_default)),
+        (Some("f16"), "WASINN_OPENVINO_PRECISION=f16", None),
+    ];
+    for (value, source, want) in cases {
+        let ((status, version, reason, got), stderr) = precision_child(value);
+        assert_eq!(status, WASINN_BACKEND_STATUS_AVAILABLE, "{value:?}: {reason}");
+        // "... CPU precision <p> (<source>), ..."
+        let shown = version
+            .split_once("CPU precision ")
+            .and_then(|(_, rest)| rest.split_once(&format!(" ({source})")))
+            .map(|(p, _)| p.to_owned())
+            .unwrap_or_else(|| panic!("{value:?}: version text {version:?} lacks \"CPU precision <p> ({source})\""));
+        if let Some(want) = want {
+            assert_eq!(shown, want, "{value:?}: {version}");
+        }
+        // The WASINN_LOG=info line of the plugin's acceptance says the same.
+        let line = stderr
+            .lines()
+            .find(|l| l.contains("accepted: backend openvino"))
+            .unwrap_or_else(|| panic!("{value:?}: no acceptance line in:\n{stderr}"));
+        assert!(line.contains(&format!("CPU precision {shown} ({source})")), "{value:?}: {line}");
+        // And the model ran at the precision shown: f32 keeps 1 + 2^-12, bf16 and f16 round it.
+        let got = got.expect("the child ran the model");
+        let expected = match shown.as_str() {
+            "f32" => FINE,
+            "bf16" | "f16" => 1.0,
+            other => panic!("{value:?}: unexpected precision {other:?}"),
+        };
+        assert_eq!(got, expected, "{value:?}: x @ [1, 1] at {shown}");
+        println!("openvino precision {value:?}: {version}; x @ [1, 1] = {got:e}");
+    }
+    // A value the plugin does not know rejects it, the reason naming the value and the choices.
+    let ((status, _, reason, got), stderr) = precision_child(Some("fp32"));
+    assert_eq!(status, WASINN_BACKEND_STATUS_REJECTED);
+    assert!(reason.contains("WASINN_OPENVINO_PRECISION=\"fp32\"") && reason.contains("use f32 (the default), bf16, f16, or default"), "{reason}");
+    assert!(got.is_none());
+    assert!(stderr.lines().any(|l| l.contains("rejected") && l.contains("WASINN_OPENVINO_PRECISION=\"fp32\"")), "{stderr}");
+    println!("openvino precision \"fp32\": rejected: {reason}");
 }

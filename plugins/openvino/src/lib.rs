@@ -19,7 +19,13 @@
 //!   `ov_core_read_model` and deleted right after; neither format references other files;
 //! - `INFERENCE_PRECISION_HINT=f32` on the CPU by default, so f32 models compute in f32 on every
 //!   CPU (OpenVINO otherwise silently uses bf16 on CPUs with avx512_bf16);
-//!   `WASINN_OPENVINO_PRECISION` overrides it (e.g. `bf16`), for hosts that opt in;
+//!   `WASINN_OPENVINO_PRECISION` overrides it for hosts that opt in: `f32`, `bf16`, `f16`, or
+//!   `default` (no hint: OpenVINO's own choice for the CPU). Any other value rejects the plugin
+//!   (the backend listing says why). The precision OpenVINO then reports is part of the plugin's
+//!   version text (`wasinn_backend_version`, and the `WASINN_LOG=info` line of the plugin's
+//!   acceptance), e.g. `CPU precision bf16 (OpenVINO's default)` or `CPU precision f32
+//!   (WASINN_OPENVINO_PRECISION=f16)` (f16 asked for, on a CPU where OpenVINO falls back to f32);
+//!   see [`Precision`];
 //! - target `gpu` uses OpenVINO's GPU device when present and fails with `UNSUPPORTED_OPERATION`
 //!   otherwise;
 //! - the CPU plugin computes i64 as i32: libwasinn logs a warning at load naming a model's i64
@@ -70,6 +76,90 @@ fn candidates() -> Vec<(String, PathBuf)> {
     out
 }
 
+/// The plugin's version text: its own version, OpenVINO's build, the CPU inference precision in
+/// force and where it comes from, and the library's path (only its file name when the whole text
+/// would pass 240 bytes: the host refuses a version text longer than 256).
+fn version_text(ov_version: &str, effective: &str, precision: Precision, lib: &Path) -> String {
+    let text = |lib: &dyn std::fmt::Display| {
+        format!(
+            "{} (openvino {ov_version}, CPU precision {effective} ({}), {lib})",
+            env!("CARGO_PKG_VERSION"),
+            precision.source()
+        )
+    };
+    let full = text(&lib.display());
+    if full.len() <= 240 {
+        return full;
+    }
+    text(&lib.file_name().map_or_else(|| "?".into(), |n| n.to_string_lossy()))
+}
+
+/// The environment variable choosing the CPU inference precision (see [`Precision`]).
+const PRECISION_ENV: &str = "WASINN_OPENVINO_PRECISION";
+
+/// The CPU inference precision the plugin asks OpenVINO for (`INFERENCE_PRECISION_HINT`), from
+/// [`PRECISION_ENV`]: unset or empty is [`Precision::F32`] (libwasinn's default, an accuracy
+/// choice: f32 models compute in f32 on every CPU); the values are case-insensitive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Precision {
+    /// `f32`, libwasinn's default when the variable is unset or empty.
+    F32 { from_env: bool },
+    /// `bf16`: faster on CPUs with bf16 instructions (avx512_bf16, AMX), ~3 significant digits.
+    Bf16,
+    /// `f16`.
+    F16,
+    /// `default`: no hint set, OpenVINO chooses (bf16 on CPUs with avx512_bf16 or AMX, else f32).
+    OpenvinoDefault,
+}
+
+impl Precision {
+    /// Parses [`PRECISION_ENV`]; any value but `f32`, `bf16`, `f16`, `default` (or unset/empty)
+    /// is an `INVALID_ARGUMENT` error naming the value and the accepted ones.
+    fn from_env() -> PResult<Precision> {
+        match std::env::var_os(PRECISION_ENV) {
+            None => Ok(Precision::F32 { from_env: false }),
+            Some(v) => Precision::parse(&v.to_string_lossy()),
+        }
+    }
+
+    fn parse(value: &str) -> PResult<Precision> {
+        Ok(match value.to_ascii_lowercase().as_str() {
+            "" => Precision::F32 { from_env: false },
+            "f32" => Precision::F32 { from_env: true },
+            "bf16" => Precision::Bf16,
+            "f16" => Precision::F16,
+            "default" => Precision::OpenvinoDefault,
+            _ => {
+                return Err(PluginError::invalid(format!(
+                    "{PRECISION_ENV}={value:?} is not a precision this plugin knows: use f32 (the default), bf16, f16, \
+                     or default (OpenVINO's own choice for the CPU)"
+                )))
+            }
+        })
+    }
+
+    /// The `INFERENCE_PRECISION_HINT` value to set, `None` to leave OpenVINO's default.
+    fn hint(self) -> Option<&'static str> {
+        match self {
+            Precision::F32 { .. } => Some("f32"),
+            Precision::Bf16 => Some("bf16"),
+            Precision::F16 => Some("f16"),
+            Precision::OpenvinoDefault => None,
+        }
+    }
+
+    /// Where the precision comes from, for the version text (a value asked for is named: the
+    /// precision OpenVINO then reports may differ, e.g. f16 falls back to f32 on CPUs without
+    /// f16 arithmetic).
+    fn source(self) -> std::borrow::Cow<'static, str> {
+        match (self, self.hint()) {
+            (Precision::F32 { from_env: false }, _) => "libwasinn's default".into(),
+            (_, None) => "OpenVINO's default".into(),
+            (_, Some(hint)) => format!("{PRECISION_ENV}={hint}").into(),
+        }
+    }
+}
+
 fn ov_err(what: &'static str) -> impl Fn(openvino::InferenceError) -> PluginError {
     move |e| PluginError::runtime(format!("openvino: {what}: {e}"))
 }
@@ -78,6 +168,8 @@ impl Plugin for OvPlugin {
     type Graph = OvGraph;
 
     fn init() -> PResult<Self> {
+        // Checked first: a bad value rejects the plugin before OpenVINO is even looked for.
+        let precision = Precision::from_env()?;
         let Some((rule, path)) = candidates().into_iter().next() else {
             return Err(PluginError::runtime(
                 "OpenVINO library not found: set WASINN_OPENVINO_LIB to libopenvino_c.so, OPENVINO_INSTALL_DIR to \
@@ -88,9 +180,16 @@ impl Plugin for OvPlugin {
         openvino_sys::library::load_from(&path)
             .map_err(|e| PluginError::runtime(format!("cannot load OpenVINO from {} ({rule}): {e}", path.display())))?;
         let mut core = Core::new().map_err(|e| PluginError::runtime(format!("cannot start OpenVINO ({}): {e}", path.display())))?;
-        let precision = std::env::var("WASINN_OPENVINO_PRECISION").unwrap_or_else(|_| "f32".into());
-        core.set_property(&DeviceType::CPU, &openvino::RwPropertyKey::HintInferencePrecision, &precision)
-            .map_err(|e| PluginError::runtime(format!("cannot set the CPU inference precision to {precision}: {e}")))?;
+        if let Some(hint) = precision.hint() {
+            core.set_property(&DeviceType::CPU, &openvino::RwPropertyKey::HintInferencePrecision, hint)
+                .map_err(|e| PluginError::runtime(format!("cannot set the CPU inference precision to {hint}: {e}")))?;
+        }
+        // What OpenVINO will use (for `default`, its own choice for this CPU), as it reports it.
+        let effective = core
+            .get_property(&DeviceType::CPU, &openvino::PropertyKey::Rw(openvino::RwPropertyKey::HintInferencePrecision))
+            .ok()
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .unwrap_or_else(|| precision.hint().unwrap_or("unknown").to_string());
         let has_gpu = core.available_devices().map(|d| d.iter().any(|d| d.as_ref().starts_with("GPU"))).unwrap_or(false);
         let ov_version = core
             .versions("CPU")
@@ -100,7 +199,7 @@ impl Plugin for OvPlugin {
             .unwrap_or_else(|| "?".into());
         Ok(OvPlugin {
             core: Mutex::new(core),
-            version: format!("{} (openvino {ov_version}, {})", env!("CARGO_PKG_VERSION"), path.display()),
+            version: version_text(&ov_version, &effective, precision, &path),
             has_gpu,
         })
     }
@@ -588,5 +687,32 @@ impl PluginCtx for OvCtx {
         let data = out.tensor.get_raw_data().map_err(ov_err("output data"))?;
         let data = data.get(..len).ok_or_else(|| PluginError::runtime(format!("openvino output holds {} bytes, {len} needed", data.len())))?;
         Ok(TensorView { ty: out.ty, dims: &out.dims, data })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precision_values() {
+        assert_eq!(Precision::parse("").unwrap(), Precision::F32 { from_env: false });
+        assert_eq!(Precision::parse("f32").unwrap(), Precision::F32 { from_env: true });
+        assert_eq!(Precision::parse("BF16").unwrap(), Precision::Bf16);
+        assert_eq!(Precision::parse("f16").unwrap().hint(), Some("f16"));
+        assert_eq!(Precision::parse("default").unwrap().hint(), None);
+        let e = Precision::parse("fp32").unwrap_err();
+        assert_eq!(e.status, WASINN_BACKEND_STATUS_INVALID_ARGUMENT);
+        assert!(e.message.contains("WASINN_OPENVINO_PRECISION=\"fp32\"") && e.message.contains("bf16"), "{}", e.message);
+    }
+
+    #[test]
+    fn version_text_stays_short() {
+        let p = Precision::Bf16;
+        let short = version_text("2026.4.1-1", "bf16", p, Path::new("/v/libopenvino_c.so.2641"));
+        assert_eq!(short, format!("{} (openvino 2026.4.1-1, CPU precision bf16 (WASINN_OPENVINO_PRECISION=bf16), /v/libopenvino_c.so.2641)", env!("CARGO_PKG_VERSION")));
+        let deep = format!("/{}/libopenvino_c.so.2641", "d".repeat(300));
+        let text = version_text("2026.4.1-1", "bf16", p, Path::new(&deep));
+        assert!(text.len() <= 240 && text.ends_with(", libopenvino_c.so.2641)"), "{text}");
     }
 }
