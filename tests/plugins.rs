@@ -41,6 +41,8 @@ pub fn built_plugin(package: &str, lib: &str) -> PathBuf {
 
 const VARIANTS: &[&str] = &[
     "mockok",
+    // Named to sort after `mockok`: an unpinned ggml load never lands on a compute that waits.
+    "parallel_barrier",
     "mock_wrongabi",
     "mock_bigtable",
     "mock_panicinit",
@@ -350,4 +352,93 @@ fn preference_orders_backends() {
     let tract = names.iter().position(|n| n == "tract").unwrap();
     let mock = names.iter().position(|n| n == "mockok").unwrap();
     assert!(tract < mock, "named backends come before unnamed ones: {names:?}");
+}
+
+/// Through the C API, on the mock's `barrier` mode (each compute waits for a second compute of
+/// the same graph, for at most the `wait_ms` in the model bytes): `(status, output)` of `rounds`
+/// computes of `x = [round]` on each of `ctxs`, the contexts' calls made from one thread each when
+/// `threads`, else all from this thread one after the other (as a host serialising the computes
+/// of a graph would).
+fn barrier_run(model: &[u8], ctxs: usize, rounds: usize, threads: bool) -> Vec<Vec<(u32, Option<f32>)>> {
+    use wasinn::capi::*;
+    setup();
+    let name = std::ffi::CString::new("parallel_barrier").unwrap();
+    let b = wasinn_buffer_t { data: model.as_ptr(), len: model.len() };
+    let mut g = 0;
+    // SAFETY: valid buffer, name and out-pointer.
+    let s = unsafe { wasinn_graph_load_with_backend(&b, 1, WASINN_ENCODING_GGML, WASINN_TARGET_CPU, name.as_ptr(), &mut g) };
+    assert_eq!(s, WASINN_STATUS_SUCCESS);
+    let handles: Vec<wasinn_exec_ctx_t> = (0..ctxs)
+        .map(|_| {
+            let mut c = 0;
+            // SAFETY: valid out-pointer.
+            assert_eq!(unsafe { wasinn_exec_ctx_new(g, &mut c) }, WASINN_STATUS_SUCCESS);
+            c
+        })
+        .collect();
+    let once = |ctx: wasinn_exec_ctx_t, round: usize| -> (u32, Option<f32>) {
+        let x = f32_bytes(&[round as f32]);
+        let dims = [1u32];
+        let mut y = [0u8; 4];
+        let mut len = 0;
+        // SAFETY: views valid for the calls, `y` valid for 4 bytes.
+        unsafe {
+            let t = wasinn_tensor_t { r#type: WASINN_TENSOR_TYPE_FP32, dims: dims.as_ptr(), rank: 1, data: x.as_ptr(), data_len: 4 };
+            assert_eq!(wasinn_exec_ctx_set_input(ctx, 0, &t), WASINN_STATUS_SUCCESS);
+            let status = wasinn_exec_ctx_compute(ctx);
+            if status != WASINN_STATUS_SUCCESS {
+                let mut msg = vec![0u8; 512];
+                let n = wasinn_last_error_message(msg.as_mut_ptr().cast(), msg.len());
+                let msg = String::from_utf8_lossy(&msg[..n.min(msg.len())]).into_owned();
+                assert!(msg.contains("no second compute on this graph arrived within"), "status {status}: {msg}");
+                return (status, None);
+            }
+            assert_eq!(wasinn_exec_ctx_get_output(ctx, 0, y.as_mut_ptr().cast(), 4, &mut len), WASINN_STATUS_SUCCESS);
+        }
+        (WASINN_STATUS_SUCCESS, Some(f32::from_le_bytes(y)))
+    };
+    let results = if threads {
+        std::thread::scope(|s| {
+            let joins: Vec<_> = handles.iter().map(|&c| s.spawn(move || (0..rounds).map(|r| once(c, r)).collect())).collect();
+            joins.into_iter().map(|j| j.join().unwrap()).collect()
+        })
+    } else {
+        let mut per: Vec<Vec<(u32, Option<f32>)>> = vec![Vec::new(); ctxs];
+        for r in 0..rounds {
+            for (i, &c) in handles.iter().enumerate() {
+                per[i].push(once(c, r));
+            }
+        }
+        per
+    };
+    for c in handles {
+        assert_eq!(wasinn_exec_ctx_free(c), WASINN_STATUS_SUCCESS);
+    }
+    assert_eq!(wasinn_graph_free(g), WASINN_STATUS_SUCCESS);
+    results
+}
+
+#[test]
+fn two_contexts_of_one_graph_compute_at_the_same_time() {
+    // Each of the 20 rounds passes only when both threads' computes are inside the plugin at
+    // once: no lock of libwasinn's (handle tables, graph, plugin path) serialises them. The wait
+    // is long (60 s) so that a loaded machine never fails it; a serialising host fails the test
+    // below instead of hanging.
+    let results = barrier_run(b"wait_ms=60000", 2, 20, true);
+    for (t, rounds) in results.iter().enumerate() {
+        let want: Vec<(u32, Option<f32>)> = (0..20).map(|r| (0, Some(2.0 * r as f32))).collect();
+        assert_eq!(rounds, &want, "thread {t}");
+    }
+}
+
+#[test]
+fn the_barrier_detects_serialised_computes() {
+    use wasinn::capi::WASINN_STATUS_BUSY;
+    // Alone, a compute of the barrier mode fails (BUSY) once its wait is over: never a hang.
+    let alone = barrier_run(b"wait_ms=200", 1, 1, true);
+    assert_eq!(alone, [[(WASINN_STATUS_BUSY, None)]]);
+    // Two contexts computed one after the other, as a host holding one lock per graph would: every
+    // compute fails, and the contexts stay usable (each round tries again).
+    let serial = barrier_run(b"wait_ms=200", 2, 2, false);
+    assert_eq!(serial, vec![vec![(WASINN_STATUS_BUSY, None); 2]; 2]);
 }

@@ -7,7 +7,11 @@
 //! - `novendor`: initialisation fails like a plugin whose vendor library is missing;
 //! - `paniccompute`: compute panics (caught in the plugin, `PANIC` status);
 //! - `garbage`: outputs claim more bytes than their shape holds;
-//! - `nullfn`: the table lacks `ctx_compute`.
+//! - `nullfn`: the table lacks `ctx_compute`;
+//! - `barrier`: every compute waits on a two-party barrier shared by the contexts of one graph
+//!   (see [`Barrier`]): two computes on two contexts of one graph both finish only if they run at
+//!   the same time, and a compute left alone fails with `BUSY` once the wait (the model bytes
+//!   `wait_ms=<N>`, default 30000) is over, so serialised computes are detected, never a hang.
 //! Otherwise it is a working backend for the `ggml` encoding (so it never competes with real
 //! backends for ONNX): any bytes load as a model with one f32 input `x` of shape `[N]` and
 //! two outputs, `y = 2x` (f32) and `n = len(x)` (i64 `[1]`).
@@ -75,6 +79,7 @@ impl Plugin for Mock {
             ],
             panic_compute: mode("paniccompute"),
             garbage: mode("garbage"),
+            barrier: if mode("barrier") { Some(Barrier::new(barrier_wait(builders)?)) } else { None },
         })
     }
 }
@@ -84,6 +89,60 @@ struct MockGraph {
     outputs: Vec<IoDesc>,
     panic_compute: bool,
     garbage: bool,
+    barrier: Option<Barrier>,
+}
+
+/// The `barrier` mode's wait: `wait_ms=<N>` model bytes, else 30 s.
+fn barrier_wait(builders: &[&[u8]]) -> PResult<std::time::Duration> {
+    let Some(ms) = builders.first().and_then(|b| b.strip_prefix(b"wait_ms=")) else {
+        return Ok(std::time::Duration::from_secs(30));
+    };
+    std::str::from_utf8(ms)
+        .ok()
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .map(std::time::Duration::from_millis)
+        .ok_or_else(|| PluginError::invalid("mock barrier: wait_ms=<N> takes a number of milliseconds"))
+}
+
+/// A two-party barrier with a bounded wait (`std::sync::Barrier` has no timeout): the first
+/// arrival waits until a second one arrives (both pass) or `wait` is over (it withdraws and fails).
+struct Barrier {
+    /// (arrivals waiting in the current round, rounds completed).
+    state: std::sync::Mutex<(u32, u64)>,
+    cv: std::sync::Condvar,
+    wait: std::time::Duration,
+}
+
+impl Barrier {
+    fn new(wait: std::time::Duration) -> Barrier {
+        Barrier { state: std::sync::Mutex::new((0, 0)), cv: std::sync::Condvar::new(), wait }
+    }
+
+    fn arrive(&self) -> PResult<()> {
+        fn poisoned<T>(_: T) -> PluginError {
+            PluginError::runtime("mock barrier: lock poisoned")
+        }
+        let mut st = self.state.lock().map_err(poisoned)?;
+        let round = st.1;
+        st.0 += 1;
+        if st.0 == 2 {
+            *st = (0, round + 1);
+            self.cv.notify_all();
+            return Ok(());
+        }
+        let (mut st, _) = self.cv.wait_timeout_while(st, self.wait, |st| st.1 == round).map_err(poisoned)?;
+        if st.1 != round {
+            return Ok(());
+        }
+        st.0 -= 1;
+        Err(PluginError::new(
+            WASINN_BACKEND_STATUS_BUSY,
+            format!(
+                "mock barrier: no second compute on this graph arrived within {} ms: computes are serialised",
+                self.wait.as_millis()
+            ),
+        ))
+    }
 }
 
 impl PluginGraph for MockGraph {
@@ -121,6 +180,9 @@ impl PluginCtx for MockCtx {
     fn compute(&mut self) -> PResult<()> {
         if self.graph.panic_compute {
             panic!("mock compute panics on purpose");
+        }
+        if let Some(barrier) = &self.graph.barrier {
+            barrier.arrive()?;
         }
         self.y = self.x.iter().flat_map(|v| (v * 2.0).to_le_bytes()).collect();
         self.y_dims = [self.x.len()];
