@@ -932,7 +932,8 @@ impl BackendContext for TractContext {
             .iter()
             .enumerate()
             .map(|(ix, input)| input.clone().ok_or_else(|| Error::invalid(format!("input {ix} was not set"))))
-            .collect::<Result<Vec<(TensorType, Arc<Tensor>)>>>()?;
+            // TVec: inline up to 4 inputs, no heap allocation per compute.
+            .collect::<Result<TVec<(TensorType, Arc<Tensor>)>>>()?;
         let values: TVec<TValue> = inputs.iter().map(|(_, t)| TValue::from_const(Arc::clone(t))).collect();
         if !self.runner.as_ref().is_some_and(|r| r.fits(&inputs)) {
             self.runner = None;
