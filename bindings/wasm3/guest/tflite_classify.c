@@ -133,11 +133,14 @@ static float *read_ppm(const char *path, uint32_t *w, uint32_t *h, size_t *n_out
         goto out;
     }
     i++; /* the single whitespace byte after maxval */
-    size_t n = (size_t)*w * *h * 3; /* each at most 100000: no overflow in 64 bits */
-    if (len - i < n) {
-        fprintf(stderr, "tflite_classify: %s: %zu pixel bytes, expected %zu\n", path, len - i, n);
+    /* w, h <= 100000: the product fits in 64 bits (size_t is 32 bits on wasm32) */
+    uint64_t n64 = (uint64_t)*w * *h * 3;
+    if ((uint64_t)(len - i) < n64 || n64 > SIZE_MAX / sizeof *px) {
+        fprintf(stderr, "tflite_classify: %s: %zu pixel bytes, expected %llu\n", path, len - i,
+                (unsigned long long)n64);
         goto out;
     }
+    size_t n = (size_t)n64;
     px = malloc(n * sizeof *px);
     if (!px) goto out;
     for (size_t k = 0; k < n; k++) px[k] = (float)b[i + k] / 255.0f;
