@@ -3,7 +3,9 @@
 # dependencies optimised), then runs every layer: Rust, header check, C (ctest), the ABI checks
 # (SONAME, exported symbols), the C tests again under valgrind and under ASan+UBSan, the consumer
 # projects (CMake, pkg-config), the WAMR glue compile check, the wasmtime C API glue and its host
-# (wasinn-wasmtime-run: instances, teardown, every guest), wasi:nn (WIT) components in the same
+# (wasinn-wasmtime-run: instances, teardown, every guest), the TFLite image-classifier guest built
+# against WAMR's header (WAMR numbering; LiteRT's scores) in wasm3, wasinn-wasmtime-run, wasmtime-py,
+# WAMR and WasmEdge, wasi:nn (WIT) components in the same
 # host (error table and RapidOCR's classifier per backend against onnxruntime's Python session,
 # use-after-drop traps, the list<u8> limit, ASan+UBSan and valgrind, WIT vs witx cost), Python (pytest, including the wasmtime-py
 # host on the native glue running real guests on every backend), the per-call benchmark (native vs
@@ -155,6 +157,7 @@ log "wasmtime C API glue: instances and teardown, every guest in wasinn-wasmtime
 bindings/wasmtime/tests/run.sh "$STAGE" build/c-tests/models build/wasmtime-tests 2>&1 | tee build/wasmtime-tests.log
 SUMMARY+=("wasmtime glue + wasinn-wasmtime-run: $(tail -1 build/wasmtime-tests.log) ($((SECONDS - t0))s)")
 SUMMARY+=("wasmtime $(grep -oE '^teardown: .*' build/wasmtime-tests.log)")
+SUMMARY+=("$(grep -E '^tflite guest wasinn-wasmtime-run: ' build/wasmtime-tests.log) (in the wasmtime glue's count)")
 
 t0=$SECONDS
 log "wasi:nn (WIT) components in wasinn-wasmtime-run: error table and RapidOCR per backend, traps, ASan/valgrind, WIT vs witx cost"
@@ -168,6 +171,19 @@ log "Python binding (ctypes) tests, and the wasmtime-py host (python -m wasinn r
 install_binding
 WASINN_LIB="$STAGE/lib/libwasinn.so.0" "$PY" -m pytest -q bindings/python/tests 2>&1 | tee build/python-tests.log
 SUMMARY+=("python: $(tail -1 build/python-tests.log) ($((SECONDS - t0))s)")
+
+# The TFLite image-classifier guest, built against WAMR's own header (WAMR's numbering), in the
+# wasmtime-py host on the native and on the Python glue (bindings/wasm3/guest/run-tflite.sh):
+# --profile wamr on tract and openvino against LiteRT's scores, then --profile spec (refused).
+t0=$SECONDS
+log "TFLite classifier guest in the wasmtime-py host (both glues; tract, openvino)"
+(
+  export PY WASINN_LIB="$STAGE/lib/libwasinn.so.0" WASINN_PYTHON_SITE_PACKAGES="$VENV" TFLITE_ARGS_SEP=--
+  bindings/wasm3/guest/run-tflite.sh wasmtime-py build/tflite-guest tract,openvino "$PY" -m wasinn run
+  bindings/wasm3/guest/run-tflite.sh wasmtime-py-python-glue build/tflite-guest tract,openvino "$PY" -m wasinn run --python-glue
+) 2>&1 | tee build/tflite-wasmtime-py.log
+while IFS= read -r line; do SUMMARY+=("$line ($((SECONDS - t0))s for both)"); done \
+  < <(grep -E '^tflite guest wasmtime-py[a-z-]*: ' build/tflite-wasmtime-py.log)
 
 # A benchmark, not a test: figures for the notes, asserting only that the sums are right.
 t0=$SECONDS
@@ -220,10 +236,11 @@ log "wasm3 0.5.0: build the host, run the real guests (bindings/wasm3/test-guest
 (
   export PYTHON="$PY"   # fetch-wasm3.sh's pip, test-guests.sh's onnx and magika
   wasm3_host="$(bindings/wasm3/build-host.sh "$STAGE" build/wasm3-host)"
-  BACKENDS=tract,onnxruntime,openvino GUEST_BACKENDS=tract,onnxruntime \
+  BACKENDS=tract,onnxruntime,openvino GUEST_BACKENDS=tract,onnxruntime TFLITE_BACKENDS=tract,openvino \
     WASINN_PYTHON_SITE_PACKAGES="$VENV" bindings/wasm3/test-guests.sh "$wasm3_host" build/wasm3-guests
 ) 2>&1 | tee build/wasm3-guests.log
 SUMMARY+=("wasm3 guests: $(tail -1 build/wasm3-guests.log | sed 's/^wasm3 guests: //') ($((SECONDS - t0))s)")
+SUMMARY+=("$(grep -E '^tflite guest wasm3: ' build/wasm3-guests.log) (in the wasm3 guests' count)")
 # The same guests (tract) in the host built with AddressSanitizer: the host's WASI and the glue
 # must not read or write out of bounds or leak, whatever the guest passes (valgrind cannot run it:
 # it lacks the openat2 syscall the sandbox rests on).

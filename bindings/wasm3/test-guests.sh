@@ -4,6 +4,7 @@
 #   crate-mirror (C, -O2)         wasinn_crate_mirror.c, cases from crate_mirror_cases.py    \  on each
 #   rust-wasi-nn                  built with the wasi-nn 0.6 crate (wasm32-wasip1)            > backend of
 #   rust-wasmedge-wasi-nn         built with the wasmedge-wasi-nn 0.8 crate, --profile wasmedge / $GUEST_BACKENDS
+#   tflite classifier (C, -O2)    tflite_classify.c against WAMR's header, run-tflite.sh, on $TFLITE_BACKENDS
 #   sandbox                       sandbox_probe.c: paths out of --dir, symlinks out, inherited fds
 #
 # usage: bindings/wasm3/test-guests.sh HOST WORKDIR
@@ -14,6 +15,7 @@
 #                the plugins find their vendor libraries through WASINN_PYTHON_SITE_PACKAGES
 #      GUEST_BACKENDS  backends for the other wasi-nn guests (default: tract). Not openvino: its CPU
 #                plugin computes i64 as i32, and these guests check i64 values exactly.
+#      TFLITE_BACKENDS  backends for the TFLite classifier guest (default: tract), e.g. tract,openvino
 #      CI / WASINN_REQUIRE_RUST_GUEST  when set, a missing wasm32-wasip1 target fails instead of
 #                skipping the two Rust guests
 # Last line: "wasm3 guests: N passed, M failed" (exit status 1 when M > 0).
@@ -181,6 +183,20 @@ else
   cat "$work/rust-build.err"
   echo "FAIL: the Rust guests could not be built (build-rust.sh exit $rust_rc)"
   failed=$((failed + 2 * ${#guest_backends[@]}))
+fi
+
+# ---- the TFLite image classifier (WAMR's numbering), on each backend of $TFLITE_BACKENDS ------------
+# bindings/wasm3/guest/run-tflite.sh: --profile wamr on each backend (LiteRT's scores within 1e-5),
+# then --profile spec, where WAMR's autodetect number is refused. One run = one count here.
+tf_rc=0
+PY="$py" "$guest/run-tflite.sh" wasm3 "$work/tflite" "${TFLITE_BACKENDS:-tract}" "$host" > "$work/tflite.txt" 2>&1 || tf_rc=$?
+cat "$work/tflite.txt"
+tf_counts="$(tail -1 "$work/tflite.txt" | sed -n 's/^tflite guest wasm3: \([0-9]*\) runs passed, \([0-9]*\) failed.*/\1 \2/p')"
+if [ -n "$tf_counts" ]; then
+  passed=$((passed + ${tf_counts% *})); failed=$((failed + ${tf_counts#* }))
+  [ "$tf_rc" -eq 0 ] || [ "${tf_counts#* }" != 0 ] || failed=$((failed + 1))
+elif [ "$tf_rc" -ne 0 ]; then
+  echo "FAIL: the TFLite guest runner (exit $tf_rc)"; failed=$((failed + 1))
 fi
 
 # ---- the sandbox ------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 # reuses that build), builds the libwasinn plugin against it, and runs real guests in `wasmedge`
 # on every backend (tract; the onnxruntime and openvino plugins pinned with WASINN_BACKEND):
 # the magika guest (bytes and --nn-preload), the C mirror of the wasi-nn 0.6 crate, the real
-# wasi-nn 0.6 and wasmedge-wasi-nn 0.8 Rust guests, the hostile guests; then --nn-preload with
+# wasi-nn 0.6 and wasmedge-wasi-nn 0.8 Rust guests, the hostile guests; the TFLite image-classifier
+# guest built against WAMR's header (tract, openvino, against LiteRT); then --nn-preload with
 # several models, which of two plugins named wasi_nn wins, and handle isolation between VMs.
 #
 #   run-tests.sh STAGE DEMO_DIR WORK_DIR
@@ -138,6 +139,35 @@ for backend in tract onnxruntime openvino; do
   [ "$rust" = 0 ] || rust_lines="wasi-nn 0.6 $(wc -l < "$out/rust-wasi-nn.txt") lines, wasmedge-wasi-nn 0.8 $(wc -l < "$out/wasmedge-crate.txt") lines"
   SUMMARY+=("wasmedge $backend: magika $(grep -h '^check:' "$out"/check-magika-*.txt | awk '{p+=$2; f+=$4} END {print p" passed, "f" failed"}') (bytes + preload), crate mirror $(wc -l < "$out/mirror.txt") lines, $rust_lines, all exact; hostile $(tail -1 "$out/hostile.txt") + no-memory 5/5 ($((SECONDS - t0))s)")
 done
+
+# ---- the TFLite image classifier built against WAMR's header -------------------------------------
+# WasmEdge's profile is fixed (the plugin registers WASINN_WITX_PROFILE_WASMEDGE: WasmEdge guests'
+# numbering) and it takes the numbers this guest's classification uses as WAMR does
+# (tensorflowlite 4, cpu 0, fp32 1, the witx errnos), so the guest classifies here unchanged, on
+# tract and openvino, against LiteRT's scores. Its second load, autodetect as WAMR numbers it (6), is
+# WasmEdge's ggml, which no libwasinn backend serves: invalid_encoding, checked as such.
+t0=$SECONDS
+log "wasmedge: the TFLite image-classifier guest (WAMR's numbering) on tract and openvino"
+tfl="$work/tflite"; rm -rf "$tfl"
+tfl_rc=0
+"$guest_src/build-tflite.sh" "$tfl" "$PY" >"$work/build-tflite.log" 2>&1 || tfl_rc=$?
+if [ "$tfl_rc" = 3 ] && [ "${CI:-}" != true ]; then
+  cat "$work/build-tflite.log" >&2
+  SUMMARY+=("wasmedge tflite guest: SKIPPED (no WAMR guest header to build it against)")
+elif [ "$tfl_rc" != 0 ]; then
+  cat "$work/build-tflite.log" >&2; fail "building the TFLite guest case"
+else
+  tfl_lines=()
+  for backend in tract openvino; do
+    be=(); [ "$backend" = tract ] || be=(WASINN_BACKEND="$backend" WASINN_PYTHON_SITE_PACKAGES="$VENV")
+    (cd "$tfl" && env "${be[@]}" "$wasmedge" --dir .:. tflite_classify.wasm classifier.tflite labels.txt image.ppm \
+       >"$tfl/out-$backend.txt" 2>"$tfl/out-$backend.err") || { cat "$tfl/out-$backend.err" >&2; fail "the TFLite guest on $backend"; }
+    "$PY" "$guest_src/tflite_cases.py" check "$tfl" "$tfl/out-$backend.txt" --autodetect invalid_encoding \
+      --name "wasmedge, $backend" >"$tfl/check-$backend.txt" || { cat "$tfl/check-$backend.txt" >&2; fail "the TFLite guest on $backend: wrong output"; }
+    tfl_lines+=("$backend $(sed -n 's/^check: //p' "$tfl/check-$backend.txt")")
+  done
+  SUMMARY+=("wasmedge tflite guest (WAMR-header guest, tensorflowlite 4; autodetect 6 is ggml here: invalid_encoding): $(IFS=';'; echo "${tfl_lines[*]}" | sed 's/;/; /g'), LiteRT top-1 $(sed -n 's/.*"top1": \([0-9]*\).*/\1/p' "$tfl/expected.json") ($((SECONDS - t0))s)")
+fi
 
 # ---- --nn-preload ---------------------------------------------------------------------------------
 t0=$SECONDS

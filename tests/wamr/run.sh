@@ -7,7 +7,8 @@
 # runs in each: the magika guest on tract, onnxruntime and openvino, by bytes and by name; the
 # crate-mirror guest; the Rust guests built with the wasi-nn 0.6 and wasmedge-wasi-nn 0.8 crates;
 # a guest built against WAMR's own wasi_ephemeral_nn.h (WAMR profile; also run under the spec and
-# wamr-2.1 profiles, where it must fail); a guest of the legacy wasi_nn module (WAMR's default
+# wamr-2.1 profiles, where it must fail); the TFLite image-classifier guest (also against WAMR's
+# header) on tract and openvino against LiteRT; a guest of the legacy wasi_nn module (WAMR's default
 # wasi_nn.h); two instances at once; a guest whose threads share handles (lib-pthread).
 #
 # PREFIX: an installed libwasinn (with its plugins); DEMO_DIR: what scripts/demo.sh leaves in
@@ -151,6 +152,20 @@ for variant in fast classic; do
     done
   done
 
+  # The TFLite image classifier built against WAMR's own header (bindings/wasm3/guest/run-tflite.sh):
+  # --profile wamr on tract and openvino against LiteRT's scores, then --profile spec, where WAMR's
+  # autodetect number is refused; one count per run.
+  st=0
+  WAMR_NN_INCLUDE="$nn_include" WASINN_PYTHON_SITE_PACKAGES="$site" PY="$py" \
+    "$guestdir/run-tflite.sh" "wamr-$variant" "$out/tflite" tract,openvino "$host" >"$log/tflite.txt" 2>&1 || st=$?
+  tf="$(tail -1 "$log/tflite.txt" | sed -n 's/^tflite guest [^:]*: \([0-9]*\) runs passed, \([0-9]*\) failed.*/\1 \2/p')"
+  if [ -n "$tf" ] && [ $st -eq 0 ]; then pass[tflite]=${tf% *}; fail[tflite]=${tf#* }
+  else
+    pass[tflite]=${tf% *}; fail[tflite]=$(( ${tf#* } + 1 ))
+    echo "FAIL [$variant] the TFLite guest (exit $st)" >&2; cat "$log/tflite.txt" >&2
+  fi
+  grep '^tflite guest ' "$log/tflite.txt" || true
+
   m="$g/mirror"
   mapfile -t margs < "$m/args.txt"
   st=0; run_case crate-mirror "$m/expected.txt" "$m" --profile spec --dir . --nn-preload "$(cat "$m/preload.txt")" \
@@ -205,7 +220,7 @@ for variant in fast classic; do
   line="wamr ${variant}-interp:"
   sep=" "
   for group in magika-tract magika-onnxruntime magika-openvino crate-mirror rust-wasi-nn \
-               wasmedge-wasi-nn wamr-header wasi_nn-legacy two-instances threads host-options; do
+               wasmedge-wasi-nn wamr-header tflite wasi_nn-legacy two-instances threads host-options; do
     p=${pass[$group]:-0}; f=${fail[$group]:-0}
     if [ $((p + f)) -eq 0 ]; then line+="$sep$group SKIPPED"
     else line+="$sep$group $p/$((p + f))"; fi

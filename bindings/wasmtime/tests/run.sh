@@ -6,7 +6,8 @@
 # Runs: the instance/teardown check (two instances in one store and in two stores, a trap after
 # compute, 1,000 instantiations); the crate-mirror guest, the Rust wasi-nn 0.6 crate guest and the
 # wasmedge-wasi-nn 0.8 crate guest (WasmEdge profile) in wasinn-wasmtime-run, each against its
-# exact expected stdout; the host's exit codes and trap report; the C++ example on wasmtime.hh;
+# exact expected stdout; the TFLite image-classifier guest (WAMR numbering) on tract and openvino
+# against LiteRT (bindings/wasm3/guest/run-tflite.sh); the host's exit codes and trap report; the C++ example on wasmtime.hh;
 # a pkg-config consumer. (magika by name and by bytes on every backend runs through
 # scripts/demo.sh, whose host is wasinn-wasmtime-run.) Prints "check: N passed, M failed" last.
 set -euo pipefail
@@ -66,6 +67,18 @@ elif [ "$rust_status" = 3 ] && [ -z "${CI:-}" ]; then
   echo "SKIPPED: the Rust crate guests (no wasm32-wasip1 target on this machine)" >&2
 else
   bad "the Rust guests could not be built"
+fi
+
+log "wasmtime: the TFLite image-classifier guest (WAMR's numbering) on tract and openvino"
+# bindings/wasm3/guest/run-tflite.sh: --profile wamr on each backend against LiteRT's scores, then
+# --profile spec, where WAMR's autodetect number is refused. The openvino plugin finds its vendor
+# libraries in the venv's wheels.
+if WASINN_PYTHON_SITE_PACKAGES="$VENV" "$guests/run-tflite.sh" wasinn-wasmtime-run "$work/tflite" tract,openvino "$host" \
+     | tee "$work/tflite.txt"; then
+  if grep -q '^tflite guest wasinn-wasmtime-run: SKIPPED' "$work/tflite.txt"; then echo "SKIPPED: the TFLite guest" >&2
+  else ok "$(tail -1 "$work/tflite.txt")"; fi
+else
+  bad "the TFLite guest: $(tail -1 "$work/tflite.txt")"
 fi
 
 log "wasmtime: the host's exit codes and trap report"
