@@ -279,6 +279,18 @@ fn loads_it_cannot_serve_say_why() {
     );
     let e = load(&unknown).unwrap_err();
     assert_eq!(e.status, Status::UnsupportedOperation, "{}", e.message);
+    // A custom operator no kernel resolves: LiteRT prepares operators lazily, yet the load fails
+    // (the plugin forces the preparation), as LiteRT's interpreter refuses it at allocate_tensors.
+    let custom = tflite_model_custom(
+        &[tfl_tensor("a", TflType::FLOAT32, &[2]), tfl_tensor("b", TflType::FLOAT32, &[2])],
+        &[(BuiltinOperator::CUSTOM, &[0], &[1])],
+        &[0],
+        &[1],
+        Some("NoSuchWasinnOp"),
+    );
+    let e = load(&custom).unwrap_err();
+    assert_eq!(e.status, Status::UnsupportedOperation, "{}", e.message);
+    assert!(e.message.contains("prepare the model's operators"), "{}", e.message);
 }
 
 #[test]

@@ -34,6 +34,17 @@ pub fn tflite_model(
     inputs: &[i32],
     outputs: &[i32],
 ) -> Vec<u8> {
+    tflite_model_custom(tensors, ops, inputs, outputs, None)
+}
+
+/// [`tflite_model`], with `custom_code` as the name of its `CUSTOM` operators.
+pub fn tflite_model_custom(
+    tensors: &[TflTensor],
+    ops: &[(BuiltinOperator, &[i32], &[i32])],
+    inputs: &[i32],
+    outputs: &[i32],
+    custom_code: Option<&str>,
+) -> Vec<u8> {
     let mut fbb = FlatBufferBuilder::new();
     // Buffer 0 is the empty sentinel every TFLite file has.
     let mut buffers = vec![Buffer::create(&mut fbb, &BufferArgs { data: None })];
@@ -98,9 +109,10 @@ pub fn tflite_model(
         .iter()
         .map(|&c| {
             let deprecated_builtin_code = i8::try_from(c.0).unwrap_or(127);
+            let custom_code = custom_code.filter(|_| c == BuiltinOperator::CUSTOM).map(|name| fbb.create_string(name));
             OperatorCode::create(
                 &mut fbb,
-                &OperatorCodeArgs { builtin_code: c, deprecated_builtin_code, version: 1, ..Default::default() },
+                &OperatorCodeArgs { builtin_code: c, deprecated_builtin_code, version: 1, custom_code, ..Default::default() },
             )
         })
         .collect();

@@ -459,7 +459,21 @@ impl LrtGraph {
                     status,
                 ));
             }
-            Ok(Compiled { api, raw })
+            let compiled = Compiled { api, raw };
+            // LiteRT prepares the operators (allocates the tensors) lazily, at the first run or
+            // this query: force it here, so an operator its kernels cannot prepare (an unresolved
+            // custom operator, which LiteRT's interpreter refuses too) fails the load, not a compute.
+            let mut layouts = vec![Layout::default(); self.io.outputs.len()];
+            let status = (api.get_output_tensor_layouts)(compiled.raw, 0, layouts.len(), layouts.as_mut_ptr(), true);
+            if status != 0 {
+                return Err(lrt_err(
+                    PluginError::unsupported,
+                    "LiteRT cannot prepare the model's operators on the CPU (an operator its kernels lack, such as an \
+                     unresolved custom operator; LiteRT's log on stderr names it)",
+                    status,
+                ));
+            }
+            Ok(compiled)
         }
     }
 }
