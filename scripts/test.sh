@@ -191,10 +191,11 @@ t0=$SECONDS
 grep -q '^conformance check: passed' build/conformance-check.log
 SUMMARY+=("conformance: $(grep -E '^(tract|onnxruntime|openvino) ' build/conformance-check.log | awk '{printf "%s%s %s/%s pass, %s losses", (NR>1?"; ":""), $1, $11, $3, $24}'); $(grep '^real models' build/conformance-check.log); runner self-tests: $(tail -1 build/conformance-runner-tests.log) ($((SECONDS - t0))s)")
 
-# TensorFlow Lite: mediapipe's 14 models and small generated ones through libwasinn on tract and
-# openvino vs LiteRT's interpreter / OpenVINO's Python API; fails on any loss or wrong value.
+# TensorFlow Lite: mediapipe's 14 models and small generated ones through libwasinn on tract,
+# openvino and litert vs LiteRT's interpreter / OpenVINO's Python API; fails on any loss or wrong
+# value, or when one of the three backends is missing.
 t0=$SECONDS
-log "TensorFlow Lite conformance: libwasinn (tract, openvino) vs LiteRT and OpenVINO (tests/conformance/tflite.py)"
+log "TensorFlow Lite conformance: libwasinn (tract, openvino, litert) vs LiteRT and OpenVINO (tests/conformance/tflite.py)"
 (
   conformance_env
   "$PY" tests/conformance/tflite.py run build/tflite-conformance.json 2>&1 | tee build/tflite.log
