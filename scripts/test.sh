@@ -31,8 +31,9 @@ cargo build --workspace --all-targets
 cargo test --workspace -- --skip rss_stays_flat_over_200_loads_per_backend 2>&1 | tee build/rust-tests.log
 SUMMARY+=("rust: $(grep -E '^test result:' build/rust-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}') ($((SECONDS - t0))s, build included)")
 
-# 200 load/compute/free cycles of magika and a 2-input Add per backend through the C API: RSS may
-# not grow by more than 8 MB after a warm-up (the OpenVINO plugin used to leak 3.4 MB per load).
+# 200 load/compute/free cycles of magika and a 2-input Add per backend through the C API (on
+# litert: a TFLite Add and mediapipe's BlazeFace): RSS may not grow by more than 8 MB after a
+# warm-up (the OpenVINO plugin used to leak 3.4 MB per load).
 log "load loops: RSS per backend and model over 200 loads (tests/load_loop.rs)"
 t0=$SECONDS
 cargo test -q --workspace --test load_loop -- --nocapture 2>&1 | tee build/load-loop.log
@@ -42,7 +43,7 @@ SUMMARY+=("load loops: $(grep -E '^load loop: ' build/load-loop.log | sed -E 's/
 # The cycle mode of the same test: many load / context / compute / free cycles of the Add model per
 # backend, RSS sampled 20 times; fails when the least-squares slope x cycles exceeds 2 MB or the
 # RSS grew 8 MB (the 100,000-cycle figures are in docs/stress.md; OpenVINO's load is ~20x
-# tract's and ORT's ~3x, hence fewer cycles).
+# tract's and ORT's ~3x, hence fewer cycles; litert runs the TFLite Add, 10,000 cycles in ~4 s).
 log "cycle loop: RSS slope over ${WASINN_CYCLE_BACKENDS:=tract:10000,onnxruntime:5000,openvino:200} cycles (tests/load_loop.rs)"
 t0=$SECONDS
 WASINN_CYCLE_BACKENDS="$WASINN_CYCLE_BACKENDS" cargo test -q --workspace --test load_loop -- --ignored --nocapture 2>&1 \

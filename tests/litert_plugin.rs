@@ -320,3 +320,49 @@ fn contexts_compute_on_their_own_threads_and_keep_the_graph_alive() {
         h.join().unwrap();
     }
 }
+
+/// `sum = a + b` with a dynamic first dimension (`shape_signature` [-1, 3]): any batch runs, the
+/// output follows it, and the shape can change between computes on one context. (LiteRT's C API
+/// reports the shape, [1, 3], not the signature: the listing shows the default size.)
+#[test]
+fn a_dynamic_dimension_takes_any_size_and_the_output_follows() {
+    let dynamic = |name| TflTensor { signature: Some(vec![-1, 3]), ..tfl_tensor(name, TflType::FLOAT32, &[1, 3]) };
+    let model = tflite_model(&[dynamic("a"), dynamic("b"), dynamic("sum")], &[(BuiltinOperator::ADD, &[0, 1], &[2])], &[0, 1], &[2]);
+    let graph = load(&model).unwrap();
+    assert_eq!(graph.inputs()[0].dims, Some(vec![Dim::Fixed(1), Dim::Fixed(3)]));
+    let mut ctx = graph.init_execution_context().unwrap();
+    for batch in [2usize, 5, 1, 5] {
+        let a: Vec<f32> = (0..batch * 3).map(|i| i as f32).collect();
+        let b: Vec<f32> = (0..batch * 3).map(|i| 100.0 - 2.0 * i as f32).collect();
+        ctx.set_input(0, &TensorRef::new(TensorType::Fp32, vec![batch, 3], &f32_bytes(&a)).unwrap()).unwrap();
+        ctx.set_input(1, &TensorRef::new(TensorType::Fp32, vec![batch, 3], &f32_bytes(&b)).unwrap()).unwrap();
+        ctx.compute().unwrap();
+        let out = ctx.output(0).unwrap();
+        assert_eq!(out.dims, &[batch, 3][..], "batch {batch}");
+        assert_eq!(f32_from(out.data), a.iter().zip(&b).map(|(x, y)| x + y).collect::<Vec<_>>(), "batch {batch}");
+    }
+    // The fixed dimension stays fixed.
+    let e = ctx.set_input(0, &TensorRef::new(TensorType::Fp32, vec![2, 4], &f32_bytes(&[0.0; 8])).unwrap()).unwrap_err();
+    assert_eq!(e.status, Status::InvalidArgument, "{}", e.message);
+}
+
+/// A second copy of the plugin (its own instance: plugin state is per loaded file) finds no
+/// library where WASINN_LITERT_LIB points: listed as rejected, the reason naming the path.
+#[test]
+fn a_missing_liblitert_is_the_rejection_reason() {
+    setup();
+    let dir = TempDir::new("litert-missing");
+    let exe = std::env::current_exe().unwrap();
+    let built = exe.parent().and_then(Path::parent).unwrap().join("libwasinn_backend_litert.so");
+    let copy = dir.path().join("libwasinn_backend_litertcopy.so");
+    std::fs::copy(built, &copy).unwrap();
+    // The first instance is initialised (setup); only the copy's init reads this.
+    std::env::set_var("WASINN_LITERT_LIB", "/nonexistent/libLiteRt.so");
+    let added = plugins::add_path(&copy);
+    std::env::remove_var("WASINN_LITERT_LIB");
+    let canonical = copy.canonicalize().unwrap();
+    let e = added.unwrap().into_iter().chain(plugins::list()).find(|e| e.path.as_deref() == Some(canonical.as_path())).expect("the copy listed");
+    assert_eq!(e.status, BackendStatus::Rejected, "{e:?}");
+    let reason = e.reason.unwrap_or_default();
+    assert!(reason.contains("/nonexistent/libLiteRt.so") && reason.contains("WASINN_LITERT_LIB"), "{reason}");
+}

@@ -18,11 +18,13 @@ pub struct TflTensor {
     pub quant: Option<(f32, i64)>,
     /// Constant data (little-endian bytes) of a weight.
     pub data: Option<Vec<u8>>,
+    /// The shape signature (`-1` for a dynamic dimension), when the tensor has one.
+    pub signature: Option<Vec<i32>>,
 }
 
 /// A tensor without data or quantization.
 pub fn tfl_tensor(name: &'static str, ty: TflType, shape: &[i32]) -> TflTensor {
-    TflTensor { name, ty, shape: shape.to_vec(), quant: None, data: None }
+    TflTensor { name, ty, shape: shape.to_vec(), quant: None, data: None, signature: None }
 }
 
 /// A TFLite model: `tensors`, then operators `(op, inputs, outputs)` (ADD and MUL get their
@@ -67,10 +69,11 @@ pub fn tflite_model_custom(
             )
         });
         let shape = fbb.create_vector(&t.shape);
+        let shape_signature = t.signature.as_ref().map(|s| fbb.create_vector(s));
         let name = fbb.create_string(t.name);
         flat_tensors.push(Tensor::create(
             &mut fbb,
-            &TensorArgs { shape: Some(shape), type_: t.ty, buffer, name: Some(name), quantization, ..Default::default() },
+            &TensorArgs { shape: Some(shape), shape_signature, type_: t.ty, buffer, name: Some(name), quantization, ..Default::default() },
         ));
     }
     let mut codes: Vec<BuiltinOperator> = Vec::new();

@@ -23,9 +23,12 @@
 //!   on several threads at once; the compiled model made at load to check the model compiles is
 //!   handed to the first context) and 64-byte aligned host buffers for its inputs and outputs,
 //!   made once per shape and reused (one copy of the caller's bytes in, outputs exposed in place);
-//! - inputs must have the declared element type and a shape matching the declared one (dynamic
-//!   dimensions, -1 in the model, take any size: the input is resized and the output shapes read
-//!   back from LiteRT): anything else is `INVALID_ARGUMENT` at `set_input`;
+//! - inputs must have the declared element type and rank, and a shape LiteRT accepts: the
+//!   declared one, or one that differs only in the dimensions the model's shape signature leaves
+//!   dynamic (-1), which LiteRT resizes (`LiteRtCompiledModelResizeInputTensor`, strict), the
+//!   output shapes then read back from LiteRT; anything else is `INVALID_ARGUMENT` at `set_input`.
+//!   LiteRT's C API reports a tensor's shape, not its shape signature, so the dims listed for a
+//!   dynamic dimension are its default size (usually 1);
 //! - element types: f32, f16, bf16, f64, u8, i8, u16, i16, u32, i32, u64, i64, bool (one byte,
 //!   0 or 1). TFLite strings, int4/int2 and complex tensors are listed with an unknown type and
 //!   refused with `UNSUPPORTED_OPERATION`.
@@ -584,19 +587,17 @@ impl PluginCtx for LrtCtx {
                 type_name(t.ty)
             )));
         }
-        if let Some(declared) = &desc.dims {
-            let fits = declared.len() == t.dims.len()
-                && declared.iter().zip(t.dims).all(|(&d, &n)| d == WASINN_BACKEND_DIM_DYNAMIC || usize::try_from(d).ok() == Some(n));
-            if !fits {
-                let shown: Vec<String> =
-                    declared.iter().map(|&d| if d == WASINN_BACKEND_DIM_DYNAMIC { "?".into() } else { d.to_string() }).collect();
-                return Err(PluginError::invalid(format!(
-                    "input {:?}: shape {:?} does not match the model's [{}]",
-                    desc.name,
-                    t.dims,
-                    shown.join(", ")
-                )));
-            }
+        let shown = || -> String {
+            let dims: Vec<String> = desc
+                .dims
+                .iter()
+                .flatten()
+                .map(|&d| if d == WASINN_BACKEND_DIM_DYNAMIC { "?".into() } else { d.to_string() })
+                .collect();
+            format!("input {:?}: shape {:?} does not match the model's [{}]", desc.name, t.dims, dims.join(", "))
+        };
+        if desc.dims.as_ref().is_some_and(|d| d.len() != t.dims.len()) {
+            return Err(PluginError::invalid(shown()));
         }
         if t.ty == WASINN_BACKEND_TENSOR_TYPE_BOOL {
             if let Some(pos) = t.data.iter().position(|&b| b > 1) {
@@ -614,8 +615,9 @@ impl PluginCtx for LrtCtx {
             // SAFETY: a live compiled model; `dims` holds `len` ints for the call.
             let status = unsafe { (self.graph.api.resize_input_tensor)(self.compiled.raw, 0, sig, dims.as_ptr(), dims.len()) };
             if status != 0 {
+                // LiteRT resizes only the dimensions the model's shape signature leaves dynamic.
                 self.model_dims[index] = None;
-                return Err(lrt_err(PluginError::invalid, &format!("LiteRT refused input {:?} of shape {:?}", desc.name, t.dims), status));
+                return Err(lrt_err(PluginError::invalid, &format!("{} (LiteRT refused to resize it)", shown()), status));
             }
             self.model_dims[index] = Some(t.dims.to_vec());
             self.outputs_stale = true;
