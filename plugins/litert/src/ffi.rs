@@ -70,6 +70,41 @@ const _: () = assert!(std::mem::offset_of!(Layout, strides) == 36);
 const _: () = assert!(size_of::<RankedTensorType>() == 72);
 const _: () = assert!(std::mem::offset_of!(RankedTensorType, layout) == 4);
 
+/// `LiteRtAny` holding an integer: its `LiteRtAnyType`, then the value union (8-byte aligned).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct AnyInt {
+    /// `LiteRtAnyType` (`kLiteRtAnyTypeInt`).
+    pub any_type: c_int,
+    /// The union's `int_value`.
+    pub int_value: i64,
+}
+
+/// `LiteRtEnvOption`: a `LiteRtEnvOptionTag` then a `LiteRtAny` at offset 8 (24 bytes in all, as
+/// litert_environment_options.h asserts).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct EnvOption {
+    /// `LiteRtEnvOptionTag`.
+    pub tag: c_int,
+    /// The value.
+    pub value: AnyInt,
+}
+
+const _: () = assert!(size_of::<EnvOption>() == 24);
+const _: () = assert!(std::mem::offset_of!(EnvOption, value) == 8);
+const _: () = assert!(std::mem::offset_of!(AnyInt, int_value) == 8);
+
+/// `kLiteRtEnvOptionTagAutoRegisterAccelerators`: the accelerators LiteRT registers (and, for the
+/// GPU and NPU ones, tries to `dlopen` by bare name) when the environment is created.
+pub const ENV_AUTO_REGISTER_ACCELERATORS: c_int = 24;
+/// `kLiteRtEnvOptionTagMinLoggerSeverity`.
+pub const ENV_MIN_LOGGER_SEVERITY: c_int = 25;
+/// `kLiteRtAnyTypeInt`.
+pub const ANY_TYPE_INT: c_int = 2;
+/// `kLiteRtLogSeverityWarning` (Debug -1, Verbose 0, Info 1, Warning 2, Error 3, Silent 4).
+pub const LOG_SEVERITY_WARNING: i64 = 2;
+
 /// `kLiteRtRankedTensorType` (`LiteRtTensorTypeId`).
 pub const RANKED_TENSOR_TYPE: c_int = 0;
 /// `kLiteRtHwAcceleratorCpu`.
@@ -81,7 +116,7 @@ pub const HOST_MEMORY_ALIGNMENT: usize = 64;
 
 /// The functions, resolved once from the library (which is never closed).
 pub struct Api {
-    pub create_environment: unsafe extern "C" fn(c_int, *const c_void, *mut Handle) -> Status,
+    pub create_environment: unsafe extern "C" fn(c_int, *const EnvOption, *mut Handle) -> Status,
     pub create_model_from_buffer: unsafe extern "C" fn(Handle, *const c_void, usize, *mut Handle) -> Status,
     pub destroy_model: unsafe extern "C" fn(Handle),
     pub get_num_model_signatures: unsafe extern "C" fn(Handle, *mut usize) -> Status,

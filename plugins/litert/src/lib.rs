@@ -110,9 +110,22 @@ impl Plugin for LiteRtPlugin {
         };
         let api = Api::load(&path).map_err(|e| PluginError::runtime(format!("cannot load LiteRT ({rule}): {e}")))?;
         let api: &'static Api = Box::leak(Box::new(api));
+        // Only the CPU accelerator (the plugin's one target): LiteRT otherwise tries to dlopen its
+        // GPU and NPU accelerator libraries by bare name through the library search path. Its log
+        // from warnings up (its INFO lines, one per compiled model, would flood a host's stderr).
+        let options = [
+            ffi::EnvOption {
+                tag: ffi::ENV_AUTO_REGISTER_ACCELERATORS,
+                value: ffi::AnyInt { any_type: ffi::ANY_TYPE_INT, int_value: i64::from(ffi::HW_ACCELERATOR_CPU) },
+            },
+            ffi::EnvOption {
+                tag: ffi::ENV_MIN_LOGGER_SEVERITY,
+                value: ffi::AnyInt { any_type: ffi::ANY_TYPE_INT, int_value: ffi::LOG_SEVERITY_WARNING },
+            },
+        ];
         let mut env: Handle = null_mut();
-        // SAFETY: no options (count 0, NULL array); the out-pointer is valid.
-        let status = unsafe { (api.create_environment)(0, null(), &mut env) };
+        // SAFETY: an array of `len` options, read during the call; the out-pointer is valid.
+        let status = unsafe { (api.create_environment)(options.len() as c_int, options.as_ptr(), &mut env) };
         if status != 0 || env.is_null() {
             return Err(lrt_err(PluginError::runtime, &format!("cannot create a LiteRT environment ({})", path.display()), status));
         }
