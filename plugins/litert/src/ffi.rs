@@ -2,7 +2,8 @@
 //! `ai-edge-litert` 2.3.0's `libLiteRt.so`) this plugin calls, resolved by name from the library
 //! at run time. The wheel ships no headers: the declarations below follow the public headers,
 //! whose concrete types (`LiteRtLayout`, `LiteRtRankedTensorType`) the headers mark ABI stable
-//! and pin with static asserts; the same sizes are pinned here.
+//! and pin with static asserts; the same sizes are pinned here. Private to the plugin, whose only
+//! interface is its exported entry symbol.
 
 use std::ffi::{c_char, c_int, c_void};
 use std::path::Path;
@@ -235,7 +236,5 @@ pub fn status_name(s: Status) -> &'static str {
     }
 }
 
-/// `kLiteRtStatusErrorUnsupported`.
-pub const STATUS_UNSUPPORTED: Status = 5;
 /// `kLiteRtStatusErrorInvalidFlatbuffer`.
 pub const STATUS_INVALID_FLATBUFFER: Status = 501;

@@ -33,7 +33,7 @@
 //!   0 or 1). TFLite strings, int4/int2 and complex tensors are listed with an unknown type and
 //!   refused with `UNSUPPORTED_OPERATION`.
 
-pub mod ffi;
+mod ffi;
 
 use std::alloc::Layout as AllocLayout;
 use std::ffi::{c_int, c_void, CStr};
