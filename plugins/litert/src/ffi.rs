@@ -150,18 +150,20 @@ pub struct Api {
     pub destroy_tensor_buffer: unsafe extern "C" fn(Handle),
     pub lock_tensor_buffer: unsafe extern "C" fn(Handle, *mut *mut c_void, c_int) -> Status,
     pub unlock_tensor_buffer: unsafe extern "C" fn(Handle) -> Status,
+    /// The library the functions live in, kept with them (the `Api` is never dropped).
+    _lib: libloading::Library,
 }
 
 impl Api {
-    /// Opens `path` (never closed: the plugin is never unloaded) and resolves every function.
+    /// Opens `path` and resolves every function. The caller keeps the `Api` for the process's
+    /// life (plugins are never unloaded, so the library is never closed).
     pub fn load(path: &Path) -> Result<Api, String> {
         // SAFETY: opening a shared library runs its initialisers; libLiteRt.so's are LiteRT's own.
         let lib = unsafe { libloading::Library::new(path) }.map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        let lib: &'static libloading::Library = Box::leak(Box::new(lib));
         macro_rules! sym {
             ($name:literal) => {{
                 // SAFETY: the symbol's C type is the field's, as declared by LiteRT's headers; the
-                // library stays mapped for the process's life.
+                // library is kept in the `Api` with the pointers, and the `Api` is never dropped.
                 let s = unsafe { lib.get(concat!($name, "\0").as_bytes()) }
                     .map_err(|e| format!("{} does not export {}: {e} (not LiteRT's C API library?)", path.display(), $name))?;
                 *s
@@ -200,6 +202,7 @@ impl Api {
             destroy_tensor_buffer: sym!("LiteRtDestroyTensorBuffer"),
             lock_tensor_buffer: sym!("LiteRtLockTensorBuffer"),
             unlock_tensor_buffer: sym!("LiteRtUnlockTensorBuffer"),
+            _lib: lib,
         })
     }
 }

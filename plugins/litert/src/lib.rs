@@ -512,6 +512,7 @@ impl PluginGraph for LrtGraph {
             d.dims.as_ref()?.iter().map(|&x| usize::try_from(x).ok()).collect()
         };
         Ok(LrtCtx {
+            compiled,
             model_dims: self.io.inputs.iter().map(fixed).collect(),
             inputs: (0..self.io.inputs.len()).map(|_| None).collect(),
             outputs: (0..self.io.outputs.len()).map(|_| None).collect(),
@@ -520,7 +521,6 @@ impl PluginGraph for LrtGraph {
             computed: false,
             in_handles: vec![null_mut(); self.io.inputs.len()],
             out_handles: vec![null_mut(); self.io.outputs.len()],
-            compiled,
             graph: Arc::clone(self),
         })
     }
@@ -560,6 +560,9 @@ impl Drop for HostTensor {
 }
 
 struct LrtCtx {
+    /// Dropped first: before the tensor buffers it ran on, and before the graph it was compiled
+    /// from.
+    compiled: Compiled,
     /// The shape the compiled model currently has for each input (`None`: not yet fixed).
     model_dims: Vec<Option<Vec<usize>>>,
     inputs: Vec<Option<(u32, HostTensor)>>,
@@ -573,8 +576,6 @@ struct LrtCtx {
     /// The run's buffer arrays, in signature order (kept across computes).
     in_handles: Vec<Handle>,
     out_handles: Vec<Handle>,
-    /// Dropped before the graph it was compiled from.
-    compiled: Compiled,
     graph: Arc<LrtGraph>,
 }
 
