@@ -33,8 +33,9 @@ cargo build --workspace --all-targets
 cargo test --workspace -- --skip rss_stays_flat_over_200_loads_per_backend 2>&1 | tee build/rust-tests.log
 SUMMARY+=("rust: $(grep -E '^test result:' build/rust-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}') ($((SECONDS - t0))s, build included)")
 
-# 200 load/compute/free cycles of magika and a 2-input Add per backend through the C API: RSS may
-# not grow by more than 8 MB after a warm-up (the OpenVINO plugin used to leak 3.4 MB per load).
+# 200 load/compute/free cycles of magika and a 2-input Add per backend through the C API (on
+# litert: a TFLite Add and mediapipe's BlazeFace): RSS may not grow by more than 8 MB after a
+# warm-up (the OpenVINO plugin used to leak 3.4 MB per load).
 log "load loops: RSS per backend and model over 200 loads (tests/load_loop.rs)"
 t0=$SECONDS
 cargo test -q --workspace --test load_loop -- --nocapture 2>&1 | tee build/load-loop.log
@@ -44,8 +45,8 @@ SUMMARY+=("load loops: $(grep -E '^load loop: ' build/load-loop.log | sed -E 's/
 # The cycle mode of the same test: many load / context / compute / free cycles of the Add model per
 # backend, RSS sampled 20 times; fails when the least-squares slope x cycles exceeds 2 MB or the
 # RSS grew 8 MB (the 100,000-cycle figures are in docs/stress.md; OpenVINO's load is ~20x
-# tract's and ORT's ~3x, hence fewer cycles).
-log "cycle loop: RSS slope over ${WASINN_CYCLE_BACKENDS:=tract:10000,onnxruntime:5000,openvino:200} cycles (tests/load_loop.rs)"
+# tract's and ORT's ~3x, hence fewer cycles; litert runs the TFLite Add, 10,000 cycles in ~4 s).
+log "cycle loop: RSS slope over ${WASINN_CYCLE_BACKENDS:=tract:10000,onnxruntime:5000,openvino:200,litert:10000} cycles (tests/load_loop.rs)"
 t0=$SECONDS
 WASINN_CYCLE_BACKENDS="$WASINN_CYCLE_BACKENDS" cargo test -q --workspace --test load_loop -- --ignored --nocapture 2>&1 \
   | tee build/cycle-loop.log
@@ -207,10 +208,11 @@ t0=$SECONDS
 grep -q '^conformance check: passed' build/conformance-check.log
 SUMMARY+=("conformance: $(grep -E '^(tract|onnxruntime|openvino) ' build/conformance-check.log | awk '{printf "%s%s %s/%s pass, %s losses", (NR>1?"; ":""), $1, $11, $3, $24}'); $(grep '^real models' build/conformance-check.log); runner self-tests: $(tail -1 build/conformance-runner-tests.log) ($((SECONDS - t0))s)")
 
-# TensorFlow Lite: mediapipe's 14 models and small generated ones through libwasinn on tract and
-# openvino vs LiteRT's interpreter / OpenVINO's Python API; fails on any loss or wrong value.
+# TensorFlow Lite: mediapipe's 14 models and small generated ones through libwasinn on tract,
+# openvino and litert vs LiteRT's interpreter / OpenVINO's Python API; fails on any loss or wrong
+# value, or when one of the three backends is missing.
 t0=$SECONDS
-log "TensorFlow Lite conformance: libwasinn (tract, openvino) vs LiteRT and OpenVINO (tests/conformance/tflite.py)"
+log "TensorFlow Lite conformance: libwasinn (tract, openvino, litert) vs LiteRT and OpenVINO (tests/conformance/tflite.py)"
 (
   conformance_env
   "$PY" tests/conformance/tflite.py run build/tflite-conformance.json 2>&1 | tee build/tflite.log

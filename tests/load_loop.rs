@@ -1,12 +1,14 @@
 //! Memory per load, through the C API alone: on every backend (built-in tract, the onnxruntime and
 //! openvino plugins), 200 cycles of load / exec_ctx_new / set_input / compute / get_output / free
-//! of magika's model (from the venv's `magika` package) and of a 2-input Add, after a warm-up.
+//! of magika's model (from the venv's `magika` package) and of a 2-input Add, after a warm-up; on
+//! the litert plugin (TFLite only) the same with a TFLite Add and mediapipe's BlazeFace
+//! (`face_detection_short_range.tflite`, from the venv's `mediapipe` package).
 //! The process's RSS may not grow by more than 8 MB over the 200 cycles (the OpenVINO plugin used
 //! to leak ~3.4 MB per magika load). Prints start / after warm-up / end RSS per backend and model.
 //!
 //! The cycle mode (`cycles_keep_rss_flat_per_backend`, ignored by a plain `cargo test`, run by its
 //! own layer of scripts/test.sh with `--ignored`): `WASINN_CYCLES` (default 5,000) cycles of the
-//! Add model per backend (`WASINN_CYCLE_BACKENDS=tract,onnxruntime:5000,openvino:1000`: the
+//! Add model per backend (the TFLite Add on litert; `WASINN_CYCLE_BACKENDS=tract,onnxruntime:5000,openvino:1000`: the
 //! backends, each with its own count or the default), RSS sampled every 1/20 of the run after a
 //! warm-up (a tenth of the count, at most 300 cycles); the least-squares slope of those samples
 //! times the cycle count may not exceed `MAX_FITTED_GROWTH_BYTES`, nor the end the warm-up RSS by
@@ -18,8 +20,11 @@
 //! a missing plugin, vendor library or magika package fails the test.
 
 mod common;
+#[path = "common/tflite.rs"]
+mod tflite;
 
 use std::ffi::CString;
+use std::path::Path;
 
 use common::*;
 use wasinn::capi::*;
@@ -55,6 +60,42 @@ fn magika_model() -> Vec<u8> {
     std::fs::read(model).expect("magika model")
 }
 
+fn venv_file(relative: &str) -> Vec<u8> {
+    let lib = venv().join("lib");
+    let path = std::fs::read_dir(&lib)
+        .unwrap_or_else(|e| panic!("{}: {e} (scripts/common.sh ensure_venv creates the venv)", lib.display()))
+        .flatten()
+        .map(|py| py.path().join("site-packages").join(relative))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("no {relative} in {} (scripts/requirements*.txt install it)", lib.display()));
+    std::fs::read(path).expect("model")
+}
+
+/// Registers this workspace's litert plugin (built if missing); fails unless it is accepted.
+/// (After `add_vendor_plugins`, which sets `WASINN_PYTHON_SITE_PACKAGES`, where it finds
+/// libLiteRt.so.)
+fn add_litert_plugin() {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().and_then(Path::parent).unwrap().join("libwasinn_backend_litert.so");
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo).args(["build", "-p", "wasinn-backend-litert"]).status().expect("cargo");
+        assert!(status.success(), "cargo build -p wasinn-backend-litert failed");
+    }
+    let c = CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { wasinn_plugin_add_path(c.as_ptr()) }, WASINN_STATUS_SUCCESS, "{}", path.display());
+}
+
+/// The encoding of the models a backend's loops run.
+fn encoding_of(backend: &str) -> u32 {
+    if backend == "litert" {
+        WASINN_ENCODING_TENSORFLOWLITE
+    } else {
+        WASINN_ENCODING_ONNX
+    }
+}
+
 fn elem_size(ty: u32) -> usize {
     match ty {
         WASINN_TENSOR_TYPE_U8 => 1,
@@ -67,13 +108,13 @@ fn elem_size(ty: u32) -> usize {
 
 /// One cycle: load on `backend`, a context, zero inputs of the declared types (dynamic dims 1),
 /// compute, read every output, free everything.
-fn cycle(model: &[u8], backend: &CString) {
+fn cycle(model: &[u8], backend: &CString, encoding: u32) {
     let b = wasinn_buffer_t { data: model.as_ptr(), len: model.len() };
     let mut g = 0;
     // SAFETY: valid buffers and out-pointers throughout.
     unsafe {
         assert_eq!(
-            wasinn_graph_load_with_backend(&b, 1, WASINN_ENCODING_ONNX, WASINN_TARGET_CPU, backend.as_ptr(), &mut g),
+            wasinn_graph_load_with_backend(&b, 1, encoding, WASINN_TARGET_CPU, backend.as_ptr(), &mut g),
             WASINN_STATUS_SUCCESS,
             "load on {backend:?}"
         );
@@ -110,18 +151,25 @@ fn cycle(model: &[u8], backend: &CString) {
 #[test]
 fn rss_stays_flat_over_200_loads_per_backend() {
     add_vendor_plugins();
-    let models = [("add", add_f32_model(&[2, 3])), ("magika", magika_model())];
+    add_litert_plugin();
+    let onnx = [("add", add_f32_model(&[2, 3])), ("magika", magika_model())];
+    let tflite = [
+        ("add", tflite::tflite_add_f32(&[2, 3])),
+        ("blazeface", venv_file("mediapipe/modules/face_detection/face_detection_short_range.tflite")),
+    ];
     let mut failures = Vec::new();
-    for backend in ["tract", "onnxruntime", "openvino"] {
+    for backend in ["tract", "onnxruntime", "openvino", "litert"] {
         let name = CString::new(backend).unwrap();
-        for (model_name, model) in &models {
+        let encoding = encoding_of(backend);
+        let models = if backend == "litert" { &tflite } else { &onnx };
+        for (model_name, model) in models {
             let start = rss_kb();
             for _ in 0..WARM_UP {
-                cycle(model, &name);
+                cycle(model, &name, encoding);
             }
             let warm = rss_kb();
             for _ in 0..CYCLES {
-                cycle(model, &name);
+                cycle(model, &name, encoding);
             }
             let end = rss_kb();
             let growth = end.saturating_sub(warm);
@@ -165,24 +213,26 @@ fn cycles_keep_rss_flat_per_backend() {
     let default_cycles = std::env::var("WASINN_CYCLES").ok().map_or(5_000, |v| count(&v));
     let backends = std::env::var("WASINN_CYCLE_BACKENDS").unwrap_or_else(|_| "tract,onnxruntime,openvino".into());
     add_vendor_plugins();
-    let model = add_f32_model(&[2, 3]);
+    add_litert_plugin();
+    let (onnx, tflite) = (add_f32_model(&[2, 3]), tflite::tflite_add_f32(&[2, 3]));
     let mut failures = Vec::new();
     // BACKEND or BACKEND:CYCLES (OpenVINO's load is ~20x tract's: CI runs it fewer cycles)
     for item in backends.split(',') {
         let (backend, cycles) = item.split_once(':').map_or((item, default_cycles), |(b, n)| (b, count(n)));
         assert!(cycles >= SAMPLES * 10, "{backend}: at least {} cycles", SAMPLES * 10);
         let name = CString::new(backend).unwrap();
+        let (model, encoding) = (if backend == "litert" { &tflite } else { &onnx }, encoding_of(backend));
         let t0 = std::time::Instant::now();
         let start = rss_kb();
         let warm_up = (cycles / 10).min(WARM_UP * 10);
         for _ in 0..warm_up {
-            cycle(&model, &name);
+            cycle(model, &name, encoding);
         }
         let warm = rss_kb();
         let (mut xs, mut ys) = (vec![0.0], vec![warm as f64 * 1024.0]);
         for s in 1..=SAMPLES {
             for _ in 0..cycles / SAMPLES {
-                cycle(&model, &name);
+                cycle(model, &name, encoding);
             }
             xs.push((s * (cycles / SAMPLES)) as f64);
             ys.push(rss_kb() as f64 * 1024.0);

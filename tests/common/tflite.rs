@@ -18,11 +18,13 @@ pub struct TflTensor {
     pub quant: Option<(f32, i64)>,
     /// Constant data (little-endian bytes) of a weight.
     pub data: Option<Vec<u8>>,
+    /// The shape signature (`-1` for a dynamic dimension), when the tensor has one.
+    pub signature: Option<Vec<i32>>,
 }
 
 /// A tensor without data or quantization.
 pub fn tfl_tensor(name: &'static str, ty: TflType, shape: &[i32]) -> TflTensor {
-    TflTensor { name, ty, shape: shape.to_vec(), quant: None, data: None }
+    TflTensor { name, ty, shape: shape.to_vec(), quant: None, data: None, signature: None }
 }
 
 /// A TFLite model: `tensors`, then operators `(op, inputs, outputs)` (ADD and MUL get their
@@ -33,6 +35,17 @@ pub fn tflite_model(
     ops: &[(BuiltinOperator, &[i32], &[i32])],
     inputs: &[i32],
     outputs: &[i32],
+) -> Vec<u8> {
+    tflite_model_custom(tensors, ops, inputs, outputs, None)
+}
+
+/// [`tflite_model`], with `custom_code` as the name of its `CUSTOM` operators.
+pub fn tflite_model_custom(
+    tensors: &[TflTensor],
+    ops: &[(BuiltinOperator, &[i32], &[i32])],
+    inputs: &[i32],
+    outputs: &[i32],
+    custom_code: Option<&str>,
 ) -> Vec<u8> {
     let mut fbb = FlatBufferBuilder::new();
     // Buffer 0 is the empty sentinel every TFLite file has.
@@ -56,10 +69,11 @@ pub fn tflite_model(
             )
         });
         let shape = fbb.create_vector(&t.shape);
+        let shape_signature = t.signature.as_ref().map(|s| fbb.create_vector(s));
         let name = fbb.create_string(t.name);
         flat_tensors.push(Tensor::create(
             &mut fbb,
-            &TensorArgs { shape: Some(shape), type_: t.ty, buffer, name: Some(name), quantization, ..Default::default() },
+            &TensorArgs { shape: Some(shape), shape_signature, type_: t.ty, buffer, name: Some(name), quantization, ..Default::default() },
         ));
     }
     let mut codes: Vec<BuiltinOperator> = Vec::new();
@@ -98,9 +112,10 @@ pub fn tflite_model(
         .iter()
         .map(|&c| {
             let deprecated_builtin_code = i8::try_from(c.0).unwrap_or(127);
+            let custom_code = custom_code.filter(|_| c == BuiltinOperator::CUSTOM).map(|name| fbb.create_string(name));
             OperatorCode::create(
                 &mut fbb,
-                &OperatorCodeArgs { builtin_code: c, deprecated_builtin_code, version: 1, ..Default::default() },
+                &OperatorCodeArgs { builtin_code: c, deprecated_builtin_code, version: 1, custom_code, ..Default::default() },
             )
         })
         .collect();
