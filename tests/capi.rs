@@ -807,3 +807,48 @@ fn load_failures_report_a_status_and_message() {
     check(wasinn_graph_free(g), OK);
     let _unused: *mut c_void = null_mut();
 }
+
+// ------------------------------------------------------------------------------------------------
+// A panic inside the backend poisons only its context.
+
+#[test]
+fn a_panic_in_a_tract_compute_poisons_only_that_context() {
+    let g = add_graph();
+    let (a, b) = (f32_bytes(&[1.0; 6]), f32_bytes(&[2.0; 6]));
+    let set = |c: wasinn_exec_ctx_t| unsafe {
+        let ta = tensor(WASINN_TENSOR_TYPE_FP32, &[2, 3], &a);
+        let tb = tensor(WASINN_TENSOR_TYPE_FP32, &[2, 3], &b);
+        (wasinn_exec_ctx_set_input(c, 0, &ta), wasinn_exec_ctx_set_input(c, 1, &tb))
+    };
+    let (bad, good) = (new_ctx(g), new_ctx(g));
+    for c in [bad, good] {
+        assert_eq!(set(c), (OK, OK), "{}", last_error());
+        check(wasinn_exec_ctx_compute(c), OK);
+    }
+    // The next tract compute on this thread panics inside tract's guard, as a tract bug would.
+    wasinn::backends::tract::panic_in_next_compute_on_this_thread();
+    check(wasinn_exec_ctx_compute(bad), WASINN_STATUS_PANIC);
+    assert!(last_error().contains("panic_in_next_compute_on_this_thread"), "{}", last_error());
+    // From now on every call on that context fails with RUNTIME_ERROR, without reaching tract.
+    check(wasinn_exec_ctx_compute(bad), WASINN_STATUS_RUNTIME_ERROR);
+    assert!(last_error().contains("poisoned by an earlier panic"), "{}", last_error());
+    let (sa, sb) = set(bad);
+    assert_eq!((sa, sb), (WASINN_STATUS_RUNTIME_ERROR, WASINN_STATUS_RUNTIME_ERROR));
+    let mut buf = [0u8; 24];
+    let mut len = 0;
+    check(unsafe { wasinn_exec_ctx_get_output(bad, 0, buf.as_mut_ptr().cast(), buf.len(), &mut len) }, WASINN_STATUS_RUNTIME_ERROR);
+    assert!(last_error().contains("poisoned"), "{}", last_error());
+    // The other context of the same graph, and a new one, still work; the outputs of the good
+    // context's earlier compute are intact.
+    assert_eq!(f32_from(&read_output(good, 0)), [3.0; 6]);
+    check(wasinn_exec_ctx_compute(good), OK);
+    let fresh = new_ctx(g);
+    assert_eq!(set(fresh), (OK, OK));
+    check(wasinn_exec_ctx_compute(fresh), OK);
+    assert_eq!(f32_from(&read_output(fresh, 0)), [3.0; 6]);
+    // A poisoned context is still freed normally.
+    for c in [bad, good, fresh] {
+        check(wasinn_exec_ctx_free(c), OK);
+    }
+    check(wasinn_graph_free(g), OK);
+}

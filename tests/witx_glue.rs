@@ -1135,3 +1135,39 @@ fn legacy_wasi_nn_out_of_bounds_and_bad_values() {
         assert_eq!(g.legacy_get_output(99, 0, buf, size), INVALID_ARGUMENT, "unknown context");
     }
 }
+
+// ------------------------------------------------------------------------------------------------
+// A panic inside the backend poisons only its context.
+
+#[test]
+fn a_panic_in_compute_is_runtime_error_and_poisons_only_that_context() {
+    for profile in PROFILES {
+        let mut g = Guest::new(profile);
+        let runtime_error = g.e(Status::RuntimeError);
+        let (graph, bad) = ready(&mut g);
+        let good = g.new_ctx(graph);
+        assert_eq!(g.set_f32(good, 0, &[2, 3], &[1.0; 6]), OK);
+        assert_eq!(g.set_f32(good, 1, &[2, 3], &[2.0; 6]), OK);
+        wasinn::backends::tract::panic_in_next_compute_on_this_thread();
+        assert_eq!(g.compute(bad), runtime_error, "profile {profile}: the panic itself");
+        assert!(last_error().contains("panic"), "{}", last_error());
+        // Every later call on the poisoned context: runtime_error, named as poisoning.
+        assert_eq!(g.compute(bad), runtime_error);
+        assert!(last_error().contains("poisoned by an earlier panic"), "{}", last_error());
+        assert_eq!(g.set_f32(bad, 0, &[2, 3], &[1.0; 6]), runtime_error);
+        let (r, _, _) = g.output(bad, 0, 64);
+        assert_eq!(r, runtime_error);
+        // The other context of the graph and a new one compute as before.
+        assert_eq!(g.compute(good), OK, "{}", last_error());
+        let (r, n, bytes) = g.output(good, 0, 64);
+        assert_eq!((r, n), (OK, 24));
+        assert_eq!(f32_from(&bytes), [3.0; 6]);
+        let fresh = g.new_ctx(graph);
+        assert_eq!(g.set_f32(fresh, 0, &[2, 3], &[1.0; 6]), OK);
+        assert_eq!(g.set_f32(fresh, 1, &[2, 3], &[1.0; 6]), OK);
+        assert_eq!(g.compute(fresh), OK, "{}", last_error());
+        for c in [bad, good, fresh] {
+            assert_eq!(g.finalize(c), OK, "{}", last_error());
+        }
+    }
+}

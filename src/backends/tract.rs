@@ -290,6 +290,19 @@ fn failure_status(text: &str) -> Status {
     }
 }
 
+thread_local! {
+    /// Set by [`panic_in_next_compute_on_this_thread`].
+    static PANIC_IN_NEXT_COMPUTE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Test support, not a stable API: the next tract compute started on the calling thread panics
+/// inside the backend's guard (where a tract bug would), so tests can check what a panic does to
+/// the context (it is poisoned, see `core::graph`). One thread-local flag, cleared by that compute.
+#[doc(hidden)]
+pub fn panic_in_next_compute_on_this_thread() {
+    PANIC_IN_NEXT_COMPUTE.with(|p| p.set(true));
+}
+
 /// Runs `f`, turning a tract panic into an error.
 fn guard<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
@@ -943,6 +956,9 @@ impl BackendContext for TractContext {
         }
         let runner = self.runner.as_mut().expect("set above");
         let result = guard("running the model", || {
+            if PANIC_IN_NEXT_COMPUTE.with(|p| p.replace(false)) {
+                panic!("test hook: panic_in_next_compute_on_this_thread");
+            }
             runner.state.run(values).map_err(|e| Error::runtime(format!("tract failed to run the model: {e:#}")))
         });
         let result = result.map_err(|mut e| {

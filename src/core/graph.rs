@@ -1,11 +1,18 @@
 //! Graphs and execution contexts: the backend-independent checks every caller (C API, witx glue,
 //! Python) gets for free. A context holds an `Arc<Graph>`, so a graph stays alive as long as any
 //! context made from it, whatever happens to the graph's handle.
+//!
+//! Poisoning: a backend call that panicked (the backend caught it and returned [`Status::Panic`])
+//! may have left that context's state half-updated, so the context is poisoned: the call itself
+//! returns the `Panic` error, and every later `set_input`, `compute` or `output` on the same
+//! context returns `RuntimeError` with [`POISONED_MESSAGE`] without reaching the backend. Other
+//! contexts of the same graph, new contexts and other graphs are untouched.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use crate::core::backend::{BackendContext, BackendGraph, IoInfo};
-use crate::core::error::{Error, Result};
+use crate::core::error::{Error, Result, Status};
 use crate::core::tensor::{OutputRef, Tensor, TensorRef};
 use crate::core::types::{Encoding, Target};
 
@@ -68,6 +75,7 @@ impl Graph {
             inner,
             inputs_set: vec![false; self.inputs().len()],
             computed: false,
+            poisoned: Cell::new(false),
         })
     }
 }
@@ -79,12 +87,17 @@ fn find(infos: &[IoInfo], name: &str, what: &str) -> Result<usize> {
     })
 }
 
+/// The message of every call on a context after a panic in one of its backend calls.
+pub const POISONED_MESSAGE: &str = "execution context poisoned by an earlier panic in its backend; free it and create a new one";
+
 /// An execution context. Not `Sync`: callers serialize access (the handle tables wrap it in a mutex).
 pub struct ExecContext {
     graph: Arc<Graph>,
     inner: Box<dyn BackendContext>,
     inputs_set: Vec<bool>,
     computed: bool,
+    /// Set once a backend call on this context returned `Status::Panic` (see the module docs).
+    poisoned: Cell<bool>,
 }
 
 impl std::fmt::Debug for ExecContext {
@@ -93,6 +106,7 @@ impl std::fmt::Debug for ExecContext {
             .field("graph", &self.graph)
             .field("inputs_set", &self.inputs_set)
             .field("computed", &self.computed)
+            .field("poisoned", &self.poisoned.get())
             .finish_non_exhaustive()
     }
 }
@@ -101,6 +115,30 @@ impl ExecContext {
     /// The graph this context runs.
     pub fn graph(&self) -> &Arc<Graph> {
         &self.graph
+    }
+
+    /// Whether a backend call on this context panicked (every later call fails).
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned.get()
+    }
+
+    /// Fails once the context is poisoned.
+    fn check_poisoned(&self) -> Result<()> {
+        if self.poisoned.get() {
+            return Err(Error::runtime(POISONED_MESSAGE));
+        }
+        Ok(())
+    }
+
+    /// Poisons the context when a backend call returned a panic; passes the result on.
+    fn note_panic<T>(&self, r: Result<T>) -> Result<T> {
+        if let Err(e) = &r {
+            if e.status == Status::Panic {
+                self.poisoned.set(true);
+                crate::wasinn_log!(Warn, "execution context poisoned: {}", e.message);
+            }
+        }
+        r
     }
 
     fn check_input(&self, index: usize) -> Result<()> {
@@ -115,10 +153,12 @@ impl ExecContext {
 
     /// Sets input `index`; the data is copied before this returns.
     pub fn set_input(&mut self, index: usize, tensor: &TensorRef<'_>) -> Result<()> {
+        self.check_poisoned()?;
         self.check_input(index)?;
         // A failed set leaves the input unset: never compute on half-written data.
         self.inputs_set[index] = false;
-        self.inner.set_input(index, tensor)?;
+        let r = self.inner.set_input(index, tensor);
+        self.note_panic(r)?;
         self.inputs_set[index] = true;
         crate::core::stats::record_input(tensor.data().len());
         Ok(())
@@ -132,12 +172,14 @@ impl ExecContext {
 
     /// Runs the model. Every input must have been set.
     pub fn compute(&mut self) -> Result<()> {
+        self.check_poisoned()?;
         if let Some(missing) = self.inputs_set.iter().position(|s| !s) {
             let name = &self.graph.inputs()[missing].name;
             return Err(Error::invalid(format!("input {missing} ({name:?}) was not set before compute")));
         }
         self.computed = false;
-        self.inner.compute()?;
+        let r = self.inner.compute();
+        self.note_panic(r)?;
         self.computed = true;
         crate::core::stats::record_compute();
         Ok(())
@@ -145,6 +187,7 @@ impl ExecContext {
 
     /// Borrows output `index` of the last successful compute.
     pub fn output(&self, index: usize) -> Result<OutputRef<'_>> {
+        self.check_poisoned()?;
         let count = self.graph.outputs().len();
         if index >= count {
             return Err(Error::invalid(format!("output index {index} out of range (the model has {count} outputs)")));
@@ -152,7 +195,7 @@ impl ExecContext {
         if !self.computed {
             return Err(Error::invalid("no successful compute yet on this execution context"));
         }
-        self.inner.output(index)
+        self.note_panic(self.inner.output(index))
     }
 
     /// Borrows the output called `name`.
