@@ -50,6 +50,10 @@ const VARIANTS: &[&str] = &[
     "mock_paniccompute",
     "mock_garbage",
     "mock_nullfn",
+    "mock_nullname",
+    "mock_badutf8",
+    "mock_nulllist",
+    "mock_badptrs",
 ];
 
 struct Setup {
@@ -173,7 +177,7 @@ fn duplicate_backend_names_are_rejected() {
 fn rejected_plugins_never_serve_loads() {
     setup();
     let names: Vec<String> = loader::backends().iter().map(|b| b.name().to_string()).collect();
-    for bad in ["mock_wrongabi", "mock_bigtable", "mock_panicinit", "mock_novendor", "mock_nullfn"] {
+    for bad in ["mock_wrongabi", "mock_bigtable", "mock_panicinit", "mock_novendor", "mock_nullfn", "mock_nullname", "mock_nulllist"] {
         assert!(!names.contains(&bad.to_string()), "{bad} in {names:?}");
     }
 }
@@ -232,8 +236,81 @@ fn a_panic_in_compute_becomes_a_panic_status() {
     let e = ctx.compute().unwrap_err();
     assert_eq!(e.status, Status::Panic);
     assert!(e.message.contains("mock compute panics on purpose"), "{e}");
-    // The plugin survives: the same context can be used again (and panics again).
-    assert_eq!(ctx.compute().unwrap_err().status, Status::Panic);
+    // That context is poisoned: every later call fails with RuntimeError without reaching the
+    // plugin (which would panic again).
+    assert!(ctx.is_poisoned());
+    for e in [ctx.compute().unwrap_err(), ctx.set_input(0, &TensorRef::new(TensorType::Fp32, vec![1], &x).unwrap()).unwrap_err()] {
+        assert_eq!(e.status, Status::RuntimeError, "{e}");
+        assert!(e.message.contains("poisoned by an earlier panic"), "{e}");
+    }
+    assert_eq!(ctx.output(0).unwrap_err().status, Status::RuntimeError);
+    // Another context of the same graph is not poisoned: its set_input works (its compute panics
+    // in turn, this mock panics in every compute).
+    let mut other = g.init_execution_context().unwrap();
+    other.set_input(0, &TensorRef::new(TensorType::Fp32, vec![1], &x).unwrap()).unwrap();
+    assert!(!other.is_poisoned());
+    assert_eq!(other.compute().unwrap_err().status, Status::Panic);
+}
+
+#[test]
+fn a_plugin_panic_poisons_only_that_context_through_the_c_api() {
+    use wasinn::capi::*;
+    setup();
+    let last = || {
+        let mut msg = vec![0u8; 512];
+        // SAFETY: valid buffer.
+        let n = unsafe { wasinn_last_error_message(msg.as_mut_ptr().cast(), msg.len()) };
+        String::from_utf8_lossy(&msg[..n.min(msg.len() - 1)]).into_owned()
+    };
+    let model = b"m";
+    let b = wasinn_buffer_t { data: model.as_ptr(), len: model.len() };
+    let load = |name: &str| {
+        let name = std::ffi::CString::new(name).unwrap();
+        let mut g = 0;
+        // SAFETY: valid buffer, name and out-pointer.
+        let s = unsafe { wasinn_graph_load_with_backend(&b, 1, WASINN_ENCODING_GGML, WASINN_TARGET_CPU, name.as_ptr(), &mut g) };
+        assert_eq!(s, WASINN_STATUS_SUCCESS, "{}", last());
+        g
+    };
+    let new_ctx = |g| {
+        let mut c = 0;
+        // SAFETY: valid out-pointer.
+        assert_eq!(unsafe { wasinn_exec_ctx_new(g, &mut c) }, WASINN_STATUS_SUCCESS);
+        c
+    };
+    let x = f32_bytes(&[1.0, 2.0]);
+    let dims = [2u32];
+    let t = wasinn_tensor_t { r#type: WASINN_TENSOR_TYPE_FP32, dims: dims.as_ptr(), rank: 1, data: x.as_ptr(), data_len: x.len() };
+    // SAFETY: `t` views live buffers.
+    let set = |c| unsafe { wasinn_exec_ctx_set_input(c, 0, &t) };
+    let g = load("mock_paniccompute");
+    let (bad, other) = (new_ctx(g), new_ctx(g));
+    assert_eq!(set(bad), WASINN_STATUS_SUCCESS);
+    assert_eq!(wasinn_exec_ctx_compute(bad), WASINN_STATUS_PANIC);
+    assert!(last().contains("mock compute panics on purpose"), "{}", last());
+    assert_eq!(wasinn_exec_ctx_compute(bad), WASINN_STATUS_RUNTIME_ERROR);
+    assert!(last().contains("poisoned by an earlier panic"), "{}", last());
+    assert_eq!(set(bad), WASINN_STATUS_RUNTIME_ERROR);
+    let mut y = [0u8; 8];
+    let mut len = 0;
+    // SAFETY: `y` valid for 8 bytes.
+    assert_eq!(unsafe { wasinn_exec_ctx_get_output(bad, 0, y.as_mut_ptr().cast(), 8, &mut len) }, WASINN_STATUS_RUNTIME_ERROR);
+    // Another context of the graph is not poisoned (its own compute panics in turn, as this mock
+    // always does); a working plugin's graph is untouched.
+    assert_eq!(set(other), WASINN_STATUS_SUCCESS);
+    let ok = load("mockok");
+    let c = new_ctx(ok);
+    assert_eq!(set(c), WASINN_STATUS_SUCCESS);
+    assert_eq!(wasinn_exec_ctx_compute(c), WASINN_STATUS_SUCCESS, "{}", last());
+    // SAFETY: `y` valid for 8 bytes.
+    assert_eq!(unsafe { wasinn_exec_ctx_get_output(c, 0, y.as_mut_ptr().cast(), 8, &mut len) }, WASINN_STATUS_SUCCESS);
+    assert_eq!(f32_from(&y), [2.0, 4.0]);
+    for c in [bad, other, c] {
+        assert_eq!(wasinn_exec_ctx_free(c), WASINN_STATUS_SUCCESS);
+    }
+    for g in [g, ok] {
+        assert_eq!(wasinn_graph_free(g), WASINN_STATUS_SUCCESS);
+    }
 }
 
 #[test]
@@ -441,4 +518,99 @@ fn the_barrier_detects_serialised_computes() {
     // compute fails, and the contexts stay usable (each round tries again).
     let serial = barrier_run(b"wait_ms=200", 2, 2, false);
     assert_eq!(serial, vec![vec![(WASINN_STATUS_BUSY, None); 2]; 2]);
+}
+
+#[test]
+fn garbage_table_pointers_are_rejected() {
+    let r = rejected("mock_nullname");
+    assert!(r.contains("its table has no name"), "{r}");
+    let r = rejected("mock_badutf8");
+    assert!(r.contains("its name is not UTF-8"), "{r}");
+    let r = rejected("mock_nulllist");
+    assert!(r.contains("its encodings list is NULL"), "{r}");
+}
+
+/// Loads the `badptrs` mock with `fault` as model bytes (which selects the garbage).
+fn garbage_load(fault: &str) -> wasinn::core::error::Result<std::sync::Arc<wasinn::core::graph::Graph>> {
+    setup();
+    loader::load_with(&[fault.as_bytes()], Encoding::Ggml, Target::Cpu, &mock_opts("mock_badptrs"))
+}
+
+#[track_caller]
+fn assert_plugin_error(e: &wasinn::core::error::Error, wants: &str) {
+    assert_eq!(e.status, Status::RuntimeError, "{e}");
+    assert!(e.message.contains("mock_badptrs"), "the message names the plugin: {e}");
+    assert!(e.message.contains(wants), "{e}");
+}
+
+#[test]
+fn garbage_pointers_in_model_descriptions_are_refused() {
+    // The undamaged mode works.
+    let g = garbage_load("fine").unwrap();
+    assert_eq!(g.inputs()[0].name, "x");
+    for (fault, wants) in [
+        ("io_null_name", "input 0 badly: invalid name"),
+        ("io_bad_utf8", "input 0 badly: its name is not UTF-8"),
+        ("io_rank_33", "input 0 badly: rank 33"),
+        ("io_null_dims", "input 0 badly: NULL dims"),
+        ("io_misaligned_dims", "input 0 badly: misaligned dims pointer"),
+        ("io_huge_count", &format!("reports {} inputs", usize::MAX)),
+        ("null_graph", "reported success but returned no graph"),
+    ] {
+        let e = garbage_load(fault).map(|_| ()).unwrap_err();
+        assert_plugin_error(&e, wants);
+    }
+    let g = garbage_load("null_ctx").unwrap();
+    let e = g.init_execution_context().unwrap_err();
+    assert_plugin_error(&e, "reported success but returned no context");
+}
+
+/// A context of the `badptrs` mock for `fault`, with its input set.
+fn garbage_ctx(fault: &str) -> wasinn::core::graph::ExecContext {
+    let g = garbage_load(fault).unwrap();
+    let mut ctx = g.init_execution_context().unwrap();
+    let x = f32_bytes(&[1.0, 2.0]);
+    ctx.set_input(0, &TensorRef::new(TensorType::Fp32, vec![2], &x).unwrap()).unwrap();
+    ctx
+}
+
+#[test]
+fn garbage_output_pointers_are_refused() {
+    for (fault, wants) in [
+        ("out_null_data", "invalid output 0: NULL data with 8 bytes"),
+        ("out_null_dims", "invalid output 0: NULL dims with rank 1"),
+        ("out_rank_33", "invalid output 0: rank 33"),
+        ("out_bad_type", "invalid output 0: unknown tensor type 77777"),
+        ("out_misaligned_dims", "invalid output 0: misaligned dims pointer"),
+        ("out_huge_len", &format!("invalid output 0: {} bytes", usize::MAX)),
+    ] {
+        let mut ctx = garbage_ctx(fault);
+        ctx.compute().unwrap();
+        let e = ctx.output(0).unwrap_err();
+        assert_plugin_error(&e, wants);
+        // The context is not poisoned by a refused output: the next output is fine.
+        assert_eq!(i64_from(ctx.output(1).unwrap().data), [2], "{fault}");
+    }
+}
+
+#[test]
+fn garbage_statuses_and_error_messages_are_refused() {
+    for (fault, wants) in [
+        ("status_4242", "returned unknown status 4242: mock: a status outside the ABI"),
+        ("status_missing_memory", "returned unknown status 3: mock: a host-only status"),
+        ("err_len_overflow", "claims a 5096-byte error message in a 4096-byte buffer (status 5): xxxx"),
+        ("err_bad_utf8", "wrote an error message that is not UTF-8 (status 5): bad \u{fffd}\u{fffd} message"),
+    ] {
+        let mut ctx = garbage_ctx(fault);
+        let e = ctx.compute().unwrap_err();
+        assert_plugin_error(&e, wants);
+        assert!(e.message.len() < 8192, "bounded message: {} bytes", e.message.len());
+    }
+    // A plugin that shrank the host's error buffer in one call does not shrink the next call's.
+    let mut ctx = garbage_ctx("err_clobber");
+    ctx.compute().unwrap();
+    let e = ctx.output(7).unwrap_err();
+    assert_eq!(e.status, Status::InvalidArgument);
+    let e = ctx.set_input(0, &TensorRef::new(TensorType::Fp32, vec![1, 1], &f32_bytes(&[1.0])).unwrap()).unwrap_err();
+    assert!(e.message.contains("mock input must be f32 of rank 1"), "the whole message: {e}");
 }

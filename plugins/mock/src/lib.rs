@@ -12,13 +12,19 @@
 //!   (see [`Barrier`]): two computes on two contexts of one graph both finish only if they run at
 //!   the same time, and a compute left alone fails with `BUSY` once the wait (the model bytes
 //!   `wait_ms=<N>`, default 30000) is over, so serialised computes are detected, never a hang.
+//! - `nullname`, `badutf8`, `nulllist`: the table's name pointer is NULL, its name is not UTF-8,
+//!   or its encodings pointer is NULL with a length of 1;
+//! - `badptrs`: a working backend whose C-level functions return the garbage the model bytes
+//!   name (see [`FAULTS`]: NULL or misaligned pointers with non-zero lengths, ranks over 32,
+//!   unknown types and statuses, malformed error messages, NULL graphs or contexts on success).
 //! Otherwise it is a working backend for the `ggml` encoding (so it never competes with real
 //! backends for ONNX): any bytes load as a model with one f32 input `x` of shape `[N]` and
 //! two outputs, `y = 2x` (f32) and `n = len(x)` (i64 `[1]`).
 
-use std::ffi::CStr;
+use std::collections::HashMap;
+use std::ffi::{c_char, CStr};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use wasinn_plugin_kit::abi::*;
 use wasinn_plugin_kit::*;
@@ -217,6 +223,19 @@ pub unsafe extern "C" fn wasinn_backend_plugin_entry(
     let status = entry::<Mock>(host_abi_version, table, table_size, err);
     if status == WASINN_BACKEND_STATUS_SUCCESS && !table.is_null() {
         let name = own_name();
+        if name.contains("nullname") {
+            (*table).name = std::ptr::null();
+        }
+        if name.contains("badutf8") {
+            (*table).name = c"bad\xff\xfename".as_ptr();
+        }
+        if name.contains("nulllist") {
+            (*table).encodings = std::ptr::null();
+            (*table).encodings_len = 1;
+        }
+        if name.contains("badptrs") {
+            wrap_table(&mut *table);
+        }
         if name.contains("wrongabi") {
             (*table).abi_version = 99;
         }
@@ -226,6 +245,267 @@ pub unsafe extern "C" fn wasinn_backend_plugin_entry(
         if name.contains("nullfn") {
             (*table).ctx_compute = None;
         }
+    }
+    status
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `badptrs` mode: the kit's functions, wrapped to damage what they return.
+
+/// One kind of garbage, chosen by the model bytes of a load (the whole bytes name it).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fault {
+    IoNullName,
+    IoBadUtf8,
+    IoRank33,
+    IoNullDims,
+    IoMisalignedDims,
+    IoHugeCount,
+    NullGraph,
+    NullCtx,
+    OutNullData,
+    OutNullDims,
+    OutRank33,
+    OutBadType,
+    OutMisalignedDims,
+    OutHugeLen,
+    Status4242,
+    StatusMissingMemory,
+    ErrLenOverflow,
+    ErrBadUtf8,
+    ErrClobber,
+}
+
+/// Model bytes -> the garbage the graph's functions return (input 0 / output 0 / compute).
+const FAULTS: &[(&str, Fault)] = &[
+    ("io_null_name", Fault::IoNullName),
+    ("io_bad_utf8", Fault::IoBadUtf8),
+    ("io_rank_33", Fault::IoRank33),
+    ("io_null_dims", Fault::IoNullDims),
+    ("io_misaligned_dims", Fault::IoMisalignedDims),
+    ("io_huge_count", Fault::IoHugeCount),
+    ("null_graph", Fault::NullGraph),
+    ("null_ctx", Fault::NullCtx),
+    ("out_null_data", Fault::OutNullData),
+    ("out_null_dims", Fault::OutNullDims),
+    ("out_rank_33", Fault::OutRank33),
+    ("out_bad_type", Fault::OutBadType),
+    ("out_misaligned_dims", Fault::OutMisalignedDims),
+    ("out_huge_len", Fault::OutHugeLen),
+    ("status_4242", Fault::Status4242),
+    ("status_missing_memory", Fault::StatusMissingMemory),
+    ("err_len_overflow", Fault::ErrLenOverflow),
+    ("err_bad_utf8", Fault::ErrBadUtf8),
+    ("err_clobber", Fault::ErrClobber),
+];
+
+/// The kit's own functions, called by the wrappers.
+struct Orig {
+    load: WasinnBackendLoadFn,
+    graph_free: WasinnBackendGraphFreeFn,
+    graph_io_count: WasinnBackendGraphIoCountFn,
+    graph_io_info: WasinnBackendGraphIoInfoFn,
+    ctx_new: WasinnBackendCtxNewFn,
+    ctx_free: WasinnBackendCtxFreeFn,
+    ctx_compute: WasinnBackendCtxComputeFn,
+    ctx_get_output: WasinnBackendCtxGetOutputFn,
+}
+static ORIG: OnceLock<Orig> = OnceLock::new();
+
+/// Graph and context pointers (as integers) -> their fault.
+fn faults() -> &'static Mutex<HashMap<usize, Fault>> {
+    static F: OnceLock<Mutex<HashMap<usize, Fault>>> = OnceLock::new();
+    F.get_or_init(|| Mutex::new(HashMap::new()))
+}
+fn fault_of(p: usize) -> Option<Fault> {
+    faults().lock().ok()?.get(&p).copied()
+}
+fn set_fault(p: usize, f: Option<Fault>) {
+    if let Ok(mut m) = faults().lock() {
+        match f {
+            Some(f) => m.insert(p, f),
+            None => m.remove(&p),
+        };
+    }
+}
+
+/// Dims for the misaligned-pointer faults: the pointer handed out is one byte into this.
+static DIMS: [u64; 4] = [1, 1, 1, 1];
+fn misaligned<T>() -> *const T {
+    // SAFETY: one byte into a 32-byte static: in bounds, deliberately misaligned.
+    unsafe { (DIMS.as_ptr() as *const u8).add(1) as *const T }
+}
+
+unsafe fn wrap_table(t: &mut WasinnBackendPlugin) {
+    let _ = ORIG.set(Orig {
+        load: t.load,
+        graph_free: t.graph_free,
+        graph_io_count: t.graph_io_count,
+        graph_io_info: t.graph_io_info,
+        ctx_new: t.ctx_new,
+        ctx_free: t.ctx_free,
+        ctx_compute: t.ctx_compute,
+        ctx_get_output: t.ctx_get_output,
+    });
+    t.load = Some(g_load);
+    t.graph_free = Some(g_graph_free);
+    t.graph_io_count = Some(g_io_count);
+    t.graph_io_info = Some(g_io_info);
+    t.ctx_new = Some(g_ctx_new);
+    t.ctx_free = Some(g_ctx_free);
+    t.ctx_compute = Some(g_compute);
+    t.ctx_get_output = Some(g_get_output);
+}
+
+fn orig() -> &'static Orig {
+    ORIG.get().expect("wrap_table ran")
+}
+
+unsafe extern "C" fn g_load(
+    builders: *const WasinnBackendBytes,
+    builders_len: usize,
+    encoding: u32,
+    target: u32,
+    model_dir: *const c_char,
+    graph_out: *mut *mut WasinnBackendGraph,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    let status = orig().load.unwrap()(builders, builders_len, encoding, target, model_dir, graph_out, err);
+    if status != WASINN_BACKEND_STATUS_SUCCESS || builders_len == 0 {
+        return status;
+    }
+    let b = &*builders;
+    let bytes = if b.len == 0 { &[][..] } else { std::slice::from_raw_parts(b.data, b.len) };
+    let fault = FAULTS.iter().find(|(n, _)| n.as_bytes() == bytes).map(|&(_, f)| f);
+    if fault == Some(Fault::NullGraph) {
+        orig().graph_free.unwrap()(*graph_out);
+        *graph_out = std::ptr::null_mut();
+        return WASINN_BACKEND_STATUS_SUCCESS;
+    }
+    set_fault(*graph_out as usize, fault);
+    status
+}
+
+unsafe extern "C" fn g_graph_free(graph: *mut WasinnBackendGraph) {
+    set_fault(graph as usize, None);
+    orig().graph_free.unwrap()(graph)
+}
+
+unsafe extern "C" fn g_io_count(
+    graph: *const WasinnBackendGraph,
+    is_output: u32,
+    count_out: *mut usize,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    let status = orig().graph_io_count.unwrap()(graph, is_output, count_out, err);
+    if status == WASINN_BACKEND_STATUS_SUCCESS && fault_of(graph as usize) == Some(Fault::IoHugeCount) {
+        *count_out = usize::MAX;
+    }
+    status
+}
+
+unsafe extern "C" fn g_io_info(
+    graph: *const WasinnBackendGraph,
+    is_output: u32,
+    index: usize,
+    info: *mut WasinnBackendIoInfo,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    let status = orig().graph_io_info.unwrap()(graph, is_output, index, info, err);
+    if status != WASINN_BACKEND_STATUS_SUCCESS || is_output != 0 || index != 0 {
+        return status;
+    }
+    let info = &mut *info;
+    match fault_of(graph as usize) {
+        Some(Fault::IoNullName) => info.name = std::ptr::null(),
+        Some(Fault::IoBadUtf8) => {
+            info.name = b"x\xff\xfe".as_ptr();
+            info.name_len = 3;
+        }
+        Some(Fault::IoRank33) => info.rank = 33,
+        Some(Fault::IoNullDims) => info.dims = std::ptr::null(),
+        Some(Fault::IoMisalignedDims) => info.dims = misaligned(),
+        _ => {}
+    }
+    status
+}
+
+unsafe extern "C" fn g_ctx_new(
+    graph: *const WasinnBackendGraph,
+    ctx_out: *mut *mut WasinnBackendCtx,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    let status = orig().ctx_new.unwrap()(graph, ctx_out, err);
+    if status != WASINN_BACKEND_STATUS_SUCCESS {
+        return status;
+    }
+    let fault = fault_of(graph as usize);
+    if fault == Some(Fault::NullCtx) {
+        orig().ctx_free.unwrap()(*ctx_out);
+        *ctx_out = std::ptr::null_mut();
+        return WASINN_BACKEND_STATUS_SUCCESS;
+    }
+    set_fault(*ctx_out as usize, fault);
+    status
+}
+
+unsafe extern "C" fn g_ctx_free(ctx: *mut WasinnBackendCtx) {
+    set_fault(ctx as usize, None);
+    orig().ctx_free.unwrap()(ctx)
+}
+
+unsafe extern "C" fn g_compute(ctx: *mut WasinnBackendCtx, err: *mut WasinnBackendError) -> u32 {
+    let e = &mut *err;
+    match fault_of(ctx as usize) {
+        Some(Fault::Status4242) => {
+            write_error(err, "mock: a status outside the ABI");
+            4242
+        }
+        Some(Fault::StatusMissingMemory) => {
+            write_error(err, "mock: a host-only status");
+            3
+        }
+        Some(Fault::ErrLenOverflow) => {
+            // Fills the buffer (no NUL anywhere) and claims more than it holds.
+            std::ptr::write_bytes(e.message, b'x', e.capacity);
+            e.len = e.capacity + 1000;
+            WASINN_BACKEND_STATUS_RUNTIME_ERROR
+        }
+        Some(Fault::ErrBadUtf8) => {
+            let msg = b"bad \xff\xfe message";
+            std::ptr::copy_nonoverlapping(msg.as_ptr(), e.message, msg.len().min(e.capacity));
+            e.len = msg.len().min(e.capacity);
+            WASINN_BACKEND_STATUS_RUNTIME_ERROR
+        }
+        Some(Fault::ErrClobber) => {
+            // Shrinks the host's buffer for later calls: the host must re-arm it before each.
+            let status = orig().ctx_compute.unwrap()(ctx, err);
+            e.capacity = 1;
+            status
+        }
+        _ => orig().ctx_compute.unwrap()(ctx, err),
+    }
+}
+
+unsafe extern "C" fn g_get_output(
+    ctx: *const WasinnBackendCtx,
+    index: usize,
+    t: *mut WasinnBackendTensor,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    let status = orig().ctx_get_output.unwrap()(ctx, index, t, err);
+    if status != WASINN_BACKEND_STATUS_SUCCESS || index != 0 {
+        return status;
+    }
+    let t = &mut *t;
+    match fault_of(ctx as usize) {
+        Some(Fault::OutNullData) => t.data = std::ptr::null(),
+        Some(Fault::OutNullDims) => t.dims = std::ptr::null(),
+        Some(Fault::OutRank33) => t.rank = 33,
+        Some(Fault::OutBadType) => t.ty = 77777,
+        Some(Fault::OutMisalignedDims) => t.dims = misaligned(),
+        Some(Fault::OutHugeLen) => t.len = usize::MAX,
+        _ => {}
     }
     status
 }

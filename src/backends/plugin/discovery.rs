@@ -321,23 +321,71 @@ impl ErrorBuf {
         b.raw.message = b.buf.as_mut_ptr();
         b
     }
+    /// Prepares the buffer for a call: `len` 0, and `message`/`capacity` pointing at this
+    /// buffer again (a plugin that overwrote them in an earlier call cannot redirect the next
+    /// write).
+    pub(crate) fn reset(&mut self) {
+        self.raw.message = self.buf.as_mut_ptr();
+        self.raw.capacity = self.buf.len();
+        self.raw.len = 0;
+    }
+    /// The message the plugin wrote (its `len` clamped to the buffer, invalid UTF-8 replaced),
+    /// and whether it was malformed (`len` past the buffer, or not UTF-8).
+    fn message_checked(&self) -> (String, Option<String>) {
+        let n = self.raw.len.min(self.buf.len());
+        let text = String::from_utf8_lossy(&self.buf[..n]).into_owned();
+        let bad = if self.raw.len > self.buf.len() {
+            Some(format!("claims a {}-byte error message in a {}-byte buffer", self.raw.len, self.buf.len()))
+        } else if std::str::from_utf8(&self.buf[..n]).is_err() {
+            Some("wrote an error message that is not UTF-8".to_string())
+        } else {
+            None
+        };
+        (text, bad)
+    }
     /// The message the plugin wrote (its `len` clamped to the buffer).
     pub(crate) fn message(&self) -> String {
-        let n = self.raw.len.min(self.buf.len());
-        String::from_utf8_lossy(&self.buf[..n]).into_owned()
+        self.message_checked().0
     }
     /// Turns a plugin status into a result, with the plugin's message (copied now). `what` is
     /// formatted only on failure (callers pass `format_args!`: nothing is built on success).
+    /// A status outside the plugin ABI's set, or a malformed message, is `RuntimeError` with a
+    /// message naming `what` (which names the plugin).
     pub(crate) fn check(&self, status: u32, what: impl std::fmt::Display) -> Result<()> {
         if status == abi::WASINN_BACKEND_STATUS_SUCCESS {
             return Ok(());
         }
-        let msg = self.message();
-        let msg = if msg.is_empty() { format!("{what} failed") } else { msg };
-        match Status::from_code(status) {
-            Some(s) if s != Status::Success => Err(Error::new(s, msg)),
-            _ => Err(Error::runtime(format!("{what}: the plugin returned unknown status {status}: {msg}"))),
+        let (msg, bad) = self.message_checked();
+        if let Some(bad) = bad {
+            return Err(Error::runtime(format!("{what}: the plugin {bad} (status {status}): {msg}")));
         }
+        let msg = if msg.is_empty() { format!("{what} failed") } else { msg };
+        match plugin_status(status) {
+            Some(s) => Err(Error::new(s, msg)),
+            None => Err(Error::runtime(format!("{what}: the plugin returned unknown status {status}: {msg}"))),
+        }
+    }
+}
+
+/// The statuses the plugin ABI lets a plugin return on failure (`WASINN_BACKEND_STATUS_*`); any
+/// other value (including library statuses such as `MissingMemory` that only the host uses) is
+/// not a plugin status.
+fn plugin_status(status: u32) -> Option<Status> {
+    const ALLOWED: [u32; 9] = [
+        abi::WASINN_BACKEND_STATUS_INVALID_ARGUMENT,
+        abi::WASINN_BACKEND_STATUS_INVALID_ENCODING,
+        abi::WASINN_BACKEND_STATUS_BUSY,
+        abi::WASINN_BACKEND_STATUS_RUNTIME_ERROR,
+        abi::WASINN_BACKEND_STATUS_UNSUPPORTED_OPERATION,
+        abi::WASINN_BACKEND_STATUS_TOO_LARGE,
+        abi::WASINN_BACKEND_STATUS_NOT_FOUND,
+        abi::WASINN_BACKEND_STATUS_PANIC,
+        abi::WASINN_BACKEND_STATUS_SECURITY,
+    ];
+    if ALLOWED.contains(&status) {
+        Status::from_code(status)
+    } else {
+        None
     }
 }
 

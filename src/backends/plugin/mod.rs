@@ -3,9 +3,13 @@
 //! Every call goes through the plugin's table with a host-owned error buffer (one per context,
 //! reused by every call on it: a context is used by one thread at a time); statuses map
 //! 1:1 onto [`Status`] (unknown values become `RuntimeError`). Everything the plugin returns is
-//! validated before the core sees it: names are copied and bounded, ranks bounded by
-//! [`MAX_RANK`], output views checked for `product(dims) * element size == len` with checked
-//! arithmetic, so a plugin returning garbage sizes gets an error, never an out-of-bounds read.
+//! validated before the core sees it: names are copied, bounded and must be UTF-8, ranks bounded by
+//! [`MAX_RANK`], pointers checked non-NULL (when their length is not 0) and aligned, element types
+//! and statuses checked against the ABI's sets, output views checked for
+//! `product(dims) * element size == len` with checked arithmetic, and the error buffer re-armed
+//! before every call (`ErrorBuf::reset`), so a plugin returning garbage sizes or pointers gets a
+//! `RuntimeError` naming it, never an out-of-bounds read. (A non-NULL pointer into unmapped memory
+//! cannot be detected: plugins are trusted code, see SECURITY.md.)
 //!
 //! Ownership: a graph handle is freed with the plugin's `graph_free` when the last `Arc` of the
 //! graph goes; every context holds such an `Arc`, so contexts are always freed (`ctx_free`)
@@ -188,6 +192,7 @@ impl GraphHandle {
                 ty: abi::WASINN_BACKEND_TENSOR_TYPE_UNKNOWN,
                 reserved: 0,
             };
+            err.reset();
             // SAFETY: valid graph and out-pointers.
             let status = unsafe { (self.fns.graph_io_info)(self.ptr, is_output as u32, index, &mut info, &mut err.raw) };
             err.check(status, format_args!("{} {what} {index} info", self.backend))?;
@@ -199,7 +204,8 @@ impl GraphHandle {
             let name = if info.name_len == 0 {
                 String::new()
             } else {
-                String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(info.name, info.name_len) }).into_owned()
+                let raw = unsafe { std::slice::from_raw_parts(info.name, info.name_len) };
+                std::str::from_utf8(raw).map_err(|_| bad("its name is not UTF-8"))?.to_string()
             };
             let dims = match info.rank {
                 abi::WASINN_BACKEND_RANK_UNKNOWN => None,
@@ -208,6 +214,9 @@ impl GraphHandle {
                 r => {
                     if info.dims.is_null() {
                         return Err(bad("NULL dims"));
+                    }
+                    if !info.dims.is_aligned() {
+                        return Err(bad("misaligned dims pointer"));
                     }
                     // SAFETY: plugin memory of `rank` i64s; copied now.
                     let raw = unsafe { std::slice::from_raw_parts(info.dims, r as usize) };
@@ -283,7 +292,7 @@ impl BackendContext for PluginContext {
             reserved: 0,
         };
         let err = self.err.get_mut();
-        err.raw.len = 0;
+        err.reset();
         // SAFETY: host memory valid for the call; the plugin copies it.
         let status = unsafe { (self.graph.fns.ctx_set_input)(self.ptr, index, &t, &mut err.raw) };
         err.check(status, format_args!("{} set_input", self.graph.backend))
@@ -291,7 +300,7 @@ impl BackendContext for PluginContext {
 
     fn compute(&mut self) -> Result<()> {
         let err = self.err.get_mut();
-        err.raw.len = 0;
+        err.reset();
         // SAFETY: valid context.
         let status = unsafe { (self.graph.fns.ctx_compute)(self.ptr, &mut err.raw) };
         err.check(status, format_args!("{} compute", self.graph.backend))
@@ -309,7 +318,7 @@ impl BackendContext for PluginContext {
         {
             // Never borrowed elsewhere while `output` runs (no re-entrance), so this cannot fail.
             let mut err = self.err.borrow_mut();
-            err.raw.len = 0;
+            err.reset();
             // SAFETY: valid context and out-pointer.
             let status = unsafe { (self.graph.fns.ctx_get_output)(self.ptr, index, &mut t, &mut err.raw) };
             err.check(status, format_args!("{} get_output", self.graph.backend))?;
@@ -319,8 +328,17 @@ impl BackendContext for PluginContext {
         if t.rank > MAX_RANK {
             return Err(bad(format!("rank {}", t.rank)));
         }
-        if (t.rank > 0 && t.dims.is_null()) || (t.len > 0 && t.data.is_null()) || t.len > isize::MAX as usize {
-            return Err(bad("NULL dims or data".into()));
+        if t.rank > 0 && t.dims.is_null() {
+            return Err(bad(format!("NULL dims with rank {}", t.rank)));
+        }
+        if t.rank > 0 && !t.dims.is_aligned() {
+            return Err(bad("misaligned dims pointer".into()));
+        }
+        if t.len > 0 && t.data.is_null() {
+            return Err(bad(format!("NULL data with {} bytes", t.len)));
+        }
+        if t.len > isize::MAX as usize {
+            return Err(bad(format!("{} bytes", t.len)));
         }
         // SAFETY: plugin memory valid until the next mutation of this context, which `&self`
         // excludes for the lifetime of the returned view.
