@@ -13,6 +13,7 @@ use common::*;
 use wasinn::core::error::Status;
 use wasinn::core::loader::{self, LoadOptions};
 use wasinn::backends::plugin::discovery::{self as plugins, BackendEntry, BackendStatus};
+use wasinn::backends::plugin::probe;
 use wasinn::core::tensor::TensorRef;
 use wasinn::core::types::{Encoding, Target, TensorType};
 
@@ -54,7 +55,14 @@ const VARIANTS: &[&str] = &[
     "mock_badutf8",
     "mock_nulllist",
     "mock_badptrs",
+    // Die or hang at load: only the out-of-process probe keeps them from taking this process down.
+    "mock_crashinit",
+    "mock_abortload",
+    "mock_hanginit",
 ];
+
+/// The probe timeout of these tests (the `hanginit` candidate costs it once, in parallel).
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
 
 struct Setup {
     _dir: TempDir,
@@ -80,6 +88,11 @@ fn setup() -> &'static Setup {
         std::fs::copy(&mock, dir.path().join("libwasinn_backend_tract.so")).unwrap();
         // Files that do not match the plugin naming pattern are never opened.
         dir.write("libsomething_else.so", b"junk");
+        // The probe executable cargo built for this test (a static link has none beside it).
+        probe::set_probe(probe::ProbeConfig {
+            mode: probe::ProbeMode::Exe(PathBuf::from(env!("CARGO_BIN_EXE_wasinn-plugin-probe"))),
+            timeout: PROBE_TIMEOUT,
+        });
         let entries = plugins::add_path(dir.path()).unwrap();
         Setup { _dir: dir, entries }
     })
@@ -177,7 +190,18 @@ fn duplicate_backend_names_are_rejected() {
 fn rejected_plugins_never_serve_loads() {
     setup();
     let names: Vec<String> = loader::backends().iter().map(|b| b.name().to_string()).collect();
-    for bad in ["mock_wrongabi", "mock_bigtable", "mock_panicinit", "mock_novendor", "mock_nullfn", "mock_nullname", "mock_nulllist"] {
+    for bad in [
+        "mock_wrongabi",
+        "mock_bigtable",
+        "mock_panicinit",
+        "mock_novendor",
+        "mock_nullfn",
+        "mock_nullname",
+        "mock_nulllist",
+        "mock_crashinit",
+        "mock_abortload",
+        "mock_hanginit",
+    ] {
         assert!(!names.contains(&bad.to_string()), "{bad} in {names:?}");
     }
 }
@@ -613,4 +637,60 @@ fn garbage_statuses_and_error_messages_are_refused() {
     assert_eq!(e.status, Status::InvalidArgument);
     let e = ctx.set_input(0, &TensorRef::new(TensorType::Fp32, vec![1, 1], &f32_bytes(&[1.0])).unwrap()).unwrap_err();
     assert!(e.message.contains("mock input must be f32 of rank 1"), "the whole message: {e}");
+}
+
+#[test]
+fn a_plugin_that_crashes_in_init_is_rejected_by_its_probe() {
+    // This process is still here; the listing says why.
+    let r = rejected("mock_crashinit");
+    assert_eq!(r, "probe: killed by SIGSEGV while running its entry point (init)");
+    let e = plugins::list().into_iter().find(|e| e.name.contains("mock_crashinit")).unwrap();
+    assert_eq!(e.status, BackendStatus::Rejected);
+}
+
+#[test]
+fn a_plugin_that_aborts_in_a_constructor_is_rejected_by_its_probe() {
+    let r = rejected("mock_abortload");
+    assert_eq!(r, "probe: killed by SIGABRT while opening the library (its constructors)");
+}
+
+#[test]
+fn a_plugin_that_hangs_in_init_is_killed_at_the_timeout() {
+    let r = rejected("mock_hanginit");
+    assert_eq!(r, format!("probe: no answer within {} ms while running its entry point (init): killed", PROBE_TIMEOUT.as_millis()));
+}
+
+#[test]
+fn the_other_plugins_still_work_after_probes_died() {
+    setup();
+    let g = loader::load_with(&[b"model"], Encoding::Ggml, Target::Cpu, &mock_opts("mockok")).unwrap();
+    let mut ctx = g.init_execution_context().unwrap();
+    let x = f32_bytes(&[4.0]);
+    ctx.set_input(0, &TensorRef::new(TensorType::Fp32, vec![1], &x).unwrap()).unwrap();
+    ctx.compute().unwrap();
+    assert_eq!(f32_from(ctx.output(0).unwrap().data), [8.0]);
+    // Clean rejections come from the probe with the reason an in-process load gives.
+    assert!(rejected("mock_wrongabi").contains("wrong ABI version 99"));
+    assert!(rejected("mock_panicinit").contains("panics in init"));
+}
+
+#[test]
+fn probe_policy_without_an_executable() {
+    let mock = built_plugin("wasinn-backend-mock", "wasinn_backend_mock");
+    let files = [mock];
+    let cfg = |mode| probe::ProbeConfig { mode, timeout: PROBE_TIMEOUT };
+    // auto without an executable (a static link: no libwasinn.so directory): in-process, as before.
+    assert_eq!(probe::probe_all(&files, &cfg(probe::ProbeMode::Auto), None), [probe::Verdict::NotProbed]);
+    assert_eq!(probe::probe_all(&files, &cfg(probe::ProbeMode::Off), None), [probe::Verdict::NotProbed]);
+    // Required (`1`, or a path) without one: every candidate is rejected, saying why.
+    let [probe::Verdict::Rejected(r)] = &probe::probe_all(&files, &cfg(probe::ProbeMode::Required), None)[..] else {
+        panic!("not rejected")
+    };
+    assert!(r.starts_with("probe: required (WASINN_PLUGIN_PROBE) but no probe executable"), "{r}");
+    let missing = probe::ProbeMode::Exe(PathBuf::from("/nonexistent/wasinn-plugin-probe"));
+    let [probe::Verdict::Rejected(r)] = &probe::probe_all(&files, &cfg(missing), None)[..] else { panic!("not rejected") };
+    assert!(r.contains("/nonexistent/wasinn-plugin-probe not found"), "{r}");
+    // With the executable, a working plugin passes.
+    let exe = probe::ProbeMode::Exe(PathBuf::from(env!("CARGO_BIN_EXE_wasinn-plugin-probe")));
+    assert_eq!(probe::probe_all(&files, &cfg(exe), None), [probe::Verdict::Passed]);
 }

@@ -4,6 +4,10 @@
 //! - `wrongabi`: the table claims ABI version 99;
 //! - `bigtable`: the table claims a struct size of 4096 bytes;
 //! - `panicinit`: initialisation panics (caught in the plugin, reported as a rejection);
+//! - `crashinit`: initialisation writes through a NULL pointer (`SIGSEGV`) (the process dies: only an out-of-process
+//!   probe survives it);
+//! - `abortload`: a library constructor calls `abort()` while the library is being opened;
+//! - `hanginit`: initialisation never returns;
 //! - `novendor`: initialisation fails like a plugin whose vendor library is missing;
 //! - `paniccompute`: compute panics (caught in the plugin, `PANIC` status);
 //! - `garbage`: outputs claim more bytes than their shape holds;
@@ -56,6 +60,17 @@ impl Plugin for Mock {
         let name = own_name();
         if name.contains("panicinit") {
             panic!("mock plugin {name} panics in init");
+        }
+        if name.contains("crashinit") {
+            // A real fault (`raise(SIGSEGV)` would be swallowed by Rust's own SIGSEGV handler,
+            // which only handles faults): a plugin whose initialisation crashes.
+            // SAFETY: none, on purpose: a write through a NULL pointer.
+            unsafe { std::ptr::null_mut::<u8>().write_volatile(1) };
+        }
+        if name.contains("hanginit") {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
         }
         if name.contains("novendor") {
             return Err(PluginError::runtime("vendor library libmockvendor.so.1 not found (searched $MOCK_VENDOR_LIB)"));
@@ -509,3 +524,16 @@ unsafe extern "C" fn g_get_output(
     }
     status
 }
+
+/// The `abortload` mode: a library constructor (run by `dlopen`, before any plugin function) that
+/// aborts when the file name says so, and does nothing otherwise.
+extern "C" fn constructor() {
+    if own_name().contains("abortload") {
+        eprintln!("mock plugin: aborting in a library constructor on purpose");
+        std::process::abort();
+    }
+}
+
+#[used]
+#[link_section = ".init_array"]
+static CONSTRUCTOR: extern "C" fn() = constructor;

@@ -18,8 +18,11 @@
 //! - everything the plugin's table says (name, version, encodings, targets) is validated and
 //!   copied at once; a table that fails validation rejects the plugin, it never reaches the
 //!   loader's backend list;
-//! - a rejected candidate is recorded with its reason and never takes the process down (short of
-//!   the plugin's own library constructors crashing, which no loader can prevent).
+//! - a rejected candidate is recorded with its reason and never takes the process down: each
+//!   candidate is first opened and initialised in a child process ([`super::probe`], all of one
+//!   discovery in parallel), and one whose probe crashed, failed or hung is rejected with that
+//!   reason without ever being loaded here (unless probing is off, or `auto` finds no probe
+//!   executable: then a plugin whose constructors or init crash still takes the process down);
 //! - discovery from the environment and beside libwasinn runs once, at the first use.
 
 use std::ffi::{c_char, CStr};
@@ -96,10 +99,11 @@ fn ensure_discovered() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
         let mut st = state().lock();
+        let mut files = Vec::new();
         if let Some(v) = std::env::var_os(PLUGIN_PATH_ENV) {
             crate::wasinn_log!(Debug, "plugins: {PLUGIN_PATH_ENV}={}", v.to_string_lossy());
             for p in std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()) {
-                scan(&mut st, &p, true);
+                scan(&mut st, &p, true, &mut files);
             }
         } else {
             crate::wasinn_log!(Debug, "plugins: {PLUGIN_PATH_ENV} is not set");
@@ -107,10 +111,11 @@ fn ensure_discovered() {
         match library_dir() {
             Some(dir) => {
                 crate::wasinn_log!(Debug, "plugins: searching beside libwasinn: {}", dir.display());
-                scan(&mut st, &dir, false);
+                scan(&mut st, &dir, false, &mut files);
             }
             None => crate::wasinn_log!(Debug, "plugins: libwasinn is not loaded as libwasinn.so: no search beside it"),
         }
+        examine(&mut st, &files);
         let accepted: Vec<&str> = st.loaded.iter().map(|b| b.name()).collect();
         crate::wasinn_log!(
             Info,
@@ -130,7 +135,9 @@ pub fn add_path(path: &Path) -> Result<Vec<BackendEntry>> {
     }
     let mut st = state().lock();
     let before = st.entries.len();
-    scan(&mut st, path, true);
+    let mut files = Vec::new();
+    scan(&mut st, path, true, &mut files);
+    examine(&mut st, &files);
     let added = st.entries[before..].to_vec();
     drop(st);
     ensure_discovered();
@@ -188,9 +195,10 @@ fn library_dir() -> Option<PathBuf> {
     file.parent().map(Path::to_path_buf)
 }
 
-/// Tries `path`: a plugin file, or a directory scanned for `libwasinn_backend_*.so`.
-/// A file named explicitly is tried whatever its name.
-fn scan(st: &mut State, path: &Path, explicit: bool) {
+/// Collects the candidates of `path` into `out` (canonical, each file at most once per process):
+/// a plugin file, or a directory scanned for `libwasinn_backend_*.so`. A file named explicitly is
+/// a candidate whatever its name.
+fn scan(st: &mut State, path: &Path, explicit: bool, out: &mut Vec<PathBuf>) {
     if path.is_dir() {
         let Ok(read) = std::fs::read_dir(path) else {
             crate::wasinn_log!(Debug, "plugins: cannot read directory {}", path.display());
@@ -208,23 +216,37 @@ fn scan(st: &mut State, path: &Path, explicit: bool) {
         files.sort();
         crate::wasinn_log!(Debug, "plugins: {} candidate file(s) in {}", files.len(), path.display());
         for f in files {
-            try_file(st, &f);
+            candidate(st, &f, out);
         }
     } else if explicit && path.is_file() {
-        try_file(st, path);
+        candidate(st, path, out);
     } else {
         crate::wasinn_log!(Debug, "plugins: skipping {}: not a directory or plugin file", path.display());
     }
 }
 
-fn try_file(st: &mut State, path: &Path) {
+fn candidate(st: &mut State, path: &Path, out: &mut Vec<PathBuf>) {
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     if st.seen.contains(&canonical) {
         crate::wasinn_log!(Debug, "plugins: candidate {}: already examined", canonical.display());
         return;
     }
-    crate::wasinn_log!(Debug, "plugins: examining candidate {}", canonical.display());
     st.seen.push(canonical.clone());
+    out.push(canonical);
+}
+
+/// Probes the candidates (in parallel, see [`super::probe`]), then loads the ones that passed, in
+/// order.
+fn examine(st: &mut State, files: &[PathBuf]) {
+    let verdicts = super::probe::probe_all(files, &super::probe::config(), library_dir().as_deref());
+    for (file, verdict) in files.iter().zip(verdicts) {
+        try_file(st, file, verdict);
+    }
+}
+
+fn try_file(st: &mut State, canonical: &Path, verdict: super::probe::Verdict) {
+    crate::wasinn_log!(Debug, "plugins: examining candidate {} (probe: {verdict:?})", canonical.display());
+    let canonical = canonical.to_path_buf();
     let file_name = canonical.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let reject = |name: String, version: String, reason: String| BackendEntry {
         name,
@@ -235,7 +257,11 @@ fn try_file(st: &mut State, path: &Path) {
         status: BackendStatus::Rejected,
         reason: Some(reason),
     };
-    match open_plugin(&canonical) {
+    let opened = match verdict {
+        super::probe::Verdict::Rejected(reason) => Err(reason),
+        super::probe::Verdict::Passed | super::probe::Verdict::NotProbed => open_plugin(&canonical),
+    };
+    match opened {
         Err(reason) => {
             crate::wasinn_log!(Warn, "plugins: candidate {}: rejected: {reason}", canonical.display());
             st.entries.push(reject(file_name, String::new(), reason));
@@ -424,6 +450,12 @@ unsafe fn copy_list(p: *const u32, len: usize, what: &str) -> std::result::Resul
 
 /// Opens and validates one plugin; the error is the rejection reason.
 fn open_plugin(path: &Path) -> std::result::Result<OpenedPlugin, String> {
+    let entry = open_library(path)?;
+    negotiate(path, entry)
+}
+
+/// `dlopen`s a plugin file (running its library constructors) and finds its entry point.
+pub(super) fn open_library(path: &Path) -> std::result::Result<abi::WasinnBackendEntryFn, String> {
     use libloading::os::unix::{Library, Symbol, RTLD_LOCAL, RTLD_NOW};
     // SAFETY: loading a library runs its initialisers; that is the point of a plugin. The path is
     // absolute (canonicalized), never a bare name.
@@ -442,6 +474,11 @@ fn open_plugin(path: &Path) -> std::result::Result<OpenedPlugin, String> {
     let entry: abi::WasinnBackendEntryFn = *entry;
     // Never unloaded: the table's pointers must stay valid for the life of the process.
     std::mem::forget(lib);
+    Ok(entry)
+}
+
+/// Calls a plugin's entry point (its initialisation) and validates the table it fills.
+pub(super) fn negotiate(path: &Path, entry: abi::WasinnBackendEntryFn) -> std::result::Result<OpenedPlugin, String> {
 
     // A larger zeroed area than the table: a plugin that writes past `table_size` scribbles on
     // the guard bytes, which are checked, instead of on the stack.

@@ -15,7 +15,8 @@
 //! graph goes; every context holds such an `Arc`, so contexts are always freed (`ctx_free`)
 //! before their graph.
 //!
-//! [`discovery`] finds, opens and validates the plugin files.
+//! [`discovery`] finds, opens and validates the plugin files, after [`probe`] has tried each in a
+//! child process.
 
 use std::cell::RefCell;
 use std::ffi::CString;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use wasinn_plugin_abi as abi;
 
 pub mod discovery;
+pub mod probe;
 
 use crate::core::backend::{Backend, BackendContext, BackendGraph, Dim, IoInfo, LoadRequest};
 use crate::core::error::{Error, Result};
