@@ -1,7 +1,12 @@
 //! Prints every backend libwasinn sees (built-in, plugins, rejected candidates with the reason).
-//! `WASINN_PLUGIN_PATH=target/debug cargo run --example list_backends`
+//! `WASINN_PLUGIN_PATH=target/debug cargo run --example list_backends`; the last line is the time
+//! the first listing took (discovery: probes and in-process loads). This example links libwasinn
+//! statically, so probing needs `WASINN_PLUGIN_PROBE=$PWD/target/debug/wasinn-plugin-probe`.
 fn main() {
-    for e in wasinn::backends::plugin::discovery::list() {
+    let started = std::time::Instant::now();
+    let list = wasinn::backends::plugin::discovery::list();
+    let took = started.elapsed();
+    for e in list {
         let enc: Vec<String> = e.encodings.iter().map(|x| x.to_string()).collect();
         let tgt: Vec<String> = e.targets.iter().map(|x| x.to_string()).collect();
         println!(
@@ -16,4 +21,5 @@ fn main() {
         );
     }
     println!("preference: {:?}", wasinn::core::loader::preference());
+    println!("first listing: {} ms", took.as_millis());
 }

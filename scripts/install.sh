@@ -11,6 +11,11 @@
 #                                      plugin discovery searches, found with dladdr; the test-only
 #                                      mock plugin is never installed; --no-plugins: without them,
 #                                      for a build of the library alone such as scripts/demo.sh's)
+#   libexec/wasinn/wasinn-plugin-probe (plugin discovery runs it to open and initialise each
+#                                      plugin in a child process before loading it, so a plugin that
+#                                      crashes at load cannot take the host down; found from
+#                                      libwasinn.so's directory as ../libexec/wasinn/; built by
+#                                      `cargo build`; without it plugins load unprobed, see SECURITY.md)
 #   include/*.h                       (the committed, generated header)
 #   lib/cmake/wasinn/wasinnConfig.cmake, wasinnConfigVersion.cmake   (find_package(wasinn))
 #   lib/pkgconfig/wasinn.pc
@@ -131,6 +136,14 @@ fi
 for f in ${plugins[@]+"${plugins[@]}"}; do
   install -m 0755 "$f" "$libdir/$(basename "$f")"
 done
+
+probe="$libdir_in/wasinn-plugin-probe"
+if [ -f "$probe" ]; then
+  mkdir -p "$prefix/libexec/wasinn"
+  install -m 0755 "$probe" "$prefix/libexec/wasinn/wasinn-plugin-probe"
+else
+  echo "install.sh: note: $probe not found ($build_cmd builds it): plugins will be loaded without a probe" >&2
+fi
 
 install -m 0644 "${headers[@]}" "$prefix/include/"
 
