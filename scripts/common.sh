@@ -45,6 +45,42 @@ ensure_venv() {
     fi
 }
 
+# Vendor libraries older than the plugins accept, for tests/old_vendor.rs (the listing must say
+# "too old" with both versions): ONNX Runtime 1.16.3 (the plugin needs 1.17+; its PyPI wheel has
+# no standalone libonnxruntime.so, the npm package onnxruntime-node does) and OpenVINO 2024.6.0
+# (openvino-sys needs 2025.1+). Downloaded once (78 MB) into build/old-vendor/dl, only the few
+# libraries kept unpacked (~34 MB); exports WASINN_OLD_VENDOR_DIR. Returns non-zero (and the test
+# prints SKIPPED) when a download is impossible.
+ensure_old_vendor_libs() {
+    local dir="$REPO/build/old-vendor"
+    export WASINN_OLD_VENDOR_DIR="$dir"
+    if [ -f "$dir/ort/libonnxruntime.so.1.16.3" ] && [ -f "$dir/openvino/libopenvino_c.so.2460" ]; then
+        return 0
+    fi
+    log "downloading old ONNX Runtime and OpenVINO libraries into $dir"
+    mkdir -p "$dir/dl" "$dir/ort" "$dir/openvino"
+    if [ ! -f "$dir/dl/onnxruntime-node-1.16.3.tgz" ]; then
+        (cd "$dir/dl" && timeout 300 npm pack -q onnxruntime-node@1.16.3 >/dev/null) || return 1
+    fi
+    tar xzf "$dir/dl/onnxruntime-node-1.16.3.tgz" -C "$dir/ort" --strip-components=5 \
+        package/bin/napi-v3/linux/x64/libonnxruntime.so.1.16.3 || return 1
+    if ! ls "$dir"/dl/openvino-2024.6.0-*.whl >/dev/null 2>&1; then
+        timeout 300 python3 -m pip download -q --disable-pip-version-check openvino==2024.6.0 --no-deps \
+            --only-binary=:all: --python-version 3.11 --platform manylinux2014_x86_64 -d "$dir/dl" || return 1
+    fi
+    python3 - "$dir"/dl/openvino-2024.6.0-*.whl "$dir/openvino" <<'PY' || return 1
+import sys, zipfile, os
+wheel, out = sys.argv[1], sys.argv[2]
+keep = ("libopenvino_c.so.", "libopenvino.so.", "libtbb.so.", "libhwloc.so.")
+with zipfile.ZipFile(wheel) as z:
+    for n in z.namelist():
+        base = os.path.basename(n)
+        if n.startswith("openvino/libs/") and base.startswith(keep):
+            with open(os.path.join(out, base), "wb") as f:
+                f.write(z.read(n))
+PY
+}
+
 # Path of magika's standard model inside the virtualenv's magika package.
 magika_model() {
     "$PY" -c 'import magika, pathlib; print(pathlib.Path(magika.__file__).parent / "models/standard_v3_3/model.onnx")'

@@ -22,6 +22,9 @@ cd "$REPO"
 
 ensure_apt
 ensure_venv
+# Old ONNX Runtime / OpenVINO libraries for tests/old_vendor.rs (cached in build/old-vendor; a
+# download of ~78 MB the first time, nothing after).
+ensure_old_vendor_libs || echo "SKIPPED: old vendor libraries could not be downloaded: tests/old_vendor.rs will skip"
 
 declare -a SUMMARY=()
 
@@ -31,6 +34,11 @@ log "Rust: build and test (workspace)"
 cargo build --workspace --all-targets
 # The load loops (tests/load_loop.rs, ~2.5 min) run as their own layer below.
 cargo test --workspace -- --skip rss_stays_flat_over_200_loads_per_backend 2>&1 | tee build/rust-tests.log
+if grep -q '^SKIPPED: too_old_vendor_libraries' build/rust-tests.log; then
+  SUMMARY+=("old vendor libraries (tests/old_vendor.rs): SKIPPED (no download)")
+else
+  SUMMARY+=("old vendor libraries (tests/old_vendor.rs): ONNX Runtime 1.16.3 and OpenVINO 2024.6.0 listed as too old, loads on tract (in the rust count)")
+fi
 SUMMARY+=("rust: $(grep -E '^test result:' build/rust-tests.log | awk '{p+=$4; f+=$6} END {print p" passed, "f" failed"}') ($((SECONDS - t0))s, build included)")
 
 # 200 load/compute/free cycles of magika and a 2-input Add per backend through the C API (on

@@ -177,8 +177,11 @@ impl Plugin for OvPlugin {
                  with the openvino wheel",
             ));
         };
-        openvino_sys::library::load_from(&path)
-            .map_err(|e| PluginError::runtime(format!("cannot load OpenVINO from {} ({rule}): {e}", path.display())))?;
+        openvino_sys::library::load_from(&path).map_err(|e| {
+            // openvino-sys names the version it found; say which one is needed too.
+            let needed = if e.contains("too old") { " (2025.1 or newer is needed)" } else { "" };
+            PluginError::runtime(format!("cannot load OpenVINO from {} ({rule}): {e}{needed}", path.display()))
+        })?;
         let mut core = Core::new().map_err(|e| PluginError::runtime(format!("cannot start OpenVINO ({}): {e}", path.display())))?;
         if let Some(hint) = precision.hint() {
             core.set_property(&DeviceType::CPU, &openvino::RwPropertyKey::HintInferencePrecision, hint)

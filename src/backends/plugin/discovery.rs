@@ -245,7 +245,8 @@ fn examine(st: &mut State, files: &[PathBuf]) {
 }
 
 fn try_file(st: &mut State, canonical: &Path, verdict: super::probe::Verdict) {
-    crate::wasinn_log!(Debug, "plugins: examining candidate {} (probe: {verdict:?})", canonical.display());
+    crate::wasinn_log!(Debug, "plugins: examining candidate {}", canonical.display());
+    crate::wasinn_log!(Debug, "plugins: probe of {}: {verdict:?}", canonical.display());
     let canonical = canonical.to_path_buf();
     let file_name = canonical.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let reject = |name: String, version: String, reason: String| BackendEntry {
