@@ -9,10 +9,12 @@
 //! candidate whose probe passed is then loaded in-process.
 //!
 //! - Children are started with `std::process::Command` (`posix_spawn` or fork+exec at once, never
-//!   a bare `fork` of a multi-threaded host), in a process group of their own, all candidates of a
-//!   discovery at once (in parallel); a child still running at the deadline has its whole group
-//!   killed (`SIGKILL`). The probe also arms `alarm()` for the timeout plus a second, so a probe
-//!   whose host died cannot hang forever.
+//!   a bare `fork` of a multi-threaded host), all candidates of a discovery at once (in parallel);
+//!   a child still running at the deadline is killed (`SIGKILL`). They stay in the host's process
+//!   group (a group of their own would be stopped by `SIGTTOU` writing to a terminal set to
+//!   `tostop`, and time out), so processes a hanging plugin started itself are not killed with it;
+//!   the answer is read without blocking, so they cannot hold discovery up either. The probe also
+//!   arms `alarm()` for the timeout plus a second, so a probe whose host died cannot hang forever.
 //! - The probe writes its protocol on a duplicate of its stdout and points its own stdout at
 //!   stderr before loading anything, so whatever a plugin prints cannot be mistaken for an
 //!   answer or fill the pipe; stderr is inherited (plugin messages show where the host's go).
@@ -172,14 +174,14 @@ pub fn probe_all(files: &[PathBuf], config: &ProbeConfig, lib_dir: Option<&Path>
                     *slot = None;
                 }
                 Ok(None) if Instant::now() >= deadline => {
-                    kill_group(child);
+                    kill_probe(child);
                     let answer = read_answer(child);
                     verdicts[i] = Some(judge_timeout(config.timeout, &answer));
                     *slot = None;
                 }
                 Ok(None) => pending = true,
                 Err(e) => {
-                    kill_group(child);
+                    kill_probe(child);
                     verdicts[i] = Some(Verdict::Rejected(format!("probe: cannot wait for the probe: {e}")));
                     *slot = None;
                 }
@@ -216,14 +218,12 @@ fn warn_once_unprobed(lib_dir: Option<&Path>) {
 }
 
 fn spawn(exe: &Path, file: &Path, timeout: Duration) -> Result<Child, String> {
-    use std::os::unix::process::CommandExt;
     Command::new(exe)
         .arg(file)
         .arg(timeout.as_secs().saturating_add(1).to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .process_group(0)
         .spawn()
         .map_err(|e| e.to_string())
 }
@@ -237,13 +237,8 @@ fn spawn_failed(config: &ProbeConfig, exe: &Path, e: &str) -> Verdict {
     }
 }
 
-/// Kills the probe's process group (the probe and anything its plugin started), then reaps it.
-fn kill_group(child: &mut Child) {
-    if let Ok(pid) = i32::try_from(child.id()) {
-        // SAFETY: plain syscall; the group is the child's own (process_group(0) at spawn), and the
-        // child is not reaped yet, so its id cannot have been reused.
-        unsafe { libc::kill(-pid, libc::SIGKILL) };
-    }
+/// Kills the probe, then reaps it.
+fn kill_probe(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
