@@ -891,8 +891,12 @@ wasinn_status_t wasinn_exec_ctx_set_input_by_name(wasinn_exec_ctx_t ctx,
  * Thread safety: may be called from any thread; holds only this context's lock (concurrent
  * calls on the same context wait; other contexts run in parallel).
  *
+ * A panic inside the backend (`PANIC`) poisons the context: from then on `set_input`, `compute`
+ * and the output calls on it return `RUNTIME_ERROR` ("execution context poisoned by an earlier
+ * panic"); free it and create a new one. Other contexts of the graph are not affected.
+ *
  * Returns `WASINN_STATUS_SUCCESS`; `INVALID_ARGUMENT` for an unknown or freed handle or when an
- * input was never set; `RUNTIME_ERROR` when the backend fails; `PANIC`.
+ * input was never set; `RUNTIME_ERROR` when the backend fails or the context is poisoned; `PANIC`.
  */
 wasinn_status_t wasinn_exec_ctx_compute(wasinn_exec_ctx_t ctx);
 
