@@ -50,6 +50,8 @@ const VARIANTS: &[&str] = &[
     "mock_paniccompute",
     "mock_garbage",
     "mock_nullfn",
+    "mock_badquant",
+    "mock_v1table",
 ];
 
 struct Setup {
@@ -441,4 +443,19 @@ fn the_barrier_detects_serialised_computes() {
     // compute fails, and the contexts stay usable (each round tries again).
     let serial = barrier_run(b"wait_ms=200", 2, 2, false);
     assert_eq!(serial, vec![vec![(WASINN_STATUS_BUSY, None); 2]; 2]);
+}
+
+#[test]
+fn quantization_comes_only_from_a_v2_table_and_is_validated() {
+    // The working mock (v2 table) reports its ports as not quantized.
+    let g = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("mockok")).unwrap();
+    assert!(g.inputs().iter().chain(g.outputs()).all(|p| p.quant.is_none()));
+    // A NaN scale is refused at load, naming the port.
+    let e = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("mock_badquant")).unwrap_err();
+    assert_eq!(e.status, Status::RuntimeError, "{e}");
+    assert!(e.message.contains("invalid quantization for output 1") && e.message.contains("scale NaN"), "{e}");
+    // A version-1 table (an old plugin) keeps working: the entry past its end is never called.
+    assert_eq!(entry("mock_v1table").status, BackendStatus::Available);
+    let g = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("mock_v1table")).unwrap();
+    assert!(g.outputs().iter().all(|p| p.quant.is_none()));
 }
