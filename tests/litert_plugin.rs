@@ -432,16 +432,27 @@ fn quantization_parameters_match_litert_python_and_tract() {
             &[2],
         )
     };
-    let cases: [(&str, Vec<u8>, Vec<Option<(f32, i64)>>); 3] = [
-        ("u8", u8_model, vec![Some((0.05, 128)), Some((0.07, 100)), Some((0.1, 120))]),
-        ("i8", i8_model, vec![Some((0.1, -3)), Some((0.02, 5)), Some((0.125, -128))]),
-        ("f32", tflite_add_f32(&[2, 3]), vec![None, None, None]),
+    // The conformance set's gen_add_u8_quant / gen_add_i8_quant: one (scale, zero point) on every
+    // port, which tract-tflite also loads (it refuses an ADD whose ports differ).
+    let uniform = |ty, quant| {
+        let q = |name| TflTensor { quant: Some(quant), ..tfl_tensor(name, ty, &[1, 16]) };
+        tflite_model(&[q("x"), q("y"), q("z")], &[(BuiltinOperator::ADD, &[0, 1], &[2])], &[0, 1], &[2])
+    };
+    let cases: [(&str, Vec<u8>, Vec<Option<(f32, i64)>>, bool); 5] = [
+        ("u8 distinct", u8_model, vec![Some((0.05, 128)), Some((0.07, 100)), Some((0.1, 120))], false),
+        ("i8 distinct", i8_model, vec![Some((0.1, -3)), Some((0.02, 5)), Some((0.125, -128))], false),
+        ("gen_add_u8_quant", uniform(TflType::UINT8, (0.05, 128)), vec![Some((0.05, 128)); 3], true),
+        ("gen_add_i8_quant", uniform(TflType::INT8, (0.1, -3)), vec![Some((0.1, -3)); 3], true),
+        ("f32", tflite_add_f32(&[2, 3]), vec![None, None, None], true),
     ];
-    for (what, model, written) in cases {
+    for (what, model, written, on_tract) in cases {
         let graph = load(&model).unwrap_or_else(|e| panic!("{what}: load: {e}"));
         let got = reported_quantization(&graph);
         assert_eq!(got, written, "{what}: the litert plugin's quantization differs from what the model declares");
         assert_eq!(got, litert_python_quantization(&model), "{what}: differs from LiteRT's Python interpreter");
+        if !on_tract {
+            continue;
+        }
         let opts = LoadOptions { backend: Some("tract"), model_dir: None };
         let tract = wasinn::core::loader::load_with(&[&model], Encoding::Tensorflowlite, Target::Cpu, &opts)
             .unwrap_or_else(|e| panic!("{what}: tract load: {e}"));

@@ -50,8 +50,9 @@ const VARIANTS: &[&str] = &[
     "mock_paniccompute",
     "mock_garbage",
     "mock_nullfn",
-    "mock_badquant",
-    "mock_v1table",
+    // Named to sort after `mockok` too (both serve ggml loads).
+    "x_badquant",
+    "x_v1table",
 ];
 
 struct Setup {
@@ -451,11 +452,11 @@ fn quantization_comes_only_from_a_v2_table_and_is_validated() {
     let g = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("mockok")).unwrap();
     assert!(g.inputs().iter().chain(g.outputs()).all(|p| p.quant.is_none()));
     // A NaN scale is refused at load, naming the port.
-    let e = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("mock_badquant")).unwrap_err();
+    let e = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("x_badquant")).unwrap_err();
     assert_eq!(e.status, Status::RuntimeError, "{e}");
     assert!(e.message.contains("invalid quantization for output 1") && e.message.contains("scale NaN"), "{e}");
     // A version-1 table (an old plugin) keeps working: the entry past its end is never called.
-    assert_eq!(entry("mock_v1table").status, BackendStatus::Available);
-    let g = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("mock_v1table")).unwrap();
+    assert_eq!(entry("x_v1table").status, BackendStatus::Available);
+    let g = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("x_v1table")).unwrap();
     assert!(g.outputs().iter().all(|p| p.quant.is_none()));
 }

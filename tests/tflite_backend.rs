@@ -199,7 +199,7 @@ fn a_float_mean_is_what_tract_tflite_itself_computes() {
     let plan = model.into_optimized().unwrap().into_runnable().unwrap();
     let input = Tensor::from_shape(&[1, 4, 4, 3], &image).unwrap();
     let theirs = plan.run(tvec!(input.into())).unwrap();
-    let theirs: Vec<f32> = theirs[0].as_slice::<f32>().unwrap().to_vec();
+    let theirs: Vec<f32> = theirs[0].try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
     assert_eq!(ours, theirs, "libwasinn's tract backend differs from tract-tflite's own API");
 
     let exact: Vec<f32> = (0..3).map(|c| (0..16).map(|p| image[p * 3 + c]).sum::<f32>() / 16.0).collect();
