@@ -463,7 +463,7 @@ typedef uint32_t (*wasinn_backend_ctx_get_output_fn)(const struct wasinn_backend
  * How one input or output is quantized: `real = scale * (q - zero_point)` for
  * [`WASINN_BACKEND_QUANT_PER_TENSOR`]. Host memory, written by the plugin.
  */
-struct WasinnBackendQuantization {
+struct wasinn_backend_quantization {
   /**
    * `WASINN_BACKEND_QUANT_*`.
    */
@@ -488,11 +488,11 @@ struct WasinnBackendQuantization {
  * version 2): a plugin whose vendor library does not report quantization leaves it NULL, and the
  * host then reports every port as not quantized.
  */
-typedef uint32_t (*WasinnBackendGraphIoQuantizationFn)(const struct wasinn_backend_graph *graph,
-                                                       uint32_t is_output,
-                                                       size_t index,
-                                                       struct WasinnBackendQuantization *quant_out,
-                                                       struct wasinn_backend_error *err);
+typedef uint32_t (*wasinn_backend_graph_io_quantization_fn)(const struct wasinn_backend_graph *graph,
+                                                            uint32_t is_output,
+                                                            size_t index,
+                                                            struct wasinn_backend_quantization *quant_out,
+                                                            struct wasinn_backend_error *err);
 
 /**
  * The plugin's function table, filled by the entry point. Append-only: new fields go at the end
@@ -571,7 +571,7 @@ struct wasinn_backend_plugin {
    * Version 2, optional (NULL, or beyond `struct_size`: not reported). See
    * [`WasinnBackendGraphIoQuantizationFn`].
    */
-  WasinnBackendGraphIoQuantizationFn graph_io_quantization;
+  wasinn_backend_graph_io_quantization_fn graph_io_quantization;
 };
 
 /**
