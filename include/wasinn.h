@@ -1225,7 +1225,8 @@ wasinn_status_t wasinn_graph_output_shape(wasinn_graph_t graph,
  * u8/i8 tensors), with `*out_scale` and `*out_zero_point` set; otherwise it is 0 and so are
  * they. The tensor data stays the integer values (`wasinn_graph_input_type`); the caller quantizes.
  * 0 also when the tensor is quantized per axis or the backend does not report quantization
- * (the backend plugins do not, in plugin ABI v1).
+ * (plugins report it through the plugin ABI's optional version-2 entry `graph_io_quantization`:
+ * the LiteRT plugin does; version-1 plugins and OpenVINO do not).
  *
  * Written only on success. Thread safety: may be called from any thread.
  *

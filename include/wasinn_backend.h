@@ -11,9 +11,10 @@
 
 
 /**
- * The newest plugin ABI version this crate describes.
+ * The newest plugin ABI version this crate describes (2: adds
+ * [`WasinnBackendPlugin::graph_io_quantization`]).
  */
-#define WASINN_BACKEND_ABI_VERSION 1
+#define WASINN_BACKEND_ABI_VERSION 2
 
 /**
  * Success.
@@ -253,6 +254,27 @@
 #define WASINN_BACKEND_DIM_DYNAMIC -1
 
 /**
+ * In [`WasinnBackendQuantization::kind`]: the tensor is not quantized.
+ */
+#define WASINN_BACKEND_QUANT_NONE 0
+
+/**
+ * In [`WasinnBackendQuantization::kind`]: one scale and zero point for the whole tensor.
+ */
+#define WASINN_BACKEND_QUANT_PER_TENSOR 1
+
+/**
+ * In [`WasinnBackendQuantization::kind`]: one scale and zero point per slice along `axis`
+ * (per channel); `scale` and `zero_point` are 0 (the host reports no per-tensor parameters).
+ */
+#define WASINN_BACKEND_QUANT_PER_AXIS 2
+
+/**
+ * In [`WasinnBackendQuantization::kind`]: quantized by another scheme (block-wise...).
+ */
+#define WASINN_BACKEND_QUANT_OTHER 3
+
+/**
  * An execution context created by a plugin (opaque to the host).
  */
 struct wasinn_backend_ctx;
@@ -438,6 +460,41 @@ typedef uint32_t (*wasinn_backend_ctx_get_output_fn)(const struct wasinn_backend
                                                      struct wasinn_backend_error *err);
 
 /**
+ * How one input or output is quantized: `real = scale * (q - zero_point)` for
+ * [`WASINN_BACKEND_QUANT_PER_TENSOR`]. Host memory, written by the plugin.
+ */
+struct wasinn_backend_quantization {
+  /**
+   * `WASINN_BACKEND_QUANT_*`.
+   */
+  uint32_t kind;
+  /**
+   * The scale (per tensor: finite and > 0), else 0.
+   */
+  float scale;
+  /**
+   * The zero point, in the range of the tensor's integer type (per tensor), else 0.
+   */
+  int64_t zero_point;
+  /**
+   * The quantized dimension (per axis), else 0.
+   */
+  int64_t axis;
+};
+
+/**
+ * Describes the quantization of input (`is_output` 0) or output (`is_output` 1) `index` into
+ * `*quant_out` (the host zeroes it first). Optional (table entry `graph_io_quantization`, ABI
+ * version 2): a plugin whose vendor library does not report quantization leaves it NULL, and the
+ * host then reports every port as not quantized.
+ */
+typedef uint32_t (*wasinn_backend_graph_io_quantization_fn)(const struct wasinn_backend_graph *graph,
+                                                            uint32_t is_output,
+                                                            size_t index,
+                                                            struct wasinn_backend_quantization *quant_out,
+                                                            struct wasinn_backend_error *err);
+
+/**
  * The plugin's function table, filled by the entry point. Append-only: new fields go at the end
  * and come with a new ABI version.
  */
@@ -510,6 +567,11 @@ struct wasinn_backend_plugin {
    * See [`WasinnBackendCtxGetOutputFn`].
    */
   wasinn_backend_ctx_get_output_fn ctx_get_output;
+  /**
+   * Version 2, optional (NULL, or beyond `struct_size`: not reported). See
+   * [`WasinnBackendGraphIoQuantizationFn`].
+   */
+  wasinn_backend_graph_io_quantization_fn graph_io_quantization;
 };
 
 /**

@@ -376,3 +376,86 @@ fn missing_liblitert_child() {
     let reason = e.reason.unwrap_or_default();
     assert!(reason.contains("/nonexistent/libLiteRt.so") && reason.contains("WASINN_LITERT_LIB"), "{reason}");
 }
+
+/// LiteRT's Python interpreter's `(scale, zero point)` per input then output
+/// (`get_input_details()[i]["quantization"]`; `None` where the scale is 0, i.e. not quantized).
+fn litert_python_quantization(model: &[u8]) -> Vec<Option<(f32, i64)>> {
+    const SCRIPT: &str = r#"
+import sys
+from ai_edge_litert.interpreter import Interpreter
+it = Interpreter(model_path=sys.argv[1])
+for d in it.get_input_details() + it.get_output_details():
+    s, z = d["quantization"]
+    print(repr(float(s)), int(z))
+"#;
+    let dir = TempDir::new("litert-quant");
+    let path = dir.write("model.tflite", model);
+    let python = venv().join("bin/python");
+    let out = std::process::Command::new(&python).arg("-c").arg(SCRIPT).arg(&path).output().unwrap();
+    assert!(out.status.success(), "LiteRT's Python interpreter failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (s, z) = l.split_once(' ').unwrap();
+            let s: f64 = s.parse().unwrap();
+            // The interpreter widens the model's f32 scale to a Python float: narrowing is exact.
+            (s != 0.0).then(|| (s as f32, z.parse().unwrap()))
+        })
+        .collect()
+}
+
+/// What a loaded graph reports per input then output (the C API's `wasinn_graph_*_quantization`
+/// reads the same `IoInfo::quant`).
+fn reported_quantization(graph: &Graph) -> Vec<Option<(f32, i64)>> {
+    graph.inputs().iter().chain(graph.outputs()).map(|p| p.quant.map(|q| (q.scale, q.zero_point))).collect()
+}
+
+#[test]
+fn quantization_parameters_match_litert_python_and_tract() {
+    // A different (scale, zero point) on every port, so a mix-up of ports or fields shows.
+    let u8_model = {
+        let q = |name, quant| TflTensor { quant: Some(quant), ..tfl_tensor(name, TflType::UINT8, &[1, 16]) };
+        tflite_model(
+            &[q("x", (0.05, 128)), q("y", (0.07, 100)), q("z", (0.1, 120))],
+            &[(BuiltinOperator::ADD, &[0, 1], &[2])],
+            &[0, 1],
+            &[2],
+        )
+    };
+    let i8_model = {
+        let q = |name, quant| TflTensor { quant: Some(quant), ..tfl_tensor(name, TflType::INT8, &[1, 16]) };
+        tflite_model(
+            &[q("x", (0.1, -3)), q("y", (0.02, 5)), q("z", (0.125, -128))],
+            &[(BuiltinOperator::ADD, &[0, 1], &[2])],
+            &[0, 1],
+            &[2],
+        )
+    };
+    // The conformance set's gen_add_u8_quant / gen_add_i8_quant: one (scale, zero point) on every
+    // port, which tract-tflite also loads (it refuses an ADD whose ports differ).
+    let uniform = |ty, quant| {
+        let q = |name| TflTensor { quant: Some(quant), ..tfl_tensor(name, ty, &[1, 16]) };
+        tflite_model(&[q("x"), q("y"), q("z")], &[(BuiltinOperator::ADD, &[0, 1], &[2])], &[0, 1], &[2])
+    };
+    let cases: [(&str, Vec<u8>, Vec<Option<(f32, i64)>>, bool); 5] = [
+        ("u8 distinct", u8_model, vec![Some((0.05, 128)), Some((0.07, 100)), Some((0.1, 120))], false),
+        ("i8 distinct", i8_model, vec![Some((0.1, -3)), Some((0.02, 5)), Some((0.125, -128))], false),
+        ("gen_add_u8_quant", uniform(TflType::UINT8, (0.05, 128)), vec![Some((0.05, 128)); 3], true),
+        ("gen_add_i8_quant", uniform(TflType::INT8, (0.1, -3)), vec![Some((0.1, -3)); 3], true),
+        ("f32", tflite_add_f32(&[2, 3]), vec![None, None, None], true),
+    ];
+    for (what, model, written, on_tract) in cases {
+        let graph = load(&model).unwrap_or_else(|e| panic!("{what}: load: {e}"));
+        let got = reported_quantization(&graph);
+        assert_eq!(got, written, "{what}: the litert plugin's quantization differs from what the model declares");
+        assert_eq!(got, litert_python_quantization(&model), "{what}: differs from LiteRT's Python interpreter");
+        if !on_tract {
+            continue;
+        }
+        let opts = LoadOptions { backend: Some("tract"), model_dir: None };
+        let tract = wasinn::core::loader::load_with(&[&model], Encoding::Tensorflowlite, Target::Cpu, &opts)
+            .unwrap_or_else(|e| panic!("{what}: tract load: {e}"));
+        assert_eq!(got, reported_quantization(&tract), "{what}: differs from the tract backend's");
+    }
+}

@@ -59,6 +59,9 @@ const VARIANTS: &[&str] = &[
     "mock_crashinit",
     "mock_abortload",
     "mock_hanginit",
+    // Named to sort after `mockok` too (both serve ggml loads).
+    "x_badquant",
+    "x_v1table",
 ];
 
 /// The probe timeout of these tests (the `hanginit` candidate costs it once, in parallel).
@@ -693,4 +696,19 @@ fn probe_policy_without_an_executable() {
     // With the executable, a working plugin passes.
     let exe = probe::ProbeMode::Exe(PathBuf::from(env!("CARGO_BIN_EXE_wasinn-plugin-probe")));
     assert_eq!(probe::probe_all(&files, &cfg(exe), None), [probe::Verdict::Passed]);
+}
+
+#[test]
+fn quantization_comes_only_from_a_v2_table_and_is_validated() {
+    // The working mock (v2 table) reports its ports as not quantized.
+    let g = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("mockok")).unwrap();
+    assert!(g.inputs().iter().chain(g.outputs()).all(|p| p.quant.is_none()));
+    // A NaN scale is refused at load, naming the port.
+    let e = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("x_badquant")).unwrap_err();
+    assert_eq!(e.status, Status::RuntimeError, "{e}");
+    assert!(e.message.contains("invalid quantization for output 1") && e.message.contains("scale NaN"), "{e}");
+    // A version-1 table (an old plugin) keeps working: the entry past its end is never called.
+    assert_eq!(entry("x_v1table").status, BackendStatus::Available);
+    let g = loader::load_with(&[b"m"], Encoding::Ggml, Target::Cpu, &mock_opts("x_v1table")).unwrap();
+    assert!(g.outputs().iter().all(|p| p.quant.is_none()));
 }

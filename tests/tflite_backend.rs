@@ -159,3 +159,53 @@ fn c_api_reports_quantization() {
     assert_eq!((quantized, scale, zp), (0, 0.0, 0));
     assert_eq!(wasinn_graph_free(g), 0);
 }
+
+/// `pooled = MEAN(image, axes [1, 2], keep_dims)`: the spatial average of a [1, 4, 4, 3] f32 image,
+/// the generated `gen_mean_f32` of tests/conformance/tflite.py.
+fn mean_f32() -> Vec<u8> {
+    let axes: Vec<u8> = [1i32, 2].iter().flat_map(|a| a.to_le_bytes()).collect();
+    tflite_model(
+        &[
+            tfl_tensor("image", TflType::FLOAT32, &[1, 4, 4, 3]),
+            TflTensor { data: Some(axes), ..tfl_tensor("axes", TflType::INT32, &[2]) },
+            tfl_tensor("pooled", TflType::FLOAT32, &[1, 1, 1, 3]),
+        ],
+        &[(BuiltinOperator::MEAN, &[0, 1], &[2])],
+        &[0],
+        &[2],
+    )
+}
+
+/// The conformance table's "differs" cell for tract on `gen_mean_f32` rests on this: libwasinn's
+/// tract backend returns exactly what tract-tflite's own Rust API (`tflite().model_for_read`,
+/// optimised, run) computes for the model, and both round the float MEAN to integers (the
+/// difference from LiteRT is tract-tflite 0.23.9's, not the wrapper's). When tract fixes it, the
+/// rounding assertion fails: update TRACT_DIFFERS in tests/conformance/tflite.py and the README.
+#[test]
+fn a_float_mean_is_what_tract_tflite_itself_computes() {
+    use tract_tflite::prelude::*;
+    let bytes = mean_f32();
+    let image: Vec<f32> = (0..48).map(|i| ((i * 37) % 101) as f32 / 100.0).collect();
+    let graph = load(&[&bytes], Encoding::Tensorflowlite, Target::Cpu, None).unwrap();
+    assert_eq!(graph.backend(), "tract");
+    let mut ctx = graph.init_execution_context().unwrap();
+    ctx.set_input(0, &TensorRef::new(TensorType::Fp32, vec![1, 4, 4, 3], &f32_bytes(&image)).unwrap()).unwrap();
+    ctx.compute().unwrap();
+    let out = ctx.output(0).unwrap();
+    assert_eq!(out.dims, &[1usize, 1, 1, 3][..]);
+    let ours = f32_from(out.data);
+
+    let model = tract_tflite::tflite().model_for_read(&mut &bytes[..]).unwrap();
+    let plan = model.into_optimized().unwrap().into_runnable().unwrap();
+    let input = Tensor::from_shape(&[1, 4, 4, 3], &image).unwrap();
+    let theirs = plan.run(tvec!(input.into())).unwrap();
+    let theirs: Vec<f32> = theirs[0].try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
+    assert_eq!(ours, theirs, "libwasinn's tract backend differs from tract-tflite's own API");
+
+    let exact: Vec<f32> = (0..3).map(|c| (0..16).map(|p| image[p * 3 + c]).sum::<f32>() / 16.0).collect();
+    assert!(ours.iter().all(|v| v.fract() == 0.0), "tract-tflite no longer rounds MEAN: {ours:?} (exact {exact:?})");
+    assert!(exact.iter().any(|v| v.fract() != 0.0), "{exact:?}");
+    for (o, e) in ours.iter().zip(&exact) {
+        assert_eq!(*o, e.round(), "rounded to the nearest integer: {ours:?} vs {exact:?}");
+    }
+}

@@ -5,7 +5,7 @@
 use flatbuffers::FlatBufferBuilder;
 pub use tract_tflite::tflite::{BuiltinOperator, TensorType as TflType};
 use tract_tflite::tflite::{
-    AddOptions, AddOptionsArgs, BuiltinOptions, Buffer, BufferArgs, MulOptions, MulOptionsArgs, Model, ModelArgs, Operator, OperatorArgs, OperatorCode, OperatorCodeArgs,
+    AddOptions, AddOptionsArgs, BuiltinOptions, ReducerOptions, ReducerOptionsArgs, Buffer, BufferArgs, MulOptions, MulOptionsArgs, Model, ModelArgs, Operator, OperatorArgs, OperatorCode, OperatorCodeArgs,
     QuantizationParameters, QuantizationParametersArgs, SubGraph, SubGraphArgs, Tensor, TensorArgs,
 };
 
@@ -28,7 +28,7 @@ pub fn tfl_tensor(name: &'static str, ty: TflType, shape: &[i32]) -> TflTensor {
 }
 
 /// A TFLite model: `tensors`, then operators `(op, inputs, outputs)` (ADD and MUL get their
-/// default options table, as converters write it; other operators none), the subgraph's inputs
+/// default options table, as converters write it, MEAN `keep_dims`; other operators none), the subgraph's inputs
 /// and outputs (tensor indices).
 pub fn tflite_model(
     tensors: &[TflTensor],
@@ -93,6 +93,10 @@ pub fn tflite_model_custom(
             BuiltinOperator::MUL => (
                 BuiltinOptions::MulOptions,
                 Some(MulOptions::create(&mut fbb, &MulOptionsArgs::default()).as_union_value()),
+            ),
+            BuiltinOperator::MEAN => (
+                BuiltinOptions::ReducerOptions,
+                Some(ReducerOptions::create(&mut fbb, &ReducerOptionsArgs { keep_dims: true }).as_union_value()),
             ),
             _ => (BuiltinOptions::NONE, None),
         };

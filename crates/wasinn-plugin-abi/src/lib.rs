@@ -19,7 +19,8 @@
 //!   each field.
 //! - Plugins are never unloaded (`dlclose` is never called), so the table's static strings and
 //!   function pointers stay valid for the life of the process.
-//! - Function pointer types are nullable (`Option`); a v1 table has every one set.
+//! - Function pointer types are nullable (`Option`); a v1 table has every one set; the entries
+//!   added later (version 2: `graph_io_quantization`) are optional, NULL when not implemented.
 //! - Panics and C++ exceptions never cross the boundary: each plugin function catches its own and
 //!   returns [`WASINN_BACKEND_STATUS_PANIC`].
 //! - Status, tensor type, encoding and target values are the numbers of libwasinn's C API
@@ -40,8 +41,9 @@ use core::mem::{offset_of, size_of};
 
 pub mod layout;
 
-/// The newest plugin ABI version this crate describes.
-pub const WASINN_BACKEND_ABI_VERSION: u32 = 1;
+/// The newest plugin ABI version this crate describes (2: adds
+/// [`WasinnBackendPlugin::graph_io_quantization`]).
+pub const WASINN_BACKEND_ABI_VERSION: u32 = 2;
 
 /// The name of the one symbol a plugin exports (NUL-terminated for `dlsym`).
 pub const WASINN_BACKEND_ENTRY_SYMBOL: &[u8] = b"wasinn_backend_plugin_entry\0";
@@ -299,6 +301,45 @@ pub type WasinnBackendCtxGetOutputFn = Option<unsafe extern "C" fn(
     err: *mut WasinnBackendError,
 ) -> u32>;
 
+// ---- ABI version 2: quantization parameters (an optional table entry; a v1 plugin lacks it) ----
+
+/// In [`WasinnBackendQuantization::kind`]: the tensor is not quantized.
+pub const WASINN_BACKEND_QUANT_NONE: u32 = 0;
+/// In [`WasinnBackendQuantization::kind`]: one scale and zero point for the whole tensor.
+pub const WASINN_BACKEND_QUANT_PER_TENSOR: u32 = 1;
+/// In [`WasinnBackendQuantization::kind`]: one scale and zero point per slice along `axis`
+/// (per channel); `scale` and `zero_point` are 0 (the host reports no per-tensor parameters).
+pub const WASINN_BACKEND_QUANT_PER_AXIS: u32 = 2;
+/// In [`WasinnBackendQuantization::kind`]: quantized by another scheme (block-wise...).
+pub const WASINN_BACKEND_QUANT_OTHER: u32 = 3;
+
+/// How one input or output is quantized: `real = scale * (q - zero_point)` for
+/// [`WASINN_BACKEND_QUANT_PER_TENSOR`]. Host memory, written by the plugin.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WasinnBackendQuantization {
+    /// `WASINN_BACKEND_QUANT_*`.
+    pub kind: u32,
+    /// The scale (per tensor: finite and > 0), else 0.
+    pub scale: f32,
+    /// The zero point, in the range of the tensor's integer type (per tensor), else 0.
+    pub zero_point: i64,
+    /// The quantized dimension (per axis), else 0.
+    pub axis: i64,
+}
+
+/// Describes the quantization of input (`is_output` 0) or output (`is_output` 1) `index` into
+/// `*quant_out` (the host zeroes it first). Optional (table entry `graph_io_quantization`, ABI
+/// version 2): a plugin whose vendor library does not report quantization leaves it NULL, and the
+/// host then reports every port as not quantized.
+pub type WasinnBackendGraphIoQuantizationFn = Option<unsafe extern "C" fn(
+    graph: *const WasinnBackendGraph,
+    is_output: u32,
+    index: usize,
+    quant_out: *mut WasinnBackendQuantization,
+    err: *mut WasinnBackendError,
+) -> u32>;
+
 /// The plugin's function table, filled by the entry point. Append-only: new fields go at the end
 /// and come with a new ABI version.
 #[repr(C)]
@@ -338,6 +379,9 @@ pub struct WasinnBackendPlugin {
     pub ctx_compute: WasinnBackendCtxComputeFn,
     /// See [`WasinnBackendCtxGetOutputFn`].
     pub ctx_get_output: WasinnBackendCtxGetOutputFn,
+    /// Version 2, optional (NULL, or beyond `struct_size`: not reported). See
+    /// [`WasinnBackendGraphIoQuantizationFn`].
+    pub graph_io_quantization: WasinnBackendGraphIoQuantizationFn,
 }
 
 /// The entry point: `host_abi_version` is the newest version the host speaks, `table` a zeroed
@@ -353,7 +397,9 @@ pub type WasinnBackendEntryFn = unsafe extern "C" fn(
 ) -> u32;
 
 /// Size of the version-1 table: the smallest `struct_size` a host accepts.
-pub const WASINN_BACKEND_PLUGIN_V1_SIZE: usize = size_of::<WasinnBackendPlugin>();
+pub const WASINN_BACKEND_PLUGIN_V1_SIZE: usize = offset_of!(WasinnBackendPlugin, graph_io_quantization);
+/// Size of the version-2 table (with `graph_io_quantization`).
+pub const WASINN_BACKEND_PLUGIN_V2_SIZE: usize = size_of::<WasinnBackendPlugin>();
 
 // Layout pins for 64-bit targets (the C test has the same `_Static_assert`s). Changing any of
 // these breaks every plugin already built: append fields instead.
@@ -376,7 +422,15 @@ const _: () = {
     assert!(offset_of!(WasinnBackendPlugin, ctx_set_input) == 104);
     assert!(offset_of!(WasinnBackendPlugin, ctx_compute) == 112);
     assert!(offset_of!(WasinnBackendPlugin, ctx_get_output) == 120);
-    assert!(size_of::<WasinnBackendPlugin>() == 128);
+    assert!(WASINN_BACKEND_PLUGIN_V1_SIZE == 128);
+    assert!(offset_of!(WasinnBackendPlugin, graph_io_quantization) == 128);
+    assert!(size_of::<WasinnBackendPlugin>() == 136);
+
+    assert!(offset_of!(WasinnBackendQuantization, kind) == 0);
+    assert!(offset_of!(WasinnBackendQuantization, scale) == 4);
+    assert!(offset_of!(WasinnBackendQuantization, zero_point) == 8);
+    assert!(offset_of!(WasinnBackendQuantization, axis) == 16);
+    assert!(size_of::<WasinnBackendQuantization>() == 24);
 
     assert!(offset_of!(WasinnBackendError, message) == 0);
     assert!(offset_of!(WasinnBackendError, capacity) == 8);

@@ -1,4 +1,4 @@
-/* The plugin ABI's version-1 layout, pinned from C (the same offsets as the const asserts in
+/* The plugin ABI's layout (version 1, and version 2's graph_io_quantization), pinned from C (the same offsets as the const asserts in
  * src/lib.rs). Built with -Wall -Wextra -Werror by tests/c_layout.rs against the committed
  * include/wasinn_backend.h, so a header or layout change that breaks plugins fails here. */
 #include "wasinn_backend.h"
@@ -9,7 +9,12 @@ _Static_assert(offsetof(struct wasinn_backend_plugin, struct_size) == 4, "");
 _Static_assert(offsetof(struct wasinn_backend_plugin, name) == 8, "");
 _Static_assert(offsetof(struct wasinn_backend_plugin, load) == 56, "");
 _Static_assert(offsetof(struct wasinn_backend_plugin, ctx_get_output) == 120, "");
-_Static_assert(sizeof(struct wasinn_backend_plugin) == 128, "");
+_Static_assert(offsetof(struct wasinn_backend_plugin, graph_io_quantization) == 128, "");
+_Static_assert(sizeof(struct wasinn_backend_plugin) == 136, "");
+_Static_assert(sizeof(struct wasinn_backend_quantization) == 24, "");
+_Static_assert(offsetof(struct wasinn_backend_quantization, scale) == 4, "");
+_Static_assert(offsetof(struct wasinn_backend_quantization, zero_point) == 8, "");
+_Static_assert(offsetof(struct wasinn_backend_quantization, axis) == 16, "");
 _Static_assert(sizeof(struct wasinn_backend_tensor) == 40, "");
 _Static_assert(offsetof(struct wasinn_backend_tensor, ty) == 32, "");
 _Static_assert(sizeof(struct wasinn_backend_io_info) == 40, "");
@@ -37,7 +42,7 @@ _Static_assert(offsetof(struct wasinn_backend_io_info, rank) == 24, "");
 _Static_assert(offsetof(struct wasinn_backend_io_info, ty) == 32, "");
 _Static_assert(offsetof(struct wasinn_backend_error, len) == 16, "");
 #endif
-_Static_assert(WASINN_BACKEND_ABI_VERSION == 1, "");
+_Static_assert(WASINN_BACKEND_ABI_VERSION == 2, "");
 
 /* A plugin written in C type-checks against the header. */
 static uint32_t entry(uint32_t v, struct wasinn_backend_plugin *t, size_t n, struct wasinn_backend_error *e) {

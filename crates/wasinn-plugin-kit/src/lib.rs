@@ -79,6 +79,28 @@ pub struct IoDesc {
     pub dims: Option<Vec<i64>>,
 }
 
+/// How a declared input or output is quantized (plugin ABI version 2), for
+/// [`PluginGraph::quantization`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Quant {
+    /// Not quantized.
+    None,
+    /// `real = scale * (q - zero_point)` for the whole tensor.
+    PerTensor {
+        /// The scale.
+        scale: f32,
+        /// The zero point.
+        zero_point: i64,
+    },
+    /// One scale and zero point per slice along `axis` (per channel).
+    PerAxis {
+        /// The quantized dimension.
+        axis: i64,
+    },
+    /// Another scheme (block-wise...).
+    Other,
+}
+
 /// A borrowed tensor (input from the host or output to it).
 #[derive(Clone, Copy, Debug)]
 pub struct TensorView<'a> {
@@ -151,6 +173,15 @@ pub trait PluginGraph: Send + Sync + Sized + 'static {
     fn inputs(&self) -> &[IoDesc];
     /// Declared outputs.
     fn outputs(&self) -> &[IoDesc];
+    /// Whether [`quantization`](Self::quantization) reports what the vendor library knows:
+    /// only then does the table carry `graph_io_quantization` (otherwise NULL, "not reported").
+    const REPORTS_QUANTIZATION: bool = false;
+    /// The quantization of input (`is_output` false) or output `index` (in range: the kit
+    /// checks). Called only when [`REPORTS_QUANTIZATION`](Self::REPORTS_QUANTIZATION) is set.
+    fn quantization(&self, is_output: bool, index: usize) -> PResult<Quant> {
+        let _ = (is_output, index);
+        Ok(Quant::None)
+    }
     /// Creates an execution context that keeps the graph alive.
     fn new_ctx(self: &Arc<Self>) -> PResult<Self::Ctx>;
 }
@@ -306,9 +337,15 @@ pub unsafe fn entry<P: Plugin>(
             })
             .as_ref()
             .map_err(Clone::clone)?;
+        // A host of version 1 has room for the version-1 part only.
+        let size = if host_abi_version >= 2 && table_size >= WASINN_BACKEND_PLUGIN_V2_SIZE {
+            WASINN_BACKEND_PLUGIN_V2_SIZE
+        } else {
+            WASINN_BACKEND_PLUGIN_V1_SIZE
+        };
         let filled = WasinnBackendPlugin {
             abi_version: WASINN_BACKEND_ABI_VERSION.min(host_abi_version),
-            struct_size: WASINN_BACKEND_PLUGIN_V1_SIZE as u32,
+            struct_size: size as u32,
             name: inst.name.as_ptr(),
             version: inst.version.as_ptr(),
             encodings: inst.encodings.as_ptr(),
@@ -324,9 +361,14 @@ pub unsafe fn entry<P: Plugin>(
             ctx_set_input: Some(ctx_set_input::<P>),
             ctx_compute: Some(ctx_compute::<P>),
             ctx_get_output: Some(ctx_get_output::<P>),
+            graph_io_quantization: if <P::Graph as PluginGraph>::REPORTS_QUANTIZATION {
+                Some(graph_io_quantization::<P>)
+            } else {
+                None
+            },
         };
-        // Write only what the host has room for (it checked table_size >= the v1 size above).
-        table.write(filled);
+        // Write only what the host has room for (`size` <= table_size, checked above).
+        std::ptr::copy_nonoverlapping((&filled as *const WasinnBackendPlugin).cast::<u8>(), table.cast::<u8>(), size);
         Ok(())
     })
 }
@@ -470,6 +512,35 @@ unsafe extern "C" fn ctx_set_input<P: Plugin>(
         abi::layout::check_data(t.ty, dims, data)
             .map_err(|e| PluginError::invalid(format!("input tensor of type {} dims {dims:?}: {e}", t.ty)))?;
         c.ctx.set_input(index, TensorView { ty: t.ty, dims, data })
+    })
+}
+
+unsafe extern "C" fn graph_io_quantization<P: Plugin>(
+    graph: *const WasinnBackendGraph,
+    is_output: u32,
+    index: usize,
+    quant_out: *mut WasinnBackendQuantization,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    boundary(err, || {
+        let g = graph_ref::<P>(graph)?;
+        if quant_out.is_null() {
+            return Err(null("quant_out"));
+        }
+        let len = if is_output != 0 { g.outputs.len() } else { g.inputs.len() };
+        if index >= len {
+            return Err(PluginError::invalid(format!("index {index} out of range")));
+        }
+        let q = match g.graph.quantization(is_output != 0, index)? {
+            Quant::None => WasinnBackendQuantization::default(),
+            Quant::PerTensor { scale, zero_point } => {
+                WasinnBackendQuantization { kind: WASINN_BACKEND_QUANT_PER_TENSOR, scale, zero_point, axis: 0 }
+            }
+            Quant::PerAxis { axis } => WasinnBackendQuantization { kind: WASINN_BACKEND_QUANT_PER_AXIS, axis, ..Default::default() },
+            Quant::Other => WasinnBackendQuantization { kind: WASINN_BACKEND_QUANT_OTHER, ..Default::default() },
+        };
+        *quant_out = q;
+        Ok(())
     })
 }
 

@@ -106,6 +106,43 @@ pub const ANY_TYPE_INT: c_int = 2;
 /// `kLiteRtLogSeverityWarning` (Debug -1, Verbose 0, Info 1, Warning 2, Error 3, Silent 4).
 pub const LOG_SEVERITY_WARNING: i64 = 2;
 
+/// `LiteRtQuantizationPerTensor` (litert_model_types.h): `real = scale * (q - zero_point)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QuantPerTensor {
+    /// The scale.
+    pub scale: f32,
+    /// The zero point.
+    pub zero_point: i64,
+}
+
+/// `LiteRtQuantizationPerChannel`: the quantized dimension, then the per-channel arrays (owned
+/// by the model; only the dimension is read).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct QuantPerChannel {
+    /// The quantized dimension.
+    pub quantized_dimension: i32,
+    /// Number of channels.
+    pub num_channels: u64,
+    /// `num_channels` scales.
+    pub scales: *const f32,
+    /// `num_channels` zero points.
+    pub zero_points: *const i64,
+}
+
+const _: () = assert!(size_of::<QuantPerTensor>() == 16);
+const _: () = assert!(std::mem::offset_of!(QuantPerTensor, zero_point) == 8);
+const _: () = assert!(size_of::<QuantPerChannel>() == 32);
+const _: () = assert!(std::mem::offset_of!(QuantPerChannel, num_channels) == 8);
+
+/// `LiteRtQuantizationTypeId`: `kLiteRtQuantizationNone`.
+pub const QUANT_NONE: c_int = 0;
+/// `kLiteRtQuantizationPerTensor`.
+pub const QUANT_PER_TENSOR: c_int = 1;
+/// `kLiteRtQuantizationPerChannel`.
+pub const QUANT_PER_CHANNEL: c_int = 2;
+
 /// `kLiteRtRankedTensorType` (`LiteRtTensorTypeId`).
 pub const RANKED_TENSOR_TYPE: c_int = 0;
 /// `kLiteRtHwAcceleratorCpu`.
@@ -137,6 +174,9 @@ pub struct Api {
     pub get_tensor_type_id: unsafe extern "C" fn(Handle, *mut c_int) -> Status,
     pub get_ranked_tensor_type: unsafe extern "C" fn(Handle, *mut RankedTensorType) -> Status,
     pub get_unranked_tensor_type: unsafe extern "C" fn(Handle, *mut c_int) -> Status,
+    pub get_quantization_type_id: unsafe extern "C" fn(Handle, *mut c_int) -> Status,
+    pub get_per_tensor_quantization: unsafe extern "C" fn(Handle, *mut QuantPerTensor) -> Status,
+    pub get_per_channel_quantization: unsafe extern "C" fn(Handle, *mut QuantPerChannel) -> Status,
     pub create_options: unsafe extern "C" fn(*mut Handle) -> Status,
     pub set_options_hardware_accelerators: unsafe extern "C" fn(Handle, c_int) -> Status,
     pub destroy_options: unsafe extern "C" fn(Handle),
@@ -190,6 +230,9 @@ impl Api {
             get_tensor_type_id: sym!("LiteRtGetTensorTypeId"),
             get_ranked_tensor_type: sym!("LiteRtGetRankedTensorType"),
             get_unranked_tensor_type: sym!("LiteRtGetUnrankedTensorType"),
+            get_quantization_type_id: sym!("LiteRtGetQuantizationTypeId"),
+            get_per_tensor_quantization: sym!("LiteRtGetPerTensorQuantization"),
+            get_per_channel_quantization: sym!("LiteRtGetPerChannelQuantization"),
             create_options: sym!("LiteRtCreateOptions"),
             set_options_hardware_accelerators: sym!("LiteRtSetOptionsHardwareAccelerators"),
             destroy_options: sym!("LiteRtDestroyOptions"),

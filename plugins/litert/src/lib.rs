@@ -266,6 +266,9 @@ struct ModelIo {
     /// The signature index of each presented input / output.
     input_sig: Vec<usize>,
     output_sig: Vec<usize>,
+    /// The quantization LiteRT reports for each presented input / output.
+    input_quant: Vec<Quant>,
+    output_quant: Vec<Quant>,
 }
 
 /// A C string owned by the model, copied (empty when NULL).
@@ -294,9 +297,9 @@ impl ModelIo {
             check((api.get_model_signature)(model, 0, &mut sig), "signature 0")?;
             let mut sub: Handle = null_mut();
             check((api.get_signature_subgraph)(sig, &mut sub), "the signature's subgraph")?;
-            let (inputs, input_elems, input_sig) = Self::side(api, sig, sub, false)?;
-            let (outputs, output_elems, output_sig) = Self::side(api, sig, sub, true)?;
-            Ok(ModelIo { inputs, outputs, input_elems, output_elems, input_sig, output_sig })
+            let (inputs, input_elems, input_sig, input_quant) = Self::side(api, sig, sub, false)?;
+            let (outputs, output_elems, output_sig, output_quant) = Self::side(api, sig, sub, true)?;
+            Ok(ModelIo { inputs, outputs, input_elems, output_elems, input_sig, output_sig, input_quant, output_quant })
         }
     }
 
@@ -305,7 +308,13 @@ impl ModelIo {
     ///
     /// # Safety
     /// Live signature and subgraph handles of one model.
-    unsafe fn side(api: &'static Api, sig: Handle, sub: Handle, outputs: bool) -> PResult<(Vec<IoDesc>, Vec<c_int>, Vec<usize>)> {
+    #[allow(clippy::type_complexity)]
+    unsafe fn side(
+        api: &'static Api,
+        sig: Handle,
+        sub: Handle,
+        outputs: bool,
+    ) -> PResult<(Vec<IoDesc>, Vec<c_int>, Vec<usize>, Vec<Quant>)> {
         let what = if outputs { "outputs" } else { "inputs" };
         let (mut n_sig, mut n_sub) = (0usize, 0usize);
         if outputs {
@@ -349,6 +358,7 @@ impl ModelIo {
         let mut descs = Vec::with_capacity(order.len());
         let mut elems = Vec::with_capacity(order.len());
         let mut sig_index = Vec::with_capacity(order.len());
+        let mut quants = Vec::with_capacity(order.len());
         for (t, k) in order {
             let mut name = String::new();
             if by_subgraph {
@@ -360,11 +370,12 @@ impl ModelIo {
                 name = sig_names[k].clone();
             }
             let (ty, dims, elem) = tensor_type(api, t)?;
+            quants.push(quantization(api, t)?);
             descs.push(IoDesc { name, ty, dims });
             elems.push(elem);
             sig_index.push(k);
         }
-        Ok((descs, elems, sig_index))
+        Ok((descs, elems, sig_index, quants))
     }
 }
 
@@ -387,6 +398,30 @@ unsafe fn tensor_type(api: &'static Api, t: Handle) -> PResult<(u32, Option<Vec<
         (elem, None)
     };
     Ok((TYPES.to_abi(elem).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN), dims, elem))
+}
+
+/// A tensor's quantization as LiteRT reports it (`LiteRtGetQuantizationTypeId`, then the
+/// per-tensor parameters, or the quantized dimension of a per-channel one).
+///
+/// # Safety
+/// A live tensor handle.
+unsafe fn quantization(api: &'static Api, t: Handle) -> PResult<Quant> {
+    let mut id: c_int = ffi::QUANT_NONE;
+    check((api.get_quantization_type_id)(t, &mut id), "quantization type")?;
+    Ok(match id {
+        ffi::QUANT_NONE => Quant::None,
+        ffi::QUANT_PER_TENSOR => {
+            let mut q = ffi::QuantPerTensor::default();
+            check((api.get_per_tensor_quantization)(t, &mut q), "per-tensor quantization")?;
+            Quant::PerTensor { scale: q.scale, zero_point: q.zero_point }
+        }
+        ffi::QUANT_PER_CHANNEL => {
+            let mut q = ffi::QuantPerChannel { quantized_dimension: 0, num_channels: 0, scales: null(), zero_points: null() };
+            check((api.get_per_channel_quantization)(t, &mut q), "per-channel quantization")?;
+            Quant::PerAxis { axis: i64::from(q.quantized_dimension) }
+        }
+        _ => Quant::Other,
+    })
 }
 
 /// LiteRT's element types (`LiteRtElementType`, TFLite's numbering) and libwasinn's, where both
@@ -501,6 +536,11 @@ impl PluginGraph for LrtGraph {
     }
     fn outputs(&self) -> &[IoDesc] {
         &self.io.outputs
+    }
+    const REPORTS_QUANTIZATION: bool = true;
+    fn quantization(&self, is_output: bool, index: usize) -> PResult<Quant> {
+        let list = if is_output { &self.io.output_quant } else { &self.io.input_quant };
+        list.get(index).copied().ok_or_else(|| PluginError::invalid(format!("index {index} out of range")))
     }
     fn new_ctx(self: &Arc<Self>) -> PResult<LrtCtx> {
         let spare = self.spare.lock().map_err(|_| PluginError::runtime("litert: lock poisoned"))?.take();

@@ -174,6 +174,15 @@ impl PluginGraph for MockGraph {
     fn outputs(&self) -> &[IoDesc] {
         &self.outputs
     }
+    const REPORTS_QUANTIZATION: bool = true;
+    /// Not quantized; `badquant` and `v1table` report a NaN scale on output 1 (which a host
+    /// must refuse, and must never see from `v1table`, whose table ends before the entry).
+    fn quantization(&self, is_output: bool, index: usize) -> PResult<Quant> {
+        if (mode("badquant") || mode("v1table")) && is_output && index == 1 {
+            return Ok(Quant::PerTensor { scale: f32::NAN, zero_point: 0 });
+        }
+        Ok(Quant::None)
+    }
     fn new_ctx(self: &Arc<Self>) -> PResult<MockCtx> {
         Ok(MockCtx { graph: Arc::clone(self), x: Vec::new(), y: Vec::new(), y_dims: [0], n: Vec::new() })
     }
@@ -259,6 +268,11 @@ pub unsafe extern "C" fn wasinn_backend_plugin_entry(
         }
         if name.contains("nullfn") {
             (*table).ctx_compute = None;
+        }
+        if name.contains("v1table") {
+            // A plugin built before ABI version 2: its table ends at the v1 size.
+            (*table).abi_version = 1;
+            (*table).struct_size = WASINN_BACKEND_PLUGIN_V1_SIZE as u32;
         }
     }
     status

@@ -309,7 +309,7 @@ pub(crate) struct OpenedPlugin {
     pub(crate) table: PluginFns,
 }
 
-/// The table's function pointers, all checked non-NULL when the plugin was opened.
+/// The table's function pointers, the version-1 ones checked non-NULL when the plugin was opened.
 #[derive(Clone, Copy)]
 pub(crate) struct PluginFns {
     pub(crate) load: FnOf<abi::WasinnBackendLoadFn>,
@@ -321,6 +321,9 @@ pub(crate) struct PluginFns {
     pub(crate) ctx_set_input: FnOf<abi::WasinnBackendCtxSetInputFn>,
     pub(crate) ctx_compute: FnOf<abi::WasinnBackendCtxComputeFn>,
     pub(crate) ctx_get_output: FnOf<abi::WasinnBackendCtxGetOutputFn>,
+    /// Version 2, optional: `None` for a v1 plugin (its table ends before the entry) or a plugin
+    /// that does not report quantization.
+    pub(crate) graph_io_quantization: abi::WasinnBackendGraphIoQuantizationFn,
 }
 
 /// The function type inside the ABI's nullable (`Option`) function pointer aliases.
@@ -563,6 +566,15 @@ pub(super) fn negotiate(path: &Path, entry: abi::WasinnBackendEntryFn) -> std::r
         ctx_set_input: t.ctx_set_input.ok_or_else(|| missing("ctx_set_input"))?,
         ctx_compute: t.ctx_compute.ok_or_else(|| missing("ctx_compute"))?,
         ctx_get_output: t.ctx_get_output.ok_or_else(|| missing("ctx_get_output"))?,
+        // An entry the plugin filled only when its table reaches past it (a v1 plugin's ends
+        // before; the zeroed rest is ignored whatever it holds).
+        graph_io_quantization: if t.abi_version >= 2
+            && size >= std::mem::offset_of!(abi::WasinnBackendPlugin, graph_io_quantization) + std::mem::size_of::<usize>()
+        {
+            t.graph_io_quantization
+        } else {
+            None
+        },
     };
     Ok(OpenedPlugin { name, version, path: path.to_path_buf(), encodings, targets, table })
 }

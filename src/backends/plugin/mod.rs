@@ -27,7 +27,7 @@ use wasinn_plugin_abi as abi;
 pub mod discovery;
 pub mod probe;
 
-use crate::core::backend::{Backend, BackendContext, BackendGraph, Dim, IoInfo, LoadRequest};
+use crate::core::backend::{Backend, BackendContext, BackendGraph, Dim, IoInfo, LoadRequest, Quantization};
 use crate::core::error::{Error, Result};
 use discovery::{ErrorBuf, OpenedPlugin, PluginFns};
 use crate::core::tensor::{byte_len, check_data, OutputRef, TensorRef, MAX_RANK};
@@ -234,9 +234,76 @@ impl GraphHandle {
                 }
             };
             let ty = TensorType::try_from(info.ty).ok();
-            out.push(IoInfo { name, ty, dims, quant: None });
+            let quant = self.quantization(is_output, index, &name, ty, &mut err)?;
+            out.push(IoInfo { name, ty, dims, quant });
         }
         Ok(out)
+    }
+}
+
+impl GraphHandle {
+    /// The per-tensor quantization of one port, from the plugin's optional (ABI v2)
+    /// `graph_io_quantization`; `None` when the plugin does not report it, the port is not
+    /// quantized, or it is quantized per axis or otherwise (logged, since the C API then says 0).
+    /// Validated: a per-tensor scale must be finite and positive and the zero point within the
+    /// port's integer type, else the load fails naming the port.
+    fn quantization(
+        &self,
+        is_output: bool,
+        index: usize,
+        name: &str,
+        ty: Option<TensorType>,
+        err: &mut ErrorBuf,
+    ) -> Result<Option<Quantization>> {
+        let Some(f) = self.fns.graph_io_quantization else { return Ok(None) };
+        let what = if is_output { "output" } else { "input" };
+        let mut q = abi::WasinnBackendQuantization::default();
+        err.raw.len = 0;
+        // SAFETY: valid graph, index below the count the plugin reported, valid out-pointers.
+        let status = unsafe { f(self.ptr, is_output as u32, index, &mut q, &mut err.raw) };
+        err.check(status, format_args!("{} {what} {index} quantization", self.backend))?;
+        let bad = |m: String| {
+            Error::runtime(format!("the {} plugin reports an invalid quantization for {what} {index} ({name:?}): {m}", self.backend))
+        };
+        match q.kind {
+            abi::WASINN_BACKEND_QUANT_NONE => Ok(None),
+            abi::WASINN_BACKEND_QUANT_PER_TENSOR => {
+                if !(q.scale.is_finite() && q.scale > 0.0) {
+                    return Err(bad(format!("scale {}", q.scale)));
+                }
+                let range: Option<(i64, i64)> = match ty {
+                    Some(TensorType::U8) => Some((0, u8::MAX.into())),
+                    Some(TensorType::I8) => Some((i8::MIN.into(), i8::MAX.into())),
+                    Some(TensorType::U16) => Some((0, u16::MAX.into())),
+                    Some(TensorType::I16) => Some((i16::MIN.into(), i16::MAX.into())),
+                    Some(TensorType::U32) => Some((0, u32::MAX.into())),
+                    Some(TensorType::I32) => Some((i32::MIN.into(), i32::MAX.into())),
+                    Some(TensorType::I64 | TensorType::U64) => Some((i64::MIN, i64::MAX)),
+                    _ => None,
+                };
+                let Some((lo, hi)) = range else {
+                    return Err(bad(format!("a per-tensor quantization on a {} tensor", ty.map_or("untyped".to_string(), |t| t.to_string()))));
+                };
+                if !(lo..=hi).contains(&q.zero_point) {
+                    return Err(bad(format!("zero point {} outside {lo}..={hi}", q.zero_point)));
+                }
+                Ok(Some(Quantization { scale: q.scale, zero_point: q.zero_point }))
+            }
+            abi::WASINN_BACKEND_QUANT_PER_AXIS | abi::WASINN_BACKEND_QUANT_OTHER => {
+                let how = if q.kind == abi::WASINN_BACKEND_QUANT_PER_AXIS {
+                    format!("per axis (dimension {})", q.axis)
+                } else {
+                    "by a scheme other than per tensor".to_string()
+                };
+                crate::wasinn_log!(
+                    Info,
+                    "load: {what} {index} ({name:?}) is quantized {how}: it has no per-tensor scale and zero point, \
+                     so wasinn_graph_{what}_quantization reports it as not quantized (0)"
+                );
+                Ok(None)
+            }
+            k => Err(bad(format!("unknown kind {k}"))),
+        }
     }
 }
 
