@@ -112,6 +112,26 @@ fn unsupported_operator_is_named() {
     assert!(e.message.contains("PRELU"), "{}", e.message);
 }
 
+/// A model written before the schema's `builtin_code` field (mediapipe's face_landmark and
+/// others): that field reads 0 = ADD for every operator, and tract-tflite goes by
+/// `deprecated_builtin_code`; the message must name the operator tract lacks, not ADD.
+#[test]
+fn unsupported_operator_of_an_old_model_is_named_by_its_deprecated_code() {
+    let bytes = tflite_model_old_opcodes(
+        &[
+            tfl_tensor("x", TflType::FLOAT32, &[1, 4]),
+            TflTensor { data: Some(f32_bytes(&[0.25; 4])), ..tfl_tensor("alpha", TflType::FLOAT32, &[4]) },
+            tfl_tensor("y", TflType::FLOAT32, &[1, 4]),
+        ],
+        &[(BuiltinOperator::PRELU, &[0, 1], &[2])],
+        &[0],
+        &[2],
+    );
+    let e = load(&[&bytes], Encoding::Tensorflowlite, Target::Cpu, None).unwrap_err();
+    assert_eq!(e.status, Status::UnsupportedOperation, "{}", e.message);
+    assert!(e.message.ends_with("the TFLite operator PRELU"), "{}", e.message);
+}
+
 #[test]
 fn malformed_flatbuffers_are_invalid_encoding() {
     let good = tflite_add_f32(&[2]);

@@ -195,8 +195,17 @@ fn tflite_failure(text: &str) -> String {
             v[..v.find([',', '\n', '}']).unwrap_or(v.len())].trim().to_string()
         })
     };
-    // " builtin_code:", not "deprecated_builtin_code:" (the number of the same operator).
-    let builtin = field(" builtin_code:").unwrap_or_else(|| "?".into());
+    // The operator as tract-tflite picks it (registry.rs): the old `deprecated_builtin_code`
+    // unless it is the 127 placeholder, then `builtin_code`. Models written before the field
+    // existed (half of mediapipe's) leave `builtin_code` at its default, 0 = ADD, whatever the
+    // operator: naming that one would blame ADD for every operator tract lacks.
+    let builtin = match field("deprecated_builtin_code:").and_then(|c| c.parse::<i32>().ok()) {
+        Some(code) if code != tfl::BuiltinOperator::PLACEHOLDER_FOR_GREATER_OP_CODES.0 => tfl::BuiltinOperator(code)
+            .variant_name()
+            .map_or_else(|| format!("number {code}"), str::to_string),
+        // " builtin_code:", not "deprecated_builtin_code:".
+        _ => field(" builtin_code:").unwrap_or_else(|| "?".into()),
+    };
     match field(" custom_code:").filter(|c| c != "None") {
         Some(custom) => format!("tract-tflite does not implement the custom operator {custom}"),
         None => format!("tract-tflite does not implement the TFLite operator {builtin}"),

@@ -47,6 +47,29 @@ pub fn tflite_model_custom(
     outputs: &[i32],
     custom_code: Option<&str>,
 ) -> Vec<u8> {
+    build(tensors, ops, inputs, outputs, custom_code, false)
+}
+
+/// [`tflite_model`] as converters wrote it before the schema's `builtin_code` field existed (half
+/// of mediapipe 0.10.14's models): the operator only in `deprecated_builtin_code`, `builtin_code`
+/// left at its default, 0 (ADD).
+pub fn tflite_model_old_opcodes(
+    tensors: &[TflTensor],
+    ops: &[(BuiltinOperator, &[i32], &[i32])],
+    inputs: &[i32],
+    outputs: &[i32],
+) -> Vec<u8> {
+    build(tensors, ops, inputs, outputs, None, true)
+}
+
+fn build(
+    tensors: &[TflTensor],
+    ops: &[(BuiltinOperator, &[i32], &[i32])],
+    inputs: &[i32],
+    outputs: &[i32],
+    custom_code: Option<&str>,
+    old_opcodes: bool,
+) -> Vec<u8> {
     let mut fbb = FlatBufferBuilder::new();
     // Buffer 0 is the empty sentinel every TFLite file has.
     let mut buffers = vec![Buffer::create(&mut fbb, &BufferArgs { data: None })];
@@ -119,7 +142,12 @@ pub fn tflite_model_custom(
             let custom_code = custom_code.filter(|_| c == BuiltinOperator::CUSTOM).map(|name| fbb.create_string(name));
             OperatorCode::create(
                 &mut fbb,
-                &OperatorCodeArgs { builtin_code: c, deprecated_builtin_code, version: 1, custom_code, ..Default::default() },
+                &OperatorCodeArgs {
+                    builtin_code: if old_opcodes { BuiltinOperator::ADD } else { c },
+                    deprecated_builtin_code,
+                    version: 1,
+                    custom_code,
+                },
             )
         })
         .collect();
