@@ -61,7 +61,7 @@ log "$profile build (library, plugins, bench crate) and install into $B/prefix"
 # One cargo invocation for everything (the library, the plugins, the bench crate's binaries and its
 # criterion bench), so the dependencies are built once with one feature set (a separate `cargo bench`
 # would unify criterion's features in and rebuild tract); the bench binary is then run directly.
-pkgs=(-p wasinn -p wasinn-backend-openvino -p wasinn-backend-onnxruntime -p wasinn-bench)
+pkgs=(-p wasinn -p wasinn-backend-openvino -p wasinn-backend-onnxruntime -p wasinn-backend-litert -p wasinn-bench)
 nice -n 10 cargo build -q ${cargo_profile[@]+"${cargo_profile[@]}"} "${pkgs[@]}" --lib --bins --benches
 BENCH_BIN="$(cargo build -q ${cargo_profile[@]+"${cargo_profile[@]}"} "${pkgs[@]}" --lib --bins --benches --message-format=json \
   | "$PY" -c 'import json, sys
@@ -129,7 +129,7 @@ extras=()
 for hook in bench/extra/*.sh; do
   [ -x "$hook" ] || continue
   md="$B/extra-$(basename "$hook" .sh).md"
-  "$hook" > "$md"
+  WASINN_BENCH_PROFILE="$profile" "$hook" > "$md"
   extras+=("$md")
 done
 

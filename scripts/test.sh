@@ -230,13 +230,15 @@ grep -q '^tflite conformance check: passed' build/tflite-check.log
 SUMMARY+=("tflite conformance: $(grep -E '^tflite [a-z]+: ' build/tflite-check.log | sed 's/^tflite //' | paste -sd ';' | sed 's/;/; /g') ($((SECONDS - t0))s)")
 
 # The TFLite benchmark cannot rot (nothing is timed here): bench/extra/tflite.sh, the BENCHMARKS.md
-# hook, for one interleaved pair a model and backend on the staged debug build (~30 s); it must
-# print a row for every backend (tract, openvino, litert).
+# hook, for one interleaved pair a model and backend on the staged debug build and 10 pairs of the
+# Rust tract-direct comparison (target/debug/wasinn-bench-tflite, built above) (~5 s); it must
+# print a row for every backend (tract, openvino, litert) and the 3 Rust tract rows.
 t0=$SECONDS
 log "TensorFlow Lite benchmark: bench/extra/tflite.sh, one pair a model and backend (no timing)"
 WASINN_BENCH_PREFIX="$STAGE" WASINN_TFLITE_BENCH_PAIRS=1 bench/extra/tflite.sh > build/tflite-bench.md 2> build/tflite-bench.log
 for b in tract openvino litert; do grep -q "^| [a-z0-9_]* | $b | " build/tflite-bench.md; done
-SUMMARY+=("tflite bench: $(grep -c '^| [a-z0-9_]* | [a-z]* | [0-9]' build/tflite-bench.md) model/backend rows ran once ($((SECONDS - t0))s)")
+[ "$(grep -cE '^\| gen_[a-z0-9_]+ \| [0-9.]+ \| [0-9.]+ \| ' build/tflite-bench.md)" = 3 ]
+SUMMARY+=("tflite bench: $(grep -c '^| [a-z0-9_]* | [a-z]* | [0-9]' build/tflite-bench.md) model/backend rows (Python) and $(grep -cE '^\| gen_[a-z0-9_]+ \| [0-9.]+ \| [0-9.]+ \| ' build/tflite-bench.md) tract C API vs tract-tflite rows (Rust) ran once ($((SECONDS - t0))s)")
 
 t0=$SECONDS
 log "real guest: the magika C guest in wasm3 (the interpreter host) through libwasinn"

@@ -22,7 +22,8 @@ that backend does not run to a match (for tract, whose only TFLite path is libwa
 column is what LiteRT runs that tract does not, as information, not a loss).
 
 Usage: tflite.py run OUT.json; tflite.py check OUT.json (fails on any loss or mismatch);
-tflite.py markdown OUT.json (the docs/conformance.md section); tflite.py bench MODEL[,MODEL...] [N [OUT.md]]
+tflite.py markdown OUT.json (the docs/conformance.md section); tflite.py write-generated DIR (the
+generated models as DIR/NAME.tflite); tflite.py bench MODEL[,MODEL...] [N [OUT.md]]
 (libwasinn vs the backend called directly, N interleaved pairs; figures only; OUT.md: the
 BENCHMARKS.md section, written by bench/extra/tflite.sh).
 """
@@ -499,6 +500,7 @@ def bench(models: List[str], repeats: int, md_out: Optional[str] = None) -> None
         return sorted(ta)[len(ta) // 2], sorted(tb)[len(tb) // 2]
 
     rows = []
+    load_start = " ".join(open("/proc/loadavg").read().split()[:3])
     for name in models:
         data = open(paths[name], "rb").read()
         _, values, _ = litert_reference(data)
@@ -549,9 +551,14 @@ def bench(models: List[str], repeats: int, md_out: Optional[str] = None) -> None
                  "(`taskset -c 1`): one inference thread on every side (LiteRT's interpreter `num_threads=1`; "
                  "the litert plugin's XNNPACK and OpenVINO's pool see one core). tract has no TFLite API of its own "
                  "in Python: its rows stand beside LiteRT's interpreter for scale, not as an overhead. "
+                 "On the generated models (a few microseconds of compute) the ratio is the Python binding's "
+                 "per-inference cost (ctypes calls: one `set_input` a port, `compute`, `get_output`, with numpy "
+                 "conversions, ~50-70 us) against LiteRT's pybind11 calls, not libwasinn's C cost (section 1 has "
+                 "the C API's); the mediapipe models show what remains when the model computes for milliseconds. "
+                 f"libwasinn {wasinn.version()} ({os.environ.get('WASINN_LIB', 'the default library')}), "
                  f"ai-edge-litert {getattr(ai_edge_litert, '__version__', '2.3.0')}, openvino {ov.__version__}. "
-                 f"Load average (1/5/15 min) at the end: {load} (a shared machine: read the ratios, measured side "
-                 "by side, not the absolute times).", "",
+                 f"Load average (1/5/15 min) at the start: {load_start}, at the end: {load} (a shared machine: read "
+                 "the ratios, measured side by side, not the absolute times).", "",
                  "| model | backend | libwasinn (ms) | called directly | direct (ms) | ratio |",
                  "|---|---|---:|---|---:|---:|"]
         for name, backend, ref, t, d in rows:
@@ -568,6 +575,11 @@ if __name__ == "__main__":
         sys.exit(check(path))
     elif cmd == "bench":
         bench(path.split(","), int(sys.argv[3]) if len(sys.argv) > 3 else 20, sys.argv[4] if len(sys.argv) > 4 else None)
+    elif cmd == "write-generated":
+        os.makedirs(path, exist_ok=True)
+        for name, data in generated_models().items():
+            with open(os.path.join(path, name + ".tflite"), "wb") as f:
+                f.write(data)
     elif cmd == "markdown":
         sys.stdout.write(markdown(path))
     else:
