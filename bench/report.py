@@ -274,7 +274,8 @@ def main() -> int:
     w("```sh\nscripts/bench.sh            # everything above (installs what it needs, builds release), ~15 min here\n"
       "WASINN_BENCH_QUICK=1 scripts/bench.sh   # a shorter run (fewer rounds and iterations)\n```\n")
     w("`bench/setup.py` makes the models, `crates/wasinn-bench/benches/three_ways.rs` is section 1, "
-      "`bench/whole.py` section 2, `bench/load_rss.py` section 3, `bench/report.py` writes this file.")
+      "`bench/whole.py` section 2, `bench/load_rss.py` section 3, `bench/extra/tflite.sh` the TensorFlow Lite section "
+      "(`tests/conformance/tflite.py bench` and `crates/wasinn-bench/src/bin/wasinn-bench-tflite.rs`), `bench/report.py` writes this file.")
     with open(out_md, "w") as f:
         f.write("\n".join(L) + "\n")
     return 0
