@@ -43,6 +43,24 @@ def criterion(root: str) -> Dict[str, Dict[str, Dict[str, float]]]:
     return out
 
 
+def data_path(crit_dir: str) -> list:
+    """The three_ways bench's `datapath` lines (criterion/datapath.log): per way, libwasinn's
+    counters per inference against the inputs' and outputs' sizes."""
+    rows = []
+    path = os.path.join(crit_dir, "datapath.log")
+    if not os.path.exists(path):
+        return rows
+    for line in open(path):
+        head, _, rest = line.partition(": ")
+        if not head.startswith("datapath "):
+            continue
+        backend, model, way = head[len("datapath "):].split("/")
+        f = rest.split()
+        vals = {f[i]: int(f[i + 1]) for i in range(0, len(f) - 1, 2)}
+        rows.append(dict(backend=backend, model=model, way=way, **vals))
+    return rows
+
+
 def threads(path: str) -> list:
     """scripts/bench.sh's threads.log: one line a backend, `BACKEND threads n=1 per_s=.. threads n=2
     per_s=.. threads scaling=.. ctx_rss_kb=.. weights_kb=..` (wasinn-bench-threads' output)."""
@@ -66,7 +84,7 @@ def verdict(ok: Optional[bool]) -> str:
     return "not measured" if ok is None else ("**met**" if ok else "**missed**")
 
 
-def targets(crit: dict, whole: dict, threads_log: str) -> list:
+def targets(crit: dict, whole: dict, threads_log: str, datapath: list) -> list:
     """The issue's targets, each with the figures of this run and met / missed (computed, not typed)."""
     rows = []
 
@@ -118,7 +136,15 @@ def targets(crit: dict, whole: dict, threads_log: str) -> list:
         c = a49.get("wasmtime-cli", {}).get("faults_per_iter")
         add("no tensor-sized allocation per call (page faults per iteration, 4.9 MB Add, JIT host)",
             f"{s['faults_per_iter']:.2f} faults/iter" + (f" (wasmtime CLI: {c:.0f})" if c is not None else "")
-            + "; the byte counters of a stats call are not on this branch", s["faults_per_iter"] < 10)
+            , s["faults_per_iter"] < 10)
+    if datapath:
+        exact = [r for r in datapath if r["bytes_in"] == r["inputs"] and r["bytes_out"] == r["outputs"]]
+        no_alloc = [r for r in datapath if r["tensor_allocs"] == 0]
+        bad = [f"{r['backend']}/{r['model']}/{r['way']}" for r in datapath if r not in exact or r not in no_alloc]
+        add("bytes copied per inference = input bytes + output bytes, no tensor-sized allocation (wasinn_stats_get, section 1's C API and witx ways)",
+            f"{len(exact)} of {len(datapath)} backend/model/way runs copy exactly their inputs' and outputs' bytes, "
+            f"{len(no_alloc)} of {len(datapath)} allocate no tensor-sized buffer" + (f"; not: {', '.join(bad)}" if bad else ""),
+            not bad)
     for t in threads(threads_log):
         add(f"{t['backend']}: 2 contexts on 2 threads scale >= 1.8x (magika)", f"{t['scaling']:.2f}x", t["scaling"] >= 1.8)
         add(f"{t['backend']}: a 2nd context costs < 10% of the weights",
@@ -132,6 +158,7 @@ def main() -> int:
     out_md, crit_dir, whole_json, load_json, facts_json, threads_log = sys.argv[1:7]
     extras = sys.argv[7:]
     crit = criterion(crit_dir)
+    datapath = data_path(crit_dir)
     whole = json.load(open(whole_json))["summary"] if os.path.exists(whole_json) else {}
     load = json.load(open(load_json))["summary"] if os.path.exists(load_json) else {}
     facts = json.load(open(facts_json))
@@ -179,6 +206,18 @@ def main() -> int:
         w("|---|---|")
         for b, v in sorted(lbn.items()):
             w(f"| {b} | {fmt_us(v)} |")
+        w("")
+    if datapath:
+        w("### Tensor bytes copied and tensor-sized buffers allocated per inference (`wasinn_stats_get`)\n")
+        w("libwasinn's process-wide data-path counters over 10 inferences of each way, after the comparison run "
+          "(steady state), divided by 10; `inputs` / `outputs` are the sizes of the model's input and output "
+          "tensors. One copy each way means `bytes in` = inputs and `bytes out` = outputs; allocations inside a "
+          "plugin's vendor library are not counted (the page faults of section 2 cover them).\n")
+        w("| backend | model | way | bytes in | inputs | bytes out | outputs | tensor allocations | allocated bytes |")
+        w("|---|---|---|---:|---:|---:|---:|---:|---:|")
+        for r in datapath:
+            w(f"| {r['backend']} | {r['model']} | {r['way']} | {r['bytes_in']} | {r['inputs']} | {r['bytes_out']} | "
+              f"{r['outputs']} | {r['tensor_allocs']} | {r['tensor_alloc_bytes']} |")
         w("")
     if whole:
         w("## 2. Whole programs: the bench guest in each host vs native\n")
@@ -256,7 +295,7 @@ def main() -> int:
             w(f"| {t['backend']} | {t['rates'][0]:.1f} | {t['rates'][1]:.1f} | {t['scaling']:.2f}x | "
               f"{t['ctx_rss_kb'] / 1024:.1f} MB | {t['weights_kb'] / 1024:.1f} MB |")
         w("")
-    rows = targets(crit, whole, threads_log)
+    rows = targets(crit, whole, threads_log, datapath)
     if rows:
         w("## 5. The issue's targets, from the figures above\n")
         w("Computed by `bench/report.py` from this run (the causes of what is missed: next section).\n")

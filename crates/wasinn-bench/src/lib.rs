@@ -315,6 +315,40 @@ impl Infer for CApi {
     }
 }
 
+/// Per-inference data-path figures of one way, from `wasinn_stats_get` deltas over several
+/// inferences: what the "one copy in, one copy out, no tensor-sized allocation" target
+/// is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DataPath {
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub tensor_allocs: u64,
+    pub tensor_alloc_bytes: u64,
+}
+
+/// Runs `n` (at least 1) inferences of `way` and returns libwasinn's data-path counters per
+/// inference (process-wide counters: nothing else may run inferences meanwhile).
+pub fn data_path(way: &mut dyn Infer, n: u64) -> Result<DataPath, String> {
+    fn snap() -> Result<wasinn_stats_t, String> {
+        let mut s = wasinn_stats_t::default();
+        // SAFETY: a valid out-pointer of the size given.
+        check("stats_get", unsafe { wasinn_stats_get(&mut s, std::mem::size_of::<wasinn_stats_t>()) })?;
+        Ok(s)
+    }
+    let n = n.max(1);
+    let a = snap()?;
+    for _ in 0..n {
+        way.infer()?;
+    }
+    let b = snap()?;
+    Ok(DataPath {
+        bytes_in: (b.bytes_in - a.bytes_in) / n,
+        bytes_out: (b.bytes_out - a.bytes_out) / n,
+        tensor_allocs: (b.tensor_allocs - a.tensor_allocs) / n,
+        tensor_alloc_bytes: (b.tensor_alloc_bytes - a.tensor_alloc_bytes) / n,
+    })
+}
+
 impl Drop for CApi {
     fn drop(&mut self) {
         // Handles we own, freed once (a stale handle would only be INVALID_ARGUMENT).
