@@ -1,13 +1,15 @@
 """The remote plugin against the real Triton Inference Server on 127.0.0.1 (see triton.py), through
 libwasinn's C API (the ctypes binding): the same graphs give the same outputs as the local
-backends, every datatype crosses, a 64 MiB tensor, parallel contexts, timeouts, a model unloaded
-on the server, the server killed and restarted, and the error paths.
+backends, every datatype crosses, a 64 MiB tensor, parallel contexts, flat RSS over load / compute /
+free cycles, timeouts, a model unloaded on the server, the server killed and restarted, and the
+error paths.
 
 Run by plugins/remote/run-tests.sh, which builds the plugin and sets WASINN_LIB,
 WASINN_PLUGIN_PATH (the remote and onnxruntime plugins) and WASINN_TRITON_VENV.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import pathlib
 import subprocess
@@ -189,6 +191,52 @@ def test_many_contexts_in_parallel(server, transport):
         t.join(120)
     assert not any(t.is_alive() for t in threads)
     assert failures == []
+
+
+def _rss_kb() -> int:
+    """This process's resident set after giving freed heap back (glibc malloc_trim)."""
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def test_cycles_keep_rss_flat(server, transport):
+    """Load / context / compute / free cycles through the remote plugin, as tests/load_loop.rs runs
+    them for the local backends: each cycle registers the Add (the plugin fetches its metadata and
+    readiness from the server), loads it by name, computes once in a new context and frees
+    everything. RSS is sampled 20 times after a warm-up; fails when the fitted growth over the
+    run exceeds 2 MB or the RSS grows 8 MB (WASINN_REMOTE_CYCLES, default 2,000 a transport; the
+    100,000-cycle figures are in docs/stress.md)."""
+    cycles = int(os.environ.get("WASINN_REMOTE_CYCLES", "2000"))
+    samples = 20
+    url = f"{base_url(server, transport)}/models/add"
+    a = np.arange(4, dtype=np.float32)
+
+    def cycle() -> None:
+        wasinn.registry_preload(f"cycles:remote:cpu:{url}")
+        try:
+            g = wasinn.Graph.load_by_name("cycles")
+        finally:
+            wasinn.registry_remove("cycles")
+        with g, g.create_execution_context() as ctx:
+            assert np.array_equal(ctx.compute_named({"a": a, "b": a})["sum"], a + a)
+
+    t0 = time.monotonic()
+    start = _rss_kb()
+    for _ in range(min(cycles // 10, 300)):
+        cycle()
+    xs, ys = [0], [_rss_kb()]
+    for s in range(1, samples + 1):
+        for _ in range(cycles // samples):
+            cycle()
+        xs.append(s * (cycles // samples))
+        ys.append(_rss_kb())
+    slope_kb = float(np.polyfit(xs, ys, 1)[0])
+    growth = ys[-1] - ys[0]
+    print(f"remote cycles: {transport}: {cycles} cycles in {time.monotonic() - t0:.0f} s, RSS start {start / 1024:.1f} MB, "
+          f"after warm-up {ys[0] / 1024:.1f} MB, end {ys[-1] / 1024:.1f} MB ({growth / 1024:+.1f} MB), "
+          f"slope {slope_kb * 1024:+.1f} B/cycle, samples (KB above the warm-up RSS): {' '.join(str(y - ys[0]) for y in ys)}")
+    assert slope_kb * cycles <= 2048 and growth <= 8192, f"{transport}: RSS grew {growth} KB, slope {slope_kb * 1024:.1f} B/cycle"
 
 
 def test_slow_model_hits_the_timeout_then_recovers(server, transport):
