@@ -135,15 +135,15 @@ def targets(crit: dict, whole: dict, threads_log: str, datapath: list) -> list:
     if "faults_per_iter" in s:
         c = a49.get("wasmtime-cli", {}).get("faults_per_iter")
         add("no tensor-sized allocation per call (page faults per iteration, 4.9 MB Add, JIT host)",
-            f"{s['faults_per_iter']:.2f} faults/iter" + (f" (wasmtime CLI: {c:.0f})" if c is not None else "")
-            , s["faults_per_iter"] < 10)
+            f"{s['faults_per_iter']:.2f} faults/iter" + (f" (wasmtime CLI: {c:.0f})" if c is not None else ""),
+            s["faults_per_iter"] < 10)
     if datapath:
-        exact = [r for r in datapath if r["bytes_in"] == r["inputs"] and r["bytes_out"] == r["outputs"]]
-        no_alloc = [r for r in datapath if r["tensor_allocs"] == 0]
-        bad = [f"{r['backend']}/{r['model']}/{r['way']}" for r in datapath if r not in exact or r not in no_alloc]
+        exact = lambda r: r["bytes_in"] == r["inputs"] and r["bytes_out"] == r["outputs"]
+        no_alloc = lambda r: r["tensor_allocs"] == 0
+        bad = [f"{r['backend']}/{r['model']}/{r['way']}" for r in datapath if not (exact(r) and no_alloc(r))]
         add("bytes copied per inference = input bytes + output bytes, no tensor-sized allocation (wasinn_stats_get, section 1's C API and witx ways)",
-            f"{len(exact)} of {len(datapath)} backend/model/way runs copy exactly their inputs' and outputs' bytes, "
-            f"{len(no_alloc)} of {len(datapath)} allocate no tensor-sized buffer" + (f"; not: {', '.join(bad)}" if bad else ""),
+            f"{sum(map(exact, datapath))} of {len(datapath)} backend/model/way runs copy exactly their inputs' and outputs' bytes, "
+            f"{sum(map(no_alloc, datapath))} of {len(datapath)} allocate no tensor-sized buffer" + (f"; not: {', '.join(bad)}" if bad else ""),
             not bad)
     for t in threads(threads_log):
         add(f"{t['backend']}: 2 contexts on 2 threads scale >= 1.8x (magika)", f"{t['scaling']:.2f}x", t["scaling"] >= 1.8)
