@@ -40,18 +40,6 @@ fn stats() -> wasinn_stats_t {
     s
 }
 
-fn since(a: &wasinn_stats_t, b: &wasinn_stats_t) -> [u64; 7] {
-    [
-        b.set_input_calls - a.set_input_calls,
-        b.compute_calls - a.compute_calls,
-        b.get_output_calls - a.get_output_calls,
-        b.bytes_in - a.bytes_in,
-        b.bytes_out - a.bytes_out,
-        b.tensor_allocs - a.tensor_allocs,
-        b.tensor_alloc_bytes - a.tensor_alloc_bytes,
-    ]
-}
-
 fn load(model: &[u8], backend: &str) -> wasinn_graph_t {
     let name = CString::new(backend).unwrap();
     let b = wasinn_buffer_t { data: model.as_ptr(), len: model.len() };
@@ -123,9 +111,17 @@ fn steady_state_copies_each_byte_once_and_allocates_no_tensor() {
         let after = stats();
         let bytes = (ELEMS * 4) as u64;
         assert_eq!(
-            since(&before, &after),
-            [2 * ITERS, ITERS, ITERS, 2 * bytes * ITERS, bytes * ITERS, 0, 0],
-            "{backend}: [set_input calls, computes, get_outputs, bytes in, bytes out, tensor allocs, alloc bytes]"
+            after.since(&before),
+            wasinn_stats_t {
+                set_input_calls: 2 * ITERS,
+                compute_calls: ITERS,
+                get_output_calls: ITERS,
+                bytes_in: 2 * bytes * ITERS,
+                bytes_out: bytes * ITERS,
+                tensor_allocs: 0,
+                tensor_alloc_bytes: 0,
+            },
+            "{backend}: data-path counters over {ITERS} inferences"
         );
         println!("data path: {backend}: {ITERS} inferences of a {ELEMS}-element Add: {} bytes in, {} bytes out, 0 tensor allocations", 2 * bytes * ITERS, bytes * ITERS);
         free(g, &[ctx]);

@@ -33,6 +33,36 @@ pub struct wasinn_stats {
     pub tensor_alloc_bytes: u64,
 }
 
+impl wasinn_stats {
+    /// The counters now: what [`wasinn_stats_get`] writes, for Rust callers.
+    pub fn now() -> Self {
+        let s = stats::snapshot();
+        wasinn_stats {
+            set_input_calls: s.set_input_calls,
+            compute_calls: s.compute_calls,
+            get_output_calls: s.get_output_calls,
+            bytes_in: s.bytes_in,
+            bytes_out: s.bytes_out,
+            tensor_allocs: s.tensor_allocs,
+            tensor_alloc_bytes: s.tensor_alloc_bytes,
+        }
+    }
+
+    /// What each counter grew by from `earlier` (a snapshot taken before this one) to `self`.
+    /// Saturating: snapshots passed in the wrong order give zeros, never a wrapped count.
+    pub fn since(&self, earlier: &Self) -> Self {
+        wasinn_stats {
+            set_input_calls: self.set_input_calls.saturating_sub(earlier.set_input_calls),
+            compute_calls: self.compute_calls.saturating_sub(earlier.compute_calls),
+            get_output_calls: self.get_output_calls.saturating_sub(earlier.get_output_calls),
+            bytes_in: self.bytes_in.saturating_sub(earlier.bytes_in),
+            bytes_out: self.bytes_out.saturating_sub(earlier.bytes_out),
+            tensor_allocs: self.tensor_allocs.saturating_sub(earlier.tensor_allocs),
+            tensor_alloc_bytes: self.tensor_alloc_bytes.saturating_sub(earlier.tensor_alloc_bytes),
+        }
+    }
+}
+
 /// C name of [`wasinn_stats`].
 #[allow(non_camel_case_types)]
 pub type wasinn_stats_t = wasinn_stats;
@@ -60,16 +90,7 @@ pub unsafe extern "C" fn wasinn_stats_get(out: *mut wasinn_stats_t, out_size: us
         }
         // SAFETY: caller contract (NULL checked here).
         let out = unsafe { ffi::arg_out(out.cast::<u8>(), "out") }?;
-        let s = stats::snapshot();
-        let c = wasinn_stats {
-            set_input_calls: s.set_input_calls,
-            compute_calls: s.compute_calls,
-            get_output_calls: s.get_output_calls,
-            bytes_in: s.bytes_in,
-            bytes_out: s.bytes_out,
-            tensor_allocs: s.tensor_allocs,
-            tensor_alloc_bytes: s.tensor_alloc_bytes,
-        };
+        let c = wasinn_stats::now();
         let n = out_size.min(size_of::<wasinn_stats>());
         // SAFETY: `out` is valid for `out_size >= n` bytes (caller contract); `c` is plain data
         // of at least `n` bytes; the regions are distinct.

@@ -340,12 +340,12 @@ pub fn data_path(way: &mut dyn Infer, n: u64) -> Result<DataPath, String> {
     for _ in 0..n {
         way.infer()?;
     }
-    let b = snap()?;
+    let d = snap()?.since(&a);
     Ok(DataPath {
-        bytes_in: (b.bytes_in - a.bytes_in) / n,
-        bytes_out: (b.bytes_out - a.bytes_out) / n,
-        tensor_allocs: (b.tensor_allocs - a.tensor_allocs) / n,
-        tensor_alloc_bytes: (b.tensor_alloc_bytes - a.tensor_alloc_bytes) / n,
+        bytes_in: d.bytes_in / n,
+        bytes_out: d.bytes_out / n,
+        tensor_allocs: d.tensor_allocs / n,
+        tensor_alloc_bytes: d.tensor_alloc_bytes / n,
     })
 }
 
