@@ -693,9 +693,12 @@ fn probe_policy_without_an_executable() {
     let missing = probe::ProbeMode::Exe(PathBuf::from("/nonexistent/wasinn-plugin-probe"));
     let [probe::Verdict::Rejected(r)] = &probe::probe_all(&files, &cfg(missing), None)[..] else { panic!("not rejected") };
     assert!(r.contains("/nonexistent/wasinn-plugin-probe not found"), "{r}");
-    // With the executable, a working plugin passes.
+    // With the executable, a working plugin passes, described by the probe (what its table says:
+    // the host lists it from that and opens it in-process on its first load).
     let exe = probe::ProbeMode::Exe(PathBuf::from(env!("CARGO_BIN_EXE_wasinn-plugin-probe")));
-    assert_eq!(probe::probe_all(&files, &cfg(exe), None), [probe::Verdict::Passed]);
+    let [probe::Verdict::Passed(Some(d))] = &probe::probe_all(&files, &cfg(exe), None)[..] else { panic!("not passed with a description") };
+    assert!(!d.name.is_empty() && !d.version.is_empty(), "{d:?}");
+    assert!(d.encodings.contains(&Encoding::Ggml) && d.targets.contains(&Target::Cpu), "{d:?}");
 }
 
 #[test]

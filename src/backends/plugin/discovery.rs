@@ -260,14 +260,17 @@ fn try_file(st: &mut State, canonical: &Path, verdict: super::probe::Verdict) {
     };
     let opened = match verdict {
         super::probe::Verdict::Rejected(reason) => Err(reason),
-        super::probe::Verdict::Passed | super::probe::Verdict::NotProbed => open_plugin(&canonical),
+        // Listed from the probe's description, opened here on its first load (super::lazy).
+        super::probe::Verdict::Passed(Some(d)) => Ok(Candidate::Described(d)),
+        super::probe::Verdict::Passed(None) | super::probe::Verdict::NotProbed => open_plugin(&canonical).map(Candidate::Opened),
     };
     match opened {
         Err(reason) => {
             crate::wasinn_log!(Warn, "plugins: candidate {}: rejected: {reason}", canonical.display());
             st.entries.push(reject(file_name, String::new(), reason));
         }
-        Ok(plugin) => {
+        Ok(candidate) => {
+            let plugin = candidate.described();
             let builtin_names = crate::backends::builtin().iter().map(|b| b.name().to_string());
             let taken = builtin_names.chain(st.loaded.iter().map(|b| b.name().to_string())).find(|n| *n == plugin.name);
             if let Some(taken) = taken {
@@ -294,7 +297,27 @@ fn try_file(st: &mut State, canonical: &Path, verdict: super::probe::Verdict) {
                 status: BackendStatus::Available,
                 reason: None,
             });
-            st.loaded.push(Arc::new(PluginBackend::new(plugin)));
+            st.loaded.push(match candidate {
+                Candidate::Opened(p) => Arc::new(PluginBackend::new(p)),
+                Candidate::Described(d) => Arc::new(super::lazy::LazyPlugin::new(canonical, d)),
+            });
+        }
+    }
+}
+
+/// An accepted candidate: opened here (no probe) or described by its probe (opened on first use).
+enum Candidate {
+    Opened(OpenedPlugin),
+    Described(Described),
+}
+
+impl Candidate {
+    fn described(&self) -> Described {
+        match self {
+            Candidate::Opened(p) => {
+                Described { name: p.name.clone(), version: p.version.clone(), encodings: p.encodings.clone(), targets: p.targets.clone() }
+            }
+            Candidate::Described(d) => d.clone(),
         }
     }
 }
@@ -307,6 +330,62 @@ pub(crate) struct OpenedPlugin {
     pub(crate) encodings: Vec<Encoding>,
     pub(crate) targets: Vec<Target>,
     pub(crate) table: PluginFns,
+}
+
+/// What a validated plugin table says about the backend, as a probe reports it (see
+/// [`super::lazy`]): enough to list the backend and select it without opening it here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Described {
+    /// Backend name.
+    pub name: String,
+    /// Version text.
+    pub version: String,
+    /// Encodings served.
+    pub encodings: Vec<Encoding>,
+    /// Targets served, preferred first.
+    pub targets: Vec<Target>,
+}
+
+impl Described {
+    /// The probe's answer lines for this description (before its final `ok`).
+    pub(super) fn to_lines(&self) -> Vec<String> {
+        let codes = |v: &mut dyn Iterator<Item = u32>| v.map(|c| c.to_string()).collect::<Vec<_>>().join(" ");
+        vec![
+            format!("name {}", self.name),
+            format!("version {}", self.version),
+            format!("encodings {}", codes(&mut self.encodings.iter().map(|e| *e as u32))),
+            format!("targets {}", codes(&mut self.targets.iter().map(|t| *t as u32))),
+        ]
+    }
+
+    /// Parses the probe's answer; `None` when a line is missing or does not validate as a table
+    /// would (the host then opens the plugin in-process to learn it, as without a probe).
+    pub(super) fn from_lines(answer: &str) -> Option<Described> {
+        let field = |key: &str| answer.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix(' '));
+        let name = field("name")?;
+        let version = field("version")?;
+        let valid_name = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid_name || name.len() > MAX_TEXT || version.len() > MAX_TEXT || version.chars().any(char::is_control) {
+            return None;
+        }
+        fn list<T: TryFrom<u32>>(text: &str, excluded: T) -> Option<Vec<T>>
+        where
+            T: PartialEq,
+        {
+            let v = text
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(|w| w.parse::<u32>().ok().and_then(|c| T::try_from(c).ok()).filter(|x| *x != excluded))
+                .collect::<Option<Vec<T>>>()?;
+            (!v.is_empty() && v.len() <= MAX_LIST).then_some(v)
+        }
+        Some(Described {
+            name: name.to_string(),
+            version: version.to_string(),
+            encodings: list(field("encodings")?, Encoding::Autodetect)?,
+            targets: list(field("targets")?, Target::Auto)?,
+        })
+    }
 }
 
 /// The table's function pointers, the version-1 ones checked non-NULL when the plugin was opened.
@@ -453,7 +532,7 @@ unsafe fn copy_list(p: *const u32, len: usize, what: &str) -> std::result::Resul
 }
 
 /// Opens and validates one plugin; the error is the rejection reason.
-fn open_plugin(path: &Path) -> std::result::Result<OpenedPlugin, String> {
+pub(super) fn open_plugin(path: &Path) -> std::result::Result<OpenedPlugin, String> {
     let entry = open_library(path)?;
     negotiate(path, entry)
 }

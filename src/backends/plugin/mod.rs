@@ -25,6 +25,7 @@ use std::sync::Arc;
 use wasinn_plugin_abi as abi;
 
 pub mod discovery;
+mod lazy;
 pub mod probe;
 
 use crate::core::backend::{Backend, BackendContext, BackendGraph, Dim, IoInfo, LoadRequest, Quantization};

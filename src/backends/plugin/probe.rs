@@ -6,7 +6,7 @@
 //! answer within the timeout is rejected with that reason ("probe: killed by SIGSEGV while
 //! running its entry point (init)"), and is never loaded in-process; a candidate the probe
 //! rejects cleanly gets the probe's reason (the one an in-process load would give). Only a
-//! candidate whose probe passed is then loaded in-process.
+//! candidate whose probe passed is then loaded in-process, when a load first selects it.
 //!
 //! - Children are started with `std::process::Command` (`posix_spawn` or fork+exec at once, never
 //!   a bare `fork` of a multi-threaded host), all candidates of a discovery at once (in parallel);
@@ -25,7 +25,10 @@
 //!   an absolute path: that executable, required; `0`: never probe.
 //!   [`PROBE_TIMEOUT_ENV`]: the timeout in milliseconds (default [`DEFAULT_TIMEOUT`]).
 //! - Protocol (stdout of the probe): `stage open`, `stage entry` as it reaches each step, then
-//!   `ok` (exit 0) or `reject <reason>` (exit [`EXIT_REJECT`]).
+//!   either what the validated table says (`name <name>`, `version <text>`, `encodings <codes>`,
+//!   `targets <codes>`, codes in the C API's numbering, space-separated) followed by `ok` (exit 0),
+//!   or `reject <reason>` (exit [`EXIT_REJECT`]). The host lists a passed candidate from those
+//!   lines and opens it in-process only on the first load that selects it (`super::lazy`).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -124,8 +127,10 @@ pub fn find_probe(lib_dir: Option<&Path>) -> Option<PathBuf> {
 pub enum Verdict {
     /// Not probed (probing off, or no executable in `auto` mode): load in-process.
     NotProbed,
-    /// The probe loaded and validated it: load in-process.
-    Passed,
+    /// The probe loaded and validated it; with what its table says (listed from that, opened
+    /// in-process on the first load that selects it), or `None` when the answer did not carry a
+    /// valid description (opened in-process at once).
+    Passed(Option<super::discovery::Described>),
     /// Reject with this reason, without loading it in-process.
     Rejected(String),
 }
@@ -305,7 +310,7 @@ fn judge(status: ExitStatus, answer: &str) -> Verdict {
     }
     let last = answer.lines().last().unwrap_or("");
     match status.code() {
-        Some(0) if last == "ok" => Verdict::Passed,
+        Some(0) if last == "ok" => Verdict::Passed(super::discovery::Described::from_lines(answer)),
         Some(EXIT_REJECT) if last.starts_with("reject ") => Verdict::Rejected(last["reject ".len()..].to_string()),
         Some(code) => Verdict::Rejected(format!("probe: exited with status {code} while {}", stage(answer))),
         None => Verdict::Rejected("probe: ended with no status".into()),
@@ -352,7 +357,11 @@ pub fn probe_main() -> i32 {
         super::discovery::negotiate(path, entry)
     });
     match result {
-        Ok(_) => {
+        Ok(p) => {
+            let d = super::discovery::Described { name: p.name, version: p.version, encodings: p.encodings, targets: p.targets };
+            for line in d.to_lines() {
+                say(&line);
+            }
             say("ok");
             0
         }
