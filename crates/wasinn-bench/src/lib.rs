@@ -159,13 +159,26 @@ pub fn ov_precision() -> String {
 }
 
 /// Sets what the plugins need before libwasinn first looks for them: the plugin directory (this
-/// binary's cargo profile directory unless `WASINN_PLUGIN_PATH` is set) and one ORT intra-op thread.
+/// binary's cargo profile directory unless `WASINN_PLUGIN_PATH` is set), the plugin probe of that
+/// directory (unless `WASINN_PLUGIN_PROBE` is set: libwasinn is linked statically into the bench,
+/// so it would not find the probe an installed libwasinn.so finds beside itself, and would open
+/// every plugin in-process at discovery instead of on first use) and one ORT intra-op thread.
 pub fn setup_env() {
-    if std::env::var_os("WASINN_PLUGIN_PATH").is_none() {
-        if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
-            // target/<profile>/deps/bench-... or target/<profile>/bin-name
-            let profile = if dir.ends_with("deps") { dir.parent().map(Path::to_path_buf).unwrap_or(dir) } else { dir };
+    let profile = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)).map(|dir| {
+        // target/<profile>/deps/bench-... or target/<profile>/bin-name
+        if dir.ends_with("deps") {
+            dir.parent().map(Path::to_path_buf).unwrap_or(dir)
+        } else {
+            dir
+        }
+    });
+    if let Some(profile) = &profile {
+        if std::env::var_os("WASINN_PLUGIN_PATH").is_none() {
             std::env::set_var("WASINN_PLUGIN_PATH", profile);
+        }
+        let probe = profile.join("wasinn-plugin-probe");
+        if std::env::var_os("WASINN_PLUGIN_PROBE").is_none() && probe.is_file() {
+            std::env::set_var("WASINN_PLUGIN_PROBE", probe);
         }
     }
     if std::env::var_os("WASINN_ORT_INTRA_OP_THREADS").is_none() {

@@ -39,6 +39,15 @@ impl Tract {
         me.infer()?;
         Ok(me)
     }
+
+    /// A second run state of the same plan (tract's own way to run one model twice at once: the
+    /// weights are shared through the plan's `Arc`), with one inference run.
+    pub fn fork(&self) -> Result<Tract, String> {
+        let state = self.state.plan().spawn().map_err(|e| format!("tract: {e:#}"))?;
+        let mut me = Tract { state, inputs: self.inputs.clone(), outs: vec![Vec::new(); self.outs.len()] };
+        me.infer()?;
+        Ok(me)
+    }
 }
 
 impl Infer for Tract {

@@ -2,7 +2,8 @@
 //! for a fixed time: `wasinn-bench-threads BACKEND MODEL SECONDS` prints, for N = 1 and 2,
 //! `threads n=N per_s=..`, then `threads scaling=.. ctx_rss_kb=..`: the throughput ratio N=2 / N=1
 //! and the resident memory a second context (after its first inference) added, against the
-//! model's weight bytes (the ONNX file's size, printed as `weights_kb`). Run unpinned (it needs
+//! model's weight bytes (the ONNX file's size, printed as `weights_kb`); on tract also
+//! `direct_ctx_rss_kb`, the same for a second run state of tract's own plan. Run unpinned (it needs
 //! both cores); ONNX Runtime one intra-op thread per context (WASINN_ORT_INTRA_OP_THREADS=1).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,6 +27,19 @@ fn main() {
     let mut second = first.fork().unwrap_or_else(|e| panic!("{e}"));
     second.infer().unwrap_or_else(|e| panic!("{e}"));
     let ctx_rss = rss_kb().saturating_sub(before);
+    // The same on tract called directly (a second run state of one plan), for the backend's own
+    // per-context memory: what libwasinn's figure is to be read against.
+    let direct_ctx_rss = match backend {
+        Backend::Tract => {
+            let one = wasinn_bench::native::Tract::load(model).unwrap_or_else(|e| panic!("{e}"));
+            let before = rss_kb();
+            let two = one.fork().unwrap_or_else(|e| panic!("{e}"));
+            let grown = rss_kb().saturating_sub(before);
+            drop((two, one));
+            Some(grown)
+        }
+        _ => None,
+    };
     let mut ctxs = vec![first, second];
     let mut rates = Vec::new();
     for n in [1usize, 2] {
@@ -54,5 +68,6 @@ fn main() {
     drop(ctxs);
     drop(first);
     let weights = std::fs::metadata(&model.onnx).map(|m| m.len() / 1024).unwrap_or(0);
-    println!("threads scaling={:.3} ctx_rss_kb={ctx_rss} weights_kb={weights}", rates[1] / rates[0]);
+    let direct = direct_ctx_rss.map(|kb| format!(" direct_ctx_rss_kb={kb}")).unwrap_or_default();
+    println!("threads scaling={:.3} ctx_rss_kb={ctx_rss} weights_kb={weights}{direct}", rates[1] / rates[0]);
 }
