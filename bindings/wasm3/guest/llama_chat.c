@@ -346,6 +346,8 @@ int main(int argc, char **argv)
         while (*line) {
             char *nl = strchr(line, '\n');
             if (nl) *nl = '\0';
+            size_t l = strlen(line);
+            if (l && line[l - 1] == '\r') line[l - 1] = '\0'; /* CRLF files */
             if (*line) {
                 if (n_turns == MAX_TURNS) { fprintf(stderr, "llama_chat: more than %d turns\n", MAX_TURNS); return 2; }
                 turns[n_turns++] = line;
