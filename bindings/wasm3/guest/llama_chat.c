@@ -9,7 +9,8 @@
  *   NAME        the preloaded model (load_by_name_with_config), default "default"
  *               (host: --nn-preload default:GGML:AUTO:model.gguf or WASINN_NN_PRELOAD)
  *   N, S        the config's n-predict (default 16), seed (default 42) and ctx-size (default 512);
- *               temp is always 0 (greedy decoding)
+ *               temp is always 0 and repeat-penalty 1.0 (plain greedy decoding: WasmEdge's default
+ *               repeat-penalty is 1.1)
  *   BYTES       the first attempt of every get_output / get_output_single uses a buffer of at most
  *               BYTES bytes (default: the whole fixed buffer), so a run can force too_large: the
  *               needed size is reported and the call retried with that size
@@ -363,7 +364,7 @@ int main(int argc, char **argv)
     }
 
     char config[256];
-    snprintf(config, sizeof config, "{\"temp\":0.0,\"seed\":%ld,\"n-predict\":%ld,\"ctx-size\":%ld}",
+    snprintf(config, sizeof config, "{\"temp\":0.0,\"repeat-penalty\":1.0,\"seed\":%ld,\"n-predict\":%ld,\"ctx-size\":%ld}",
              seed, n_predict, ctx_size);
     printf("config: %s\n", config);
 

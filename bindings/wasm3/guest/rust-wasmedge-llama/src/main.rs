@@ -288,7 +288,7 @@ fn main() {
         usage();
     }
 
-    let config = format!(r#"{{"temp":0.0,"seed":{seed},"n-predict":{n_predict},"ctx-size":{ctx_size}}}"#);
+    let config = format!(r#"{{"temp":0.0,"repeat-penalty":1.0,"seed":{seed},"n-predict":{n_predict},"ctx-size":{ctx_size}}}"#);
     println!("config: {config}");
     let mut chat = Chat { name, config, out_max, failures: 0 };
     let mut history: Vec<u8> = Vec::new();
