@@ -13,7 +13,8 @@
 # models per backend, against the committed figures), the real guests in wasm3 0.5.0 (with its
 # sandbox, also under ASan), the magika guest in wasinn-wasmtime-run on every backend (the C witx guest and the WIT component), libwasinn's
 # WasmEdge plugin in the real wasmedge (guests, hostile guests), real WAMR built from source (fast
-# and classic interpreter) running every guest, the benchmarks run once (criterion's test mode, the
+# and classic interpreter) running every guest, the llama chat guests (C and wasmedge-wasi-nn 0.8) in
+# wasm3 and wasinn-wasmtime-run against llama-cpp-python, the benchmarks run once (criterion's test mode, the
 # bench guest for 2 iterations vs native OpenVINO: checksums, no timing), and the README's marked snippets.
 # Exits non-zero on the first failing layer.
 set -euo pipefail
@@ -370,6 +371,19 @@ log "hostile guests in wasm3, wasinn-wasmtime-run, wasmtime-py (both glues), WAM
 ) 2>&1 | tee build/hostile.log
 while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -E '^(hostile [a-z0-9-]+|valgrind guest run .*): ' build/hostile.log)
 SUMMARY+=("hostile guests layer: $((SECONDS - t0))s")
+
+# The llama chat guests (issue 15): bindings/wasm3/guest/llama_chat.c and rust-wasmedge-llama (the
+# published wasmedge-wasi-nn 0.8 crate) in the wasm3 host and wasinn-wasmtime-run built above (not
+# rebuilt), --profile wasmedge, WASINN_NN_PRELOAD=default:GGML:AUTO:<model.gguf>, the llama.cpp
+# plugin through WASINN_PLUGIN_PATH: every turn streamed and computed, checked against
+# llama-cpp-python's greedy replay of the same chat on the same libllama and model (prompt, reply,
+# token counts, streamed == computed), and too_large's needed size (tests/llamacpp/run-guests.sh).
+# Under CI a missing llama library, model or plugin fails; elsewhere it is SKIPPED loudly.
+t0=$SECONDS
+log "llama chat guests (C + wasmedge-wasi-nn 0.8) in wasm3 and wasinn-wasmtime-run vs llama-cpp-python (tests/llamacpp/run-guests.sh)"
+PY="$PY" WASM3_HOST="$REPO/build/wasm3-host/wasinn-wasm3-run" \
+  tests/llamacpp/run-guests.sh "$STAGE" build/llama-guests 2>&1 | tee build/llama-guests.log
+SUMMARY+=("$(tail -1 build/llama-guests.log) ($((SECONDS - t0))s)")
 
 # The benchmarks cannot rot (nothing is timed here): bench/setup.py's models without IR, each
 # criterion bench run once in criterion's test mode (debug profile; the three ways' outputs must
