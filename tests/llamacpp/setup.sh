@@ -31,17 +31,23 @@ if [ ! -f "$SRC/vendor/llama.cpp/include/llama.h" ]; then
     tar xzf "$OUT/dl/llama_cpp_python-$VERSION.tar.gz" -C "$OUT"
 fi
 
-if [ ! -f "$LIB/libllama.so" ]; then
+if [ ! -f "$LIB/libllama.so" ] && [ ! -f "$OUT/cmake/bin/libllama.so" ]; then
     echo "llamacpp: building libllama + ggml (Release, llama target only)" >&2
     cmake -S "$SRC/vendor/llama.cpp" -B "$OUT/cmake" -DCMAKE_BUILD_TYPE=Release \
         -DBUILD_SHARED_LIBS=ON -DLLAMA_BUILD_COMMON=OFF -DLLAMA_BUILD_TESTS=OFF \
         -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
         -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_MTMD=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF \
         -DLLAMA_BUILD_IS_DEV=OFF -DLLAMA_BUILD_COMMIT="$COMMIT" -DGGML_OPENMP=OFF \
-        -DCMAKE_LIBRARY_OUTPUT_DIRECTORY="$LIB" -DCMAKE_BUILD_RPATH='$ORIGIN' >&2
+        -DCMAKE_BUILD_RPATH='$ORIGIN' >&2
     /usr/bin/time -f 'wall %e s, user %U s, sys %S s, max RSS %M KB' -o "$OUT/build-time.txt" \
         nice cmake --build "$OUT/cmake" --target llama -j"$(nproc)" >&2
     echo "llamacpp: build $(cat "$OUT/build-time.txt")" >&2
+fi
+if [ ! -f "$LIB/libllama.so" ] && [ -f "$OUT/cmake/bin/libllama.so" ]; then
+    # llama.cpp puts every shared library in <build>/bin; keep just those (with their SONAME
+    # links) in lib/, where libllama's $ORIGIN run path finds libggml*.
+    mkdir -p "$LIB"
+    cp -a "$OUT"/cmake/bin/lib*.so* "$LIB"/
 fi
 [ -f "$LIB/libllama.so" ] || { echo "llamacpp: no $LIB/libllama.so after the build" >&2; exit 1; }
 
@@ -50,10 +56,16 @@ fi
 stamp="$OUT/.python-installed"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$VERSION $PY" ]; then
     echo "llamacpp: installing llama-cpp-python $VERSION (no llama.cpp compile) and gguf into the venv" >&2
-    CMAKE_ARGS="-DLLAMA_BUILD=OFF -DLLAVA_BUILD=OFF" "$PY" -m pip install -q --disable-pip-version-check \
-        --no-build-isolation "$SRC" >&2 || \
+    # pip builds the package in an isolated environment (scikit-build-core from PyPI); with
+    # LLAMA_BUILD=OFF its CMake project compiles nothing and the package ships no library.
     CMAKE_ARGS="-DLLAMA_BUILD=OFF -DLLAVA_BUILD=OFF" "$PY" -m pip install -q --disable-pip-version-check "$SRC" >&2
     "$PY" -m pip install -q --disable-pip-version-check "gguf==0.19.0" >&2
     echo "$VERSION $PY" > "$stamp"
 fi
+# The reference must run on this library: llama-cpp-python loads it through LLAMA_CPP_LIB_PATH.
+LLAMA_CPP_LIB_PATH="$LIB" "$PY" -c '
+import sys, llama_cpp
+lib = llama_cpp.llama_cpp._lib._name
+assert lib.startswith(sys.argv[1]), lib
+' "$LIB"
 echo "$LIB"
