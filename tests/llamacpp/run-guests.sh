@@ -20,7 +20,8 @@
 #      PY             a Python with llama-cpp-python (tests/llamacpp/setup.sh installs it; default:
 #                     the project venv's)
 #      LLAMA_LIB_DIR  the directory of libllama.so (default: build/llamacpp/lib)
-#      LLAMA_MODEL    the GGUF model (default: build/llamacpp/tiny-llama.gguf)
+#      LLAMA_MODEL    the GGUF model (default: build/llamacpp/models/tiny.gguf; when it is missing,
+#                     tests/llamacpp/make_model.py writes that tiny random-weight model into WORKDIR)
 #      LLAMA_PLUGIN   the plugin file or its directory, for WASINN_PLUGIN_PATH (default: the first
 #                     libwasinn_backend_llamacpp.so in PREFIX/lib, target/debug, target/release)
 #      LLAMA_TURNS    the user turns, separated by '|' (default: three short turns)
@@ -36,7 +37,7 @@ work="$2"
 guests="$repo/bindings/wasm3/guest"
 py="${PY:-$repo/.venv/bin/python}"
 lib_dir="${LLAMA_LIB_DIR:-$repo/build/llamacpp/lib}"
-model="${LLAMA_MODEL:-$repo/build/llamacpp/tiny-llama.gguf}"
+model="${LLAMA_MODEL:-$repo/build/llamacpp/models/tiny.gguf}"
 wasm3_host="${WASM3_HOST:-$repo/build/wasm3-host/wasinn-wasm3-run}"
 wasmtime_host="$prefix/bin/wasinn-wasmtime-run"
 n_predict="${LLAMA_N_PREDICT:-12}"
@@ -64,9 +65,12 @@ if [ -z "$plugin" ]; then
   done
 fi
 [ -f "$lib_dir/libllama.so" ] || skip_or_fail "no llama.cpp library $lib_dir/libllama.so"
+if [ ! -f "$model" ] && [ -z "${LLAMA_MODEL:-}" ] && "$py" -c 'import gguf' 2>/dev/null; then
+  "$py" "$here/make_model.py" "$work/tiny.gguf" >/dev/null && model="$work/tiny.gguf"
+fi
 [ -f "$model" ] || skip_or_fail "no GGUF model $model"
 [ -n "$plugin" ] && [ -e "$plugin" ] || skip_or_fail "no llama.cpp plugin (libwasinn_backend_llamacpp.so; set LLAMA_PLUGIN)"
-"$py" -c 'import llama_cpp' 2>/dev/null || skip_or_fail "no llama-cpp-python in $py"
+LLAMA_CPP_LIB_PATH="$lib_dir" "$py" -c 'import llama_cpp' 2>/dev/null || skip_or_fail "no llama-cpp-python in $py"
 for h in "$wasm3_host" "$wasmtime_host"; do
   [ -x "$h" ] || { echo "FAILED: no host $h (built by scripts/test.sh's wasm3 / wasmtime layers)" >&2; echo "llama guests: 0 passed, 1 failed"; exit 1; }
 done
@@ -99,7 +103,7 @@ fi
 
 # ---- the reference: llama.cpp through llama-cpp-python, same library and model ------------------
 LLAMA_CPP_LIB_PATH="$lib_dir" "$py" "$here/guests_reference.py" expect "$model" "$work/expected.json" \
-  --n-predict "$n_predict" --seed 42 --ctx-size 512 "${turns[@]}" | tee "$work/reference.txt"
+  --n-predict "$n_predict" --seed 42 --ctx-size 256 "${turns[@]}" | tee "$work/reference.txt"
 
 # ---- each guest in each host --------------------------------------------------------------------
 # run_guest HOST_NAME HOST GUEST_NAME WASM LABEL [GUEST_ARG...]
@@ -107,7 +111,7 @@ run_guest() {
   local host_name="$1" host="$2" guest="$3" wasm="$4" label="$5"; shift 5
   local out="$work/$label.out" err="$work/$label.err" rc=0
   (cd "$work" && WASINN_NN_PRELOAD="default:GGML:AUTO:$model" WASINN_PLUGIN_PATH="$plugin" \
-     "$host" --profile wasmedge -- "$wasm" --n-predict "$n_predict" --seed 42 --ctx-size 512 "$@" "${turns[@]}" \
+     "$host" --profile wasmedge -- "$wasm" --n-predict "$n_predict" --seed 42 --ctx-size 256 "$@" "${turns[@]}" \
      > "$out" 2> "$err") || rc=$?
   echo "--- $label ($guest guest in $host_name, exit $rc): the checkable lines"
   grep -E '^(turn [0-9]+: |turn [0-9]+ too_large |done: )' "$out" || true
