@@ -152,6 +152,15 @@ PY
   then echo "ok: $label: every reply longer than 4 bytes gave too_large with its exact size"; passed=$((passed + 1))
   else echo "FAIL: $label: the too_large lines"; failed=$((failed + 1))
   fi
+  # LlamaEdge's guests set the prompt as a u8 tensor of dims [1] whatever its length: reported
+  # (not counted) until the glue's product(dims) == len rule has a GGML exception
+  if [ "${#wasms[@]}" -gt 1 ]; then
+    label="rust-$host_name-dims-one"
+    (cd "$work" && WASINN_NN_PRELOAD="default:GGML:AUTO:$model" WASINN_PLUGIN_PATH="$plugin" \
+       "$host" --profile wasmedge -- rust-llama.wasm --dims-one --n-predict "$n_predict" --seed 42 --ctx-size 256 \
+       "${turns[0]}" > "$work/$label.out" 2> "$work/$label.err") || true
+    echo "info: $label (LlamaEdge's set_input dims [1]): $(grep -E '^turn 1: ' "$work/$label.out" | sed -E 's/reply=[0-9a-f]*/reply=.../')"
+  fi
 done
 
 echo "llama guests: $passed passed, $failed failed"

@@ -3,11 +3,12 @@
 //! `../llama_chat.c`, so tests/llamacpp/run-guests.sh checks both the same way:
 //!
 //! usage: wasinn-wasmedge-llama.wasm [--name NAME] [--n-predict N] [--seed S] [--ctx-size N]
-//!                                   [--out-max BYTES] [--turns FILE] [TURN...]
+//!                                   [--out-max BYTES] [--turns FILE] [--dims-one] [TURN...]
 //!
 //! Each turn's prompt is the transcript so far + "User: <turn>\nAssistant:"; the reply and "\n"
 //! are appended after the turn. Per turn: `GraphBuilder::new(Ggml, AUTO).config(json)
-//! .build_from_cache(name)`, a context, input 0 = the prompt bytes (u8, dims [len]); then
+//! .build_from_cache(name)`, a context, input 0 = the prompt bytes (u8, dims [len]; with
+//! `--dims-one` dims [1], the shape LlamaEdge's guests pass for a prompt of any length); then
 //! `compute_single` + `get_output_single` until the crate's `BackendError::EndOfSequence`, each
 //! piece printed as it arrives, `fini_single`; then the same input, `compute`, `get_output` 0 and 1
 //! (metadata JSON). Lines:
@@ -81,6 +82,7 @@ struct Chat {
     name: String,
     config: String,
     out_max: usize,
+    dims_one: bool,
     failures: u32,
 }
 
@@ -140,7 +142,7 @@ impl Chat {
     }
 
     fn stream_and_compute(&mut self, turn: usize, ctx: &mut GraphExecutionContext, prompt: &[u8]) -> Option<Vec<u8>> {
-        let dims = [prompt.len()];
+        let dims = [if self.dims_one { 1 } else { prompt.len() }];
         // streamed
         if let Err(e) = ctx.set_input(0, TensorType::U8, &dims, prompt) {
             self.fail(turn, "set_input 0 (stream)", &e);
@@ -235,7 +237,7 @@ impl Chat {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: wasinn-wasmedge-llama.wasm [--name NAME] [--n-predict N] [--seed S] [--ctx-size N] [--out-max BYTES] [--turns FILE] [TURN...]");
+    eprintln!("usage: wasinn-wasmedge-llama.wasm [--name NAME] [--n-predict N] [--seed S] [--ctx-size N] [--out-max BYTES] [--turns FILE] [--dims-one] [TURN...]");
     exit(2)
 }
 
@@ -254,6 +256,7 @@ fn main() {
     let (mut name, mut n_predict, mut seed, mut ctx_size, mut out_max) = ("default".to_string(), 16, 42, 512, usize::MAX);
     let mut turns: Vec<String> = Vec::new();
     let mut file_turns: Vec<String> = Vec::new();
+    let mut dims_one = false;
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
@@ -263,6 +266,11 @@ fn main() {
         }
         if !a.starts_with("--") {
             break;
+        }
+        if a == "--dims-one" {
+            dims_one = true;
+            i += 1;
+            continue;
         }
         let Some(v) = args.get(i + 1) else { usage() };
         match a {
@@ -290,7 +298,7 @@ fn main() {
 
     let config = format!(r#"{{"temp":0.0,"repeat-penalty":1.0,"seed":{seed},"n-predict":{n_predict},"ctx-size":{ctx_size}}}"#);
     println!("config: {config}");
-    let mut chat = Chat { name, config, out_max, failures: 0 };
+    let mut chat = Chat { name, config, out_max, dims_one, failures: 0 };
     let mut history: Vec<u8> = Vec::new();
     for (t, user) in turns.iter().enumerate() {
         let turn = t + 1;
