@@ -93,10 +93,10 @@ impl Plugin for Mock {
             return Err(PluginError::encoding("mock: the model bytes start with \"fail\""));
         }
         Ok(MockGraph {
-            inputs: vec![IoDesc { name: "x".into(), ty: WASINN_BACKEND_TENSOR_TYPE_FP32, dims: Some(vec![WASINN_BACKEND_DIM_DYNAMIC]) }],
+            inputs: vec![IoDesc::new("x", WASINN_BACKEND_TENSOR_TYPE_FP32, Some(vec![WASINN_BACKEND_DIM_DYNAMIC]))],
             outputs: vec![
-                IoDesc { name: "y".into(), ty: WASINN_BACKEND_TENSOR_TYPE_FP32, dims: Some(vec![WASINN_BACKEND_DIM_DYNAMIC]) },
-                IoDesc { name: "n".into(), ty: WASINN_BACKEND_TENSOR_TYPE_I64, dims: Some(vec![1]) },
+                IoDesc::new("y", WASINN_BACKEND_TENSOR_TYPE_FP32, Some(vec![WASINN_BACKEND_DIM_DYNAMIC])),
+                IoDesc::new("n", WASINN_BACKEND_TENSOR_TYPE_I64, Some(vec![1])),
             ],
             panic_compute: mode("paniccompute"),
             garbage: mode("garbage"),
@@ -268,6 +268,11 @@ pub unsafe extern "C" fn wasinn_backend_plugin_entry(
         }
         if name.contains("nullfn") {
             (*table).ctx_compute = None;
+        }
+        if name.contains("v2table") {
+            // A plugin built for ABI version 2: no derive, no streaming, no optional inputs.
+            (*table).abi_version = 2;
+            (*table).struct_size = WASINN_BACKEND_PLUGIN_V2_SIZE as u32;
         }
         if name.contains("v1table") {
             // A plugin built before ABI version 2: its table ends at the v1 size.

@@ -192,7 +192,7 @@ impl GraphHandle {
                 dims: std::ptr::null(),
                 rank: abi::WASINN_BACKEND_RANK_UNKNOWN,
                 ty: abi::WASINN_BACKEND_TENSOR_TYPE_UNKNOWN,
-                reserved: 0,
+                flags: 0,
             };
             err.reset();
             // SAFETY: valid graph and out-pointers.
