@@ -381,8 +381,17 @@ SUMMARY+=("hostile guests layer: $((SECONDS - t0))s")
 # Under CI a missing llama library, model or plugin fails; elsewhere it is SKIPPED loudly.
 t0=$SECONDS
 log "llama chat guests (C + wasmedge-wasi-nn 0.8) in wasm3 and wasinn-wasmtime-run vs llama-cpp-python (tests/llamacpp/run-guests.sh)"
-PY="$PY" WASM3_HOST="$REPO/build/wasm3-host/wasinn-wasm3-run" \
-  tests/llamacpp/run-guests.sh "$STAGE" build/llama-guests 2>&1 | tee build/llama-guests.log
+(
+  # libllama + llama-cpp-python (built once, cached in build/llamacpp; a no-op when the llama layer
+  # already ran it); the plugin is a workspace member, built by the Rust layer's cargo build
+  if llama_lib="$(tests/llamacpp/setup.sh "$PY" 2> build/llama-guests-setup.log | tail -1)"; then
+    export LLAMA_LIB_DIR="$llama_lib"
+  else
+    tail -20 build/llama-guests-setup.log
+  fi
+  PY="$PY" WASM3_HOST="$REPO/build/wasm3-host/wasinn-wasm3-run" \
+    tests/llamacpp/run-guests.sh "$STAGE" build/llama-guests
+) 2>&1 | tee build/llama-guests.log
 SUMMARY+=("$(tail -1 build/llama-guests.log) ($((SECONDS - t0))s)")
 
 # The benchmarks cannot rot (nothing is timed here): bench/setup.py's models without IR, each
