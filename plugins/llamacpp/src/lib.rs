@@ -623,8 +623,8 @@ impl LlamaCtx {
         let m = serde_json::json!({
             "input_tokens": i,
             "output_tokens": o,
-            // llama.cpp's build number comes from git at configure time; the sdist build has no
-            // git history, so the library knows none (0), but its commit is set (setup.sh).
+            // libllama exports no build number (llama.cpp counts git history into its `common`
+            // library only): 0. The commit is ggml_commit().
             "llama_build_number": 0,
             "llama_commit": self.model.commit,
             "llama_version": self.model.llama_version,
