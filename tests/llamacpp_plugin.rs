@@ -360,3 +360,252 @@ fn c_api_output_buffer_too_small_reports_the_needed_size() {
         assert_eq!(wasinn_graph_free(g), WASINN_STATUS_SUCCESS);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The plugin's own table (plugin ABI version 3), called directly: streaming, graph_derive, the
+// optional metadata input and the 100..102 statuses, whatever the host side does with them.
+
+mod raw {
+    use std::ptr::{null, null_mut};
+    use wasinn_plugin_abi::*;
+
+    pub struct Table(pub WasinnBackendPlugin, libloading::Library);
+    pub struct Graph<'t>(pub *mut WasinnBackendGraph, &'t Table);
+    pub struct Ctx<'t>(pub *mut WasinnBackendCtx, &'t Table);
+
+    /// A status and the plugin's message.
+    pub type R<T> = Result<T, (u32, String)>;
+
+    fn call(f: impl FnOnce(*mut WasinnBackendError) -> u32) -> R<()> {
+        let mut buf = vec![0u8; 1024];
+        let mut err = WasinnBackendError { message: buf.as_mut_ptr(), capacity: buf.len(), len: 0 };
+        match f(&mut err) {
+            0 => Ok(()),
+            s => Err((s, String::from_utf8_lossy(&buf[..err.len]).into_owned())),
+        }
+    }
+
+    impl Table {
+        pub fn open(path: &std::path::Path) -> Table {
+            // SAFETY: the plugin built by this workspace; its entry fills the table.
+            unsafe {
+                let lib = libloading::Library::new(path).unwrap();
+                let entry: WasinnBackendEntryFn = *lib.get(b"wasinn_backend_plugin_entry\0").unwrap();
+                let mut t: WasinnBackendPlugin = std::mem::zeroed();
+                call(|e| entry(WASINN_BACKEND_ABI_VERSION, &mut t, size_of::<WasinnBackendPlugin>(), e)).unwrap();
+                assert_eq!(t.abi_version, 3);
+                Table(t, lib)
+            }
+        }
+
+        pub fn load(&self, builders: &[&[u8]], model_dir: Option<&std::ffi::CStr>) -> R<Graph<'_>> {
+            let b: Vec<WasinnBackendBytes> = builders.iter().map(|x| WasinnBackendBytes { data: x.as_ptr(), len: x.len() }).collect();
+            let mut g = null_mut();
+            let dir = model_dir.map_or(null(), |d| d.as_ptr());
+            // SAFETY: valid arrays and out-pointer.
+            call(|e| unsafe { self.0.load.unwrap()(b.as_ptr(), b.len(), WASINN_BACKEND_ENCODING_GGML, WASINN_BACKEND_TARGET_CPU, dir, &mut g, e) })?;
+            Ok(Graph(g, self))
+        }
+    }
+
+    impl Drop for Graph<'_> {
+        fn drop(&mut self) {
+            // SAFETY: owned.
+            unsafe { self.1 .0.graph_free.unwrap()(self.0) }
+        }
+    }
+
+    impl<'t> Graph<'t> {
+        pub fn derive(&self, config: &str) -> R<Graph<'t>> {
+            let mut g = null_mut();
+            // SAFETY: a live graph, bytes for the call.
+            call(|e| unsafe { self.1 .0.graph_derive.unwrap()(self.0, config.as_ptr(), config.len(), &mut g, e) })?;
+            Ok(Graph(g, self.1))
+        }
+
+        /// (name, flags) of input `i`.
+        pub fn input(&self, i: usize) -> (String, u32) {
+            // SAFETY: a zeroed info is valid; the name is borrowed from the live graph.
+            unsafe {
+                let mut info: WasinnBackendIoInfo = std::mem::zeroed();
+                call(|e| self.1 .0.graph_io_info.unwrap()(self.0, 0, i, &mut info, e)).unwrap();
+                let name = std::slice::from_raw_parts(info.name, info.name_len);
+                (String::from_utf8_lossy(name).into_owned(), info.flags)
+            }
+        }
+
+        pub fn ctx(&self) -> Ctx<'t> {
+            let mut c = null_mut();
+            // SAFETY: a live graph.
+            call(|e| unsafe { self.1 .0.ctx_new.unwrap()(self.0, &mut c, e) }).unwrap();
+            Ctx(c, self.1)
+        }
+    }
+
+    impl Drop for Ctx<'_> {
+        fn drop(&mut self) {
+            // SAFETY: owned.
+            unsafe { self.1 .0.ctx_free.unwrap()(self.0) }
+        }
+    }
+
+    impl Ctx<'_> {
+        pub fn set(&mut self, i: usize, bytes: &[u8]) -> R<()> {
+            let dims = [bytes.len()];
+            let t = WasinnBackendTensor { dims: dims.as_ptr(), rank: 1, data: bytes.as_ptr(), len: bytes.len(), ty: WASINN_BACKEND_TENSOR_TYPE_U8, reserved: 0 };
+            // SAFETY: a live context; the tensor borrowed for the call.
+            call(|e| unsafe { self.1 .0.ctx_set_input.unwrap()(self.0, i, &t, e) })
+        }
+
+        pub fn compute(&mut self) -> R<()> {
+            // SAFETY: a live context.
+            call(|e| unsafe { self.1 .0.ctx_compute.unwrap()(self.0, e) })
+        }
+
+        fn read(&self, i: usize, single: bool) -> Vec<u8> {
+            // SAFETY: a live context; the tensor's bytes are copied before the next call.
+            unsafe {
+                let mut t: WasinnBackendTensor = std::mem::zeroed();
+                if single {
+                    call(|e| self.1 .0.ctx_get_output_single.unwrap()(self.0, i, &mut t, e)).unwrap();
+                } else {
+                    call(|e| self.1 .0.ctx_get_output.unwrap()(self.0, i, &mut t, e)).unwrap();
+                }
+                if t.len == 0 { Vec::new() } else { std::slice::from_raw_parts(t.data, t.len).to_vec() }
+            }
+        }
+
+        pub fn output(&self, i: usize) -> Vec<u8> {
+            self.read(i, false)
+        }
+
+        /// One step: `Ok(Some(piece))`, `Ok(None)` at END_OF_SEQUENCE, or another status.
+        pub fn step(&mut self) -> R<Option<Vec<u8>>> {
+            // SAFETY: a live context.
+            match call(|e| unsafe { self.1 .0.ctx_compute_single.unwrap()(self.0, e) }) {
+                Ok(()) => Ok(Some(self.read(0, true))),
+                Err((WASINN_BACKEND_STATUS_END_OF_SEQUENCE, _)) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+
+        pub fn meta_single(&self) -> serde_json::Value {
+            serde_json::from_slice(&self.read(1, true)).unwrap()
+        }
+
+        pub fn fini(&mut self) -> R<()> {
+            // SAFETY: a live context.
+            call(|e| unsafe { self.1 .0.ctx_fini_single.unwrap()(self.0, e) })
+        }
+    }
+}
+
+fn table() -> raw::Table {
+    let exe = std::env::current_exe().unwrap();
+    raw::Table::open(&exe.parent().and_then(Path::parent).unwrap().join("libwasinn_backend_llamacpp.so"))
+}
+
+#[test]
+fn streaming_pieces_are_llama_cpp_pythons_tokens_and_join_to_computes_text() {
+    let e = env_or_skip!();
+    let r = reference(e, PROMPTS, &[]);
+    let t = table();
+    let bytes = std::fs::read(&e.model).unwrap();
+    let g = t.load(&[&bytes], None).unwrap();
+    let mut ctx = g.ctx();
+    ctx.set(1, greedy_config(N_PREDICT).as_bytes()).unwrap();
+    let mut steps = 0;
+    for (k, prompt) in PROMPTS.iter().enumerate() {
+        let want: Vec<&str> = r["generate"][k]["pieces"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+        ctx.set(0, prompt.as_bytes()).unwrap();
+        let mut pieces = Vec::new();
+        while let Some(p) = ctx.step().unwrap() {
+            pieces.push(hex(&p));
+            assert!(pieces.len() <= N_PREDICT as usize);
+        }
+        assert_eq!(pieces, want, "prompt {prompt:?}: streamed pieces differ from llama-cpp-python's tokens");
+        let meta = ctx.meta_single();
+        assert_eq!(meta["output_tokens"].as_u64().unwrap() as usize, want.len(), "{meta}");
+        assert_eq!(meta["input_tokens"], r["generate"][k]["input_tokens"], "{meta}");
+        // After the end, still END_OF_SEQUENCE until fini_single; then a new stream from the start.
+        assert_eq!(ctx.step().unwrap(), None);
+        ctx.fini().unwrap();
+        ctx.fini().unwrap(); // no stream open: SUCCESS
+        let first = ctx.step().unwrap().unwrap();
+        assert_eq!(hex(&first), want[0]);
+        ctx.fini().unwrap();
+        // compute's text is the pieces joined.
+        ctx.compute().unwrap();
+        assert_eq!(hex(&ctx.output(0)), want.concat(), "prompt {prompt:?}");
+        steps += want.len();
+    }
+    println!("llamacpp streaming: {} prompts, {steps} pieces equal to llama-cpp-python's tokens and to compute's text", PROMPTS.len());
+}
+
+#[test]
+fn the_metadata_input_is_optional_and_derived_graphs_share_the_model() {
+    let e = env_or_skip!();
+    let t = table();
+    let dir = std::ffi::CString::new(e.model.parent().unwrap().to_str().unwrap()).unwrap();
+    let g = t.load(&[e.model.to_str().unwrap().as_bytes()], Some(&dir)).unwrap();
+    assert_eq!(g.input(0), ("prompt".into(), 0));
+    assert_eq!(g.input(1), ("metadata".into(), wasinn_plugin_abi::WASINN_BACKEND_IO_OPTIONAL));
+    // load_by_name_with_config: a graph with greedy settings over the same model; the base graph
+    // is freed first and the derived one keeps working.
+    let d = g.derive(&greedy_config(8)).unwrap();
+    assert_eq!(g.derive(r#"{"ctx-size": -5}"#).err().map(|e| e.0), Some(wasinn_plugin_abi::WASINN_BACKEND_STATUS_INVALID_ARGUMENT));
+    drop(g);
+    let mut ctx = d.ctx();
+    ctx.set(0, PROMPTS[0].as_bytes()).unwrap();
+    ctx.compute().unwrap();
+    let meta: serde_json::Value = serde_json::from_slice(&ctx.output(1)).unwrap();
+    assert!(meta["output_tokens"].as_u64().unwrap() <= 8, "{meta}");
+    // The same text as a context given the same config as input 1 on a plain graph.
+    let bytes = std::fs::read(&e.model).unwrap();
+    let plain = t.load(&[&bytes], None).unwrap();
+    let mut c2 = plain.ctx();
+    c2.set(0, PROMPTS[0].as_bytes()).unwrap();
+    c2.set(1, greedy_config(8).as_bytes()).unwrap();
+    c2.compute().unwrap();
+    assert_eq!(ctx.output(0), c2.output(0));
+    assert!(meta["llama_commit"].as_str().unwrap().starts_with("0c1e570"), "{meta}");
+    assert_eq!(meta["llama_build_number"], 0);
+}
+
+#[test]
+fn prompt_too_long_and_context_full_are_wasmedges_102_and_101() {
+    let e = env_or_skip!();
+    let t = table();
+    let bytes = std::fs::read(&e.model).unwrap();
+    let g = t.load(&[&bytes], None).unwrap();
+    let mut ctx = g.ctx();
+    ctx.set(1, br#"{"temp": 0, "ctx-size": 16, "n-predict": -1, "threads": 2}"#).unwrap();
+    ctx.set(0, "the people of the word ".repeat(10).as_bytes()).unwrap();
+    let err = ctx.compute().unwrap_err();
+    assert_eq!(err.0, wasinn_plugin_abi::WASINN_BACKEND_STATUS_PROMPT_TOO_LONG, "{}", err.1);
+    assert_eq!(ctx.step().unwrap_err().0, wasinn_plugin_abi::WASINN_BACKEND_STATUS_PROMPT_TOO_LONG);
+    ctx.fini().unwrap();
+    // A short prompt with -1 (until full) in a 16-token context: either an end token comes first,
+    // or the stream ends with CONTEXT_FULL, never more than 16 tokens in all.
+    ctx.set(0, b"a").unwrap();
+    let mut n = 0;
+    loop {
+        match ctx.step() {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => break,
+            Err((s, m)) => {
+                assert_eq!(s, wasinn_plugin_abi::WASINN_BACKEND_STATUS_CONTEXT_FULL, "{m}");
+                break;
+            }
+        }
+        assert!(n <= 16);
+    }
+    // compute reports the same, its outputs stay readable.
+    match ctx.compute() {
+        Ok(()) => {}
+        Err((s, m)) => assert_eq!(s, wasinn_plugin_abi::WASINN_BACKEND_STATUS_CONTEXT_FULL, "{m}"),
+    }
+    let meta: serde_json::Value = serde_json::from_slice(&ctx.output(1)).unwrap();
+    assert!(meta["output_tokens"].as_u64().unwrap() + meta["input_tokens"].as_u64().unwrap() <= 17, "{meta}");
+    println!("llamacpp context full: {n} tokens streamed in a 16-token context");
+}

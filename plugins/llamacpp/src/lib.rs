@@ -489,9 +489,11 @@ impl LlamaCtx {
                 "llama.cpp could not create a context of {n_ctx} tokens (set \"enable-log\": true for its reason)"
             )));
         }
+        // llama.cpp rounds the context up (to 256); the guest's ctx-size stays the bound, so
+        // prompt_too_long and context_full do not depend on that padding.
         // SAFETY: a live context.
         let real = unsafe { (api.n_ctx)(ptr) };
-        self.lctx = Some(LCtx { ptr, n_ctx: real, n_batch, key });
+        self.lctx = Some(LCtx { ptr, n_ctx: real.min(n_ctx), n_batch, key });
         Ok(())
     }
 
