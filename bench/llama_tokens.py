@@ -11,9 +11,8 @@ Four ways, each timing prompt evaluation + N generated tokens on a cleared cache
 The plugin is called through its own table (plugin ABI 3) with ctypes, not through libwasinn:
 libwasinn's host side of the streaming entries is not on this branch yet; its fixed per-call
 cost is in BENCHMARKS.md (< 0.5 us). Every way pays one Python->C call per token except
-"plugin compute". No end token stops generation early: the model's EOS row is not special and
-the run is cut at N tokens by n-predict (the plugin) or by count (the others); a run that ends
-early is reported.
+"plugin compute". every way stops at an end-of-generation token or after N tokens (n-predict for the plugin), so
+all generate the same greedy tokens; the count is printed.
 
 Usage: bench/llama_tokens.py --plugin target/release/libwasinn_backend_llamacpp.so
          --lib build/llamacpp/lib --model build/llamacpp/models/bench.gguf [--threads 2]
@@ -63,6 +62,8 @@ def main():
         n = 0
         while n < args.tokens:
             tok = llama_cpp.llama_sampler_sample(chain, ctx, -1)
+            if llama_cpp.llama_vocab_is_eog(vocab, tok):
+                break
             n += 1
             if n == args.tokens:
                 break
@@ -75,7 +76,9 @@ def main():
     def high_level():
         t0 = time.perf_counter()
         n = 0
-        for _ in llm.generate(list(prompt_toks), temp=0.0, repeat_penalty=1.0, top_k=0, top_p=1.0, min_p=0.0, reset=True):
+        for tok in llm.generate(list(prompt_toks), temp=0.0, repeat_penalty=1.0, top_k=0, top_p=1.0, min_p=0.0, reset=True):
+            if llama_cpp.llama_vocab_is_eog(vocab, tok):
+                break
             n += 1
             if n == args.tokens:
                 break
@@ -110,14 +113,17 @@ def main():
     for _, f in ways:  # warm-up
         f()
     rates = {name: [] for name, _ in ways}
+    counts = set()
     for _ in range(args.rounds):
         for name, f in ways:
             n, dt = f()
-            if n != args.tokens:
-                print(f"note: {name} generated {n} tokens, not {args.tokens}", file=sys.stderr)
+            counts.add(n)
             rates[name].append(n / dt)
+    if len(counts) != 1:
+        sys.exit(f"the ways generated different token counts: {sorted(counts)}")
+    generated = counts.pop()
     base = statistics.median(rates["llama.cpp (direct)"])
-    print(f"model {os.path.basename(args.model)}, {len(prompt_toks)} prompt tokens + {args.tokens} generated, "
+    print(f"model {os.path.basename(args.model)}, {len(prompt_toks)} prompt tokens + {generated} generated (at most {args.tokens}), "
           f"{args.threads} threads, {args.rounds} interleaved rounds (median tokens/s, prompt included)")
     for name, _ in ways:
         m = statistics.median(rates[name])
