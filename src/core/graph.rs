@@ -250,8 +250,9 @@ impl ExecContext {
     /// describe what the backend reports for the stream so far (e.g. its metadata output).
     pub fn compute_single(&mut self) -> Result<()> {
         self.check_poisoned()?;
-        self.check_streams("compute_single")?;
+        // Inputs first: a call that could never run is `InvalidArgument` on any backend.
         self.check_inputs_set("compute_single")?;
+        self.check_streams("compute_single")?;
         self.stepped = false;
         let r = self.inner.compute_single();
         match self.note_panic(r) {
