@@ -241,13 +241,15 @@ fn a_v2_plugin_has_no_derive_no_stream_no_optional_inputs() {
     assert!(e.message.contains(V2), "{}", e.message);
     let mut ctx = g.init_execution_context().unwrap();
     ctx.set_input(0, &u8_tensor(b"ab")).unwrap();
+    // Input 1 is required from a v2 plugin (its flags are not read), so compute refuses, and
+    // compute_single too (the input check comes first on every backend).
+    assert_eq!(ctx.compute().unwrap_err().status, Status::InvalidArgument);
+    assert_eq!(ctx.compute_single().unwrap_err().status, Status::InvalidArgument);
+    ctx.set_input(1, &u8_tensor(b"{}")).unwrap();
     for e in [ctx.compute_single().unwrap_err(), ctx.output_single(0).unwrap_err(), ctx.fini_single().unwrap_err()] {
         assert_eq!(e.status, Status::UnsupportedOperation);
         assert!(e.message.contains(&format!("the {V2} backend does not stream")), "{}", e.message);
     }
-    // Input 1 is required from a v2 plugin (its flags are not read), so compute refuses.
-    assert_eq!(ctx.compute().unwrap_err().status, Status::InvalidArgument);
-    ctx.set_input(1, &u8_tensor(b"{}")).unwrap();
     ctx.compute().unwrap();
     assert_eq!(ctx.output(0).unwrap().data, b"ab");
 }
@@ -530,6 +532,13 @@ fn c_api_streams_derives_and_counts_copies() {
         assert!(last().contains("tract"), "{}", last());
         let mut tc = 0;
         assert_eq!(wasinn_exec_ctx_new(tg, &mut tc), 0);
+        // Inputs unset: invalid_argument on any backend; set, tract says it does not stream.
+        assert_eq!(wasinn_exec_ctx_compute_single(tc), WASINN_STATUS_INVALID_ARGUMENT);
+        let one = 1.0f32.to_le_bytes();
+        let d1 = [1u32];
+        let ft = wasinn_tensor_t { r#type: WASINN_TENSOR_TYPE_FP32, dims: d1.as_ptr(), rank: 1, data: one.as_ptr(), data_len: 4 };
+        assert_eq!(wasinn_exec_ctx_set_input(tc, 0, &ft), 0, "{}", last());
+        assert_eq!(wasinn_exec_ctx_set_input(tc, 1, &ft), 0, "{}", last());
         assert_eq!(wasinn_exec_ctx_compute_single(tc), WASINN_STATUS_UNSUPPORTED_OPERATION);
         assert!(last().contains("the tract backend does not stream"), "{}", last());
         assert_eq!(wasinn_exec_ctx_fini_single(tc), WASINN_STATUS_UNSUPPORTED_OPERATION);
