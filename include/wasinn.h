@@ -482,11 +482,12 @@ struct wasinn_stats {
    */
   uint64_t set_input_calls;
   /**
-   * Successful `compute` calls.
+   * Successful `compute` calls and `compute_single` steps.
    */
   uint64_t compute_calls;
   /**
-   * Outputs copied out to callers (`get_output`, and each output of a named compute).
+   * Outputs copied out to callers (`get_output`, `get_output_single`, and each output of a named
+   * compute).
    */
   uint64_t get_output_calls;
   /**
