@@ -487,7 +487,10 @@ typedef uint32_t (*wasinn_backend_ctx_compute_fn)(struct wasinn_backend_ctx *ctx
 
 /**
  * Describes output `index` of the last successful compute into `*tensor_out` (plugin memory, see
- * [`WasinnBackendTensor`]).
+ * [`WasinnBackendTensor`]). For a streaming plugin (version 3) the host also calls it after a
+ * successful `ctx_compute_single` step or one that returned `END_OF_SEQUENCE` (WasmEdge guests
+ * read the metadata output with `get_output` after a stream): the plugin then describes the
+ * stream's outputs so far (e.g. the text generated until now, the metadata), or fails.
  */
 typedef uint32_t (*wasinn_backend_ctx_get_output_fn)(const struct wasinn_backend_ctx *ctx,
                                                      size_t index,

@@ -34,7 +34,9 @@ t0=$SECONDS
 log "Rust: build and test (workspace)"
 cargo build --workspace --all-targets
 # The load loops (tests/load_loop.rs, ~2.5 min) run as their own layer below.
-cargo test --workspace -- --skip rss_stays_flat_over_200_loads_per_backend 2>&1 | tee build/rust-tests.log
+# The llamacpp tests run in their own layer below, after llama.cpp is built (here they skip).
+WASINN_LLAMACPP_LIB=/nonexistent/libllama.so \
+  cargo test --workspace -- --skip rss_stays_flat_over_200_loads_per_backend 2>&1 | tee build/rust-tests.log
 if grep -q '^SKIPPED: too_old_vendor_libraries' build/rust-tests.log; then
   SUMMARY+=("old vendor libraries (tests/old_vendor.rs): SKIPPED (no download)")
 else
@@ -61,6 +63,20 @@ WASINN_CYCLE_BACKENDS="$WASINN_CYCLE_BACKENDS" cargo test -q --workspace --test 
   | tee build/cycle-loop.log
 grep -q '^test result: ok. 1 passed' build/cycle-loop.log
 SUMMARY+=("cycle loop: $(grep -E '^cycle loop: [a-z]+: [0-9]+ cycles' build/cycle-loop.log | sed -E 's/^cycle loop: ([a-z]+): ([0-9]+) cycles .* end ([0-9.]+ MB) \(([^)]+)\), slope ([^,]+),.*$/\1 \2 cycles \4 (end \3, \5)/' | paste -sd ';' | sed 's/;/; /g') ($((SECONDS - t0))s)")
+
+# llama.cpp (plugins/llamacpp): libllama + ggml built once from the llama-cpp-python 0.3.36 sdist
+# into build/llamacpp (tests/llamacpp/setup.sh: ~5 CPU-min the first time, reused after), the
+# same library serving llama-cpp-python as the reference; then tests/llamacpp_plugin.rs: greedy
+# tokens equal to llama-cpp-python's per prompt, streaming = compute, embeddings within 1e-5,
+# config errors and bounds. Under --workspace, so tract is not rebuilt with other features.
+t0=$SECONDS
+log "llamacpp layer: llama.cpp build (tests/llamacpp/setup.sh) and tests/llamacpp_plugin.rs"
+LLAMA_LIB_DIR="$(tests/llamacpp/setup.sh "$PY" 2>&1 | tee build/llamacpp-setup.log | tail -1)"
+WASINN_LLAMACPP_LIB="$LLAMA_LIB_DIR/libllama.so" cargo test -q --workspace --test llamacpp_plugin -- --nocapture --test-threads=1 2>&1 \
+  | tee build/llamacpp-tests.log
+grep -q '^test result: ok\.' build/llamacpp-tests.log
+! grep -q '^SKIPPED: llamacpp' build/llamacpp-tests.log
+SUMMARY+=("llamacpp: $(grep -E '^test result:' build/llamacpp-tests.log | awk '{print $4" passed, "$6" failed"}'); $(grep -E '^llamacpp equal tokens: [0-9]+ prompts' build/llamacpp-tests.log | sed 's/^llamacpp equal tokens: //'); llama.cpp build $(cat build/llamacpp/build-time.txt 2>/dev/null || echo '?') ($((SECONDS - t0))s)")
 
 t0=$SECONDS
 log "header: include/wasinn.h is what cbindgen generates from the sources"

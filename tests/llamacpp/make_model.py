@@ -6,7 +6,8 @@ attention), n_ff 128, context 256, f32 weights drawn from a seeded normal distri
 SentencePiece ("llama") vocabulary of <unk>, <s>, </s>, the 256 byte tokens and ~100 word
 pieces, so any UTF-8 text tokenizes (unknown characters fall back to bytes). BOS is added.
 
-Usage: make_model.py OUT.gguf [--seed N]
+Usage: make_model.py OUT.gguf [--seed N] [--preset tiny|bench]
+(bench: 4 layers, n_embd 256, n_ff 768, context 1024, for bench/llama_tokens.py)
 """
 import argparse
 
@@ -47,9 +48,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--preset", choices=["tiny", "bench"], default="tiny")
     args = ap.parse_args()
 
-    n_embd, n_head, n_head_kv, n_ff, n_layer, n_ctx = 64, 4, 2, 128, 2, 256
+    if args.preset == "tiny":
+        n_embd, n_head, n_head_kv, n_ff, n_layer, n_ctx = 64, 4, 2, 128, 2, 256
+    else:
+        n_embd, n_head, n_head_kv, n_ff, n_layer, n_ctx = 256, 8, 4, 768, 4, 1024
     head_dim = n_embd // n_head
     tokens, scores, types = vocab()
     n_vocab = len(tokens)

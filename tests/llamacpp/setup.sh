@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Obtains llama.cpp for the llamacpp plugin and its tests, once, under build/llamacpp/ (reused on
 # every later run; nothing here is committed):
-#   1. the llama-cpp-python 0.3.36 sdist from PyPI (it vendors llama.cpp at ggml-org/llama.cpp@0c1e57098);
+#   1. the llama-cpp-python 0.3.36 sdist from PyPI (it vendors llama.cpp at ggml-org/llama.cpp@0c1e57098,
+#      with the submodule's git metadata, from which ggml's CMake takes ggml_commit(): "0c1e570-dirty",
+#      dirty because the sdist's files differ from that checkout's index);
 #   2. libllama + libggml* shared libraries built from that vendored tree with CMake, only the
 #      `llama` target and what it links (no common/tools/examples/tests/server/mtmd), Release,
 #      into build/llamacpp/lib; the CPU time of that build is written to build/llamacpp/build-time.txt;
@@ -14,9 +16,6 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PY="${1:?usage: setup.sh PYTHON}"
 VERSION=0.3.36
-# The llama.cpp commit the sdist vendors (its CHANGELOG); the sdist carries no git metadata, so
-# ggml_commit() would say "unknown" without it.
-COMMIT=0c1e57098
 OUT="$REPO/build/llamacpp"
 SRC="$OUT/llama_cpp_python-$VERSION"
 LIB="$OUT/lib"
@@ -37,7 +36,7 @@ if [ ! -f "$LIB/libllama.so" ] && [ ! -f "$OUT/cmake/bin/libllama.so" ]; then
         -DBUILD_SHARED_LIBS=ON -DLLAMA_BUILD_COMMON=OFF -DLLAMA_BUILD_TESTS=OFF \
         -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
         -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_MTMD=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF \
-        -DLLAMA_BUILD_IS_DEV=OFF -DLLAMA_BUILD_COMMIT="$COMMIT" -DGGML_OPENMP=OFF \
+        -DLLAMA_BUILD_IS_DEV=OFF -DGGML_OPENMP=OFF \
         -DCMAKE_BUILD_RPATH='$ORIGIN' >&2
     /usr/bin/time -f 'wall %e s, user %U s, sys %S s, max RSS %M KB' -o "$OUT/build-time.txt" \
         nice cmake --build "$OUT/cmake" --target llama -j"$(nproc)" >&2

@@ -319,7 +319,10 @@ pub type WasinnBackendCtxComputeFn = Option<
     unsafe extern "C" fn(ctx: *mut WasinnBackendCtx, err: *mut WasinnBackendError) -> u32>;
 
 /// Describes output `index` of the last successful compute into `*tensor_out` (plugin memory, see
-/// [`WasinnBackendTensor`]).
+/// [`WasinnBackendTensor`]). For a streaming plugin (version 3) the host also calls it after a
+/// successful `ctx_compute_single` step or one that returned `END_OF_SEQUENCE` (WasmEdge guests
+/// read the metadata output with `get_output` after a stream): the plugin then describes the
+/// stream's outputs so far (e.g. the text generated until now, the metadata), or fails.
 pub type WasinnBackendCtxGetOutputFn = Option<unsafe extern "C" fn(
     ctx: *const WasinnBackendCtx,
     index: usize,

@@ -35,12 +35,10 @@ use ffi::{Api, Ptr, Token};
 use wasinn_plugin_kit::abi::*;
 use wasinn_plugin_kit::*;
 
-/// WasmEdge's GGML errno extensions (plugin ABI version 3 statuses).
-pub const STATUS_END_OF_SEQUENCE: u32 = 100;
-/// The context filled before generation ended.
-pub const STATUS_CONTEXT_FULL: u32 = 101;
-/// The prompt does not fit the context (or, for embeddings, the batch).
-pub const STATUS_PROMPT_TOO_LONG: u32 = 102;
+/// WasmEdge's GGML errno extensions, as plugin ABI version 3 statuses.
+const STATUS_END_OF_SEQUENCE: u32 = WASINN_BACKEND_STATUS_END_OF_SEQUENCE;
+const STATUS_CONTEXT_FULL: u32 = WASINN_BACKEND_STATUS_CONTEXT_FULL;
+const STATUS_PROMPT_TOO_LONG: u32 = WASINN_BACKEND_STATUS_PROMPT_TOO_LONG;
 
 /// The largest prompt accepted (bytes); llama_tokenize takes an `int32_t` length.
 pub const MAX_PROMPT_LEN: usize = 64 << 20;
@@ -325,24 +323,18 @@ pub struct LlamaGraph {
 
 impl LlamaGraph {
     fn new(model: Arc<Model>, config: Config) -> PResult<LlamaGraph> {
-        let bytes = |name: &str| IoDesc { name: name.into(), ty: WASINN_BACKEND_TENSOR_TYPE_U8, dims: Some(vec![WASINN_BACKEND_DIM_DYNAMIC]) };
+        let bytes = || Some(vec![WASINN_BACKEND_DIM_DYNAMIC]);
+        let u8 = WASINN_BACKEND_TENSOR_TYPE_U8;
         let out0 = if config.embedding {
-            IoDesc { name: "embedding".into(), ty: WASINN_BACKEND_TENSOR_TYPE_FP32, dims: Some(vec![model.n_embd as i64]) }
+            IoDesc::new("embedding", WASINN_BACKEND_TENSOR_TYPE_FP32, Some(vec![model.n_embd as i64]))
         } else {
-            bytes("text")
+            IoDesc::new("text", u8, bytes())
         };
-        Ok(LlamaGraph { inputs: vec![bytes("prompt"), bytes("metadata")], outputs: vec![out0, bytes("metadata")], model, config })
+        // Input 1 (metadata) is optional: a guest may compute with the prompt alone.
+        let inputs = vec![IoDesc::new("prompt", u8, bytes()), IoDesc::optional("metadata", u8, bytes())];
+        Ok(LlamaGraph { inputs, outputs: vec![out0, IoDesc::new("metadata", u8, bytes())], model, config })
     }
 
-    /// A new graph over the same model with `config` applied over this graph's
-    /// (`load_by_name_with_config`). Load-time keys (`n-gpu-layers`) cannot change the loaded
-    /// model and are ignored here.
-    pub fn derive(&self, config: &[u8]) -> PResult<LlamaGraph> {
-        let mut c = self.config.clone();
-        c.apply(config)?;
-        set_log(&c);
-        LlamaGraph::new(Arc::clone(&self.model), c)
-    }
 }
 
 impl PluginGraph for LlamaGraph {
@@ -354,6 +346,18 @@ impl PluginGraph for LlamaGraph {
 
     fn outputs(&self) -> &[IoDesc] {
         &self.outputs
+    }
+
+    const DERIVES: bool = true;
+
+    /// A new graph over the same model with `config` applied over this graph's
+    /// (`load_by_name_with_config`). Load-time keys (`n-gpu-layers`) cannot change the loaded
+    /// model and are ignored here.
+    fn derive(self: &Arc<Self>, config: &[u8]) -> PResult<LlamaGraph> {
+        let mut c = self.config.clone();
+        c.apply(config)?;
+        set_log(&c);
+        LlamaGraph::new(Arc::clone(&self.model), c)
     }
 
     fn new_ctx(self: &Arc<Self>) -> PResult<LlamaCtx> {
@@ -485,9 +489,11 @@ impl LlamaCtx {
                 "llama.cpp could not create a context of {n_ctx} tokens (set \"enable-log\": true for its reason)"
             )));
         }
+        // llama.cpp rounds the context up (to 256); the guest's ctx-size stays the bound, so
+        // prompt_too_long and context_full do not depend on that padding.
         // SAFETY: a live context.
         let real = unsafe { (api.n_ctx)(ptr) };
-        self.lctx = Some(LCtx { ptr, n_ctx: real, n_batch, key });
+        self.lctx = Some(LCtx { ptr, n_ctx: real.min(n_ctx), n_batch, key });
         Ok(())
     }
 
@@ -619,8 +625,8 @@ impl LlamaCtx {
         let m = serde_json::json!({
             "input_tokens": i,
             "output_tokens": o,
-            // llama.cpp's build number comes from git at configure time; the sdist build has no
-            // git history, so the library knows none (0), but its commit is set (setup.sh).
+            // libllama exports no build number (llama.cpp counts git history into its `common`
+            // library only): 0. The commit is ggml_commit().
             "llama_build_number": 0,
             "llama_commit": self.model.commit,
             "llama_version": self.model.llama_version,
@@ -678,10 +684,14 @@ impl LlamaCtx {
         self.gen = Some(Gen { input_tokens: n, output_tokens: 0, n_past: 0, last: None, done: true });
         Ok(())
     }
+}
+
+impl PluginCtx for LlamaCtx {
+    const STREAMS: bool = true;
 
     /// One streaming step (`compute_single`): the next piece in output 0, or
     /// `END_OF_SEQUENCE` (no piece) when generation has ended.
-    pub fn compute_single(&mut self) -> PResult<()> {
+    fn compute_single(&mut self) -> PResult<()> {
         if self.config.embedding {
             return Err(PluginError::unsupported("compute_single does not apply in embedding mode: use compute"));
         }
@@ -701,7 +711,7 @@ impl LlamaCtx {
     }
 
     /// Output `index` of the last streaming step.
-    pub fn output_single(&self, index: usize) -> PResult<TensorView<'_>> {
+    fn output_single(&self, index: usize) -> PResult<TensorView<'_>> {
         match index {
             0 => Ok(TensorView { ty: WASINN_BACKEND_TENSOR_TYPE_U8, dims: &self.piece_dims, data: &self.piece }),
             1 => Ok(TensorView { ty: WASINN_BACKEND_TENSOR_TYPE_U8, dims: &self.meta_dims, data: &self.metadata }),
@@ -710,7 +720,7 @@ impl LlamaCtx {
     }
 
     /// Ends the stream (`fini_single`): the next step starts a new generation on a cleared cache.
-    pub fn fini_single(&mut self) -> PResult<()> {
+    fn fini_single(&mut self) -> PResult<()> {
         self.gen = None;
         self.piece.clear();
         self.piece_dims = [0];
@@ -720,9 +730,7 @@ impl LlamaCtx {
         }
         Ok(())
     }
-}
 
-impl PluginCtx for LlamaCtx {
     fn set_input(&mut self, index: usize, t: TensorView<'_>) -> PResult<()> {
         if t.ty != WASINN_BACKEND_TENSOR_TYPE_U8 {
             return Err(PluginError::invalid(format!("GGML input {index} must be u8 bytes (type 4), not type {}", t.ty)));
