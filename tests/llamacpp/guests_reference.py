@@ -8,7 +8,7 @@ rust-wasmedge-llama), and the checker of their output; used by tests/llamacpp/ru
       (the vocabulary's BOS rule, special tokens parsed), then greedy decoding (the argmax of the
       last logits, ties to the lowest id, as llama.cpp's greedy sampler) until an end-of-generation
       token or N tokens; the reply is the concatenation of the pieces (special tokens rendered) and
-      joins the transcript with a newline. Writes the prompts, replies and token counts to OUT.json.
+      joins the transcript as text (ill-formed UTF-8 replaced by U+FFFD) with a newline. Writes the prompts, replies and token counts to OUT.json.
 
   guests_reference.py check OUT.json GUEST.stdout LABEL
       Checks a guest's stdout against OUT.json: per turn the prompt, the reply (computed),
@@ -67,7 +67,9 @@ def expect(args):
             "reply_token_ids": out,
         })
         replies.append(reply)
-        history = prompt + reply + b"\n"
+        # the guests keep the reply as text: ill-formed UTF-8 -> U+FFFD (maximal subparts, as
+        # Rust's from_utf8_lossy and the C guest's guest_utf8_lossy)
+        history = prompt + reply.decode("utf-8", "replace").encode() + b"\n"
         print(f"reference turn {i + 1}: {len(tokens)} prompt tokens, {len(out)} generated: {reply!r}")
     with open(args.out, "w") as f:
         json.dump({"n_predict": args.n_predict, "ctx_size": args.ctx_size, "seed": args.seed,

@@ -5,7 +5,7 @@
 #   hosts   wasinn-wasm3-run (wasm3 0.5.0, bindings/wasm3/build-host.sh) and wasinn-wasmtime-run (the
 #           JIT host on wasmtime's C API, installed by scripts/install.sh --wasmtime-root); both
 #           with --profile wasmedge and WASINN_NN_PRELOAD=default:GGML:AUTO:<model.gguf>, the
-#           llama.cpp plugin found through WASINN_PLUGIN_PATH
+#           llama.cpp plugin found through WASINN_PLUGIN_PATH, its libllama through WASINN_LLAMACPP_LIB
 # Every guest streams each turn (compute_single / get_output_single until errno 100) and computes it
 # in one go; guests_reference.py replays the same chat greedily on llama-cpp-python (same libllama,
 # same model) and checks per turn: the prompt, the reply, input/output token counts, streamed ==
@@ -110,7 +110,7 @@ LLAMA_CPP_LIB_PATH="$lib_dir" "$py" "$here/guests_reference.py" expect "$model" 
 run_guest() {
   local host_name="$1" host="$2" guest="$3" wasm="$4" label="$5"; shift 5
   local out="$work/$label.out" err="$work/$label.err" rc=0
-  (cd "$work" && WASINN_NN_PRELOAD="default:GGML:AUTO:$model" WASINN_PLUGIN_PATH="$plugin" \
+  (cd "$work" && WASINN_NN_PRELOAD="default:GGML:AUTO:$model" WASINN_PLUGIN_PATH="$plugin" WASINN_LLAMACPP_LIB="$lib_dir/libllama.so" \
      "$host" --profile wasmedge -- "$wasm" --n-predict "$n_predict" --seed 42 --ctx-size 256 "$@" "${turns[@]}" \
      > "$out" 2> "$err") || rc=$?
   echo "--- $label ($guest guest in $host_name, exit $rc): the checkable lines"
@@ -156,7 +156,7 @@ PY
   # (not counted) until the glue's product(dims) == len rule has a GGML exception
   if [ "${#wasms[@]}" -gt 1 ]; then
     label="rust-$host_name-dims-one"
-    (cd "$work" && WASINN_NN_PRELOAD="default:GGML:AUTO:$model" WASINN_PLUGIN_PATH="$plugin" \
+    (cd "$work" && WASINN_NN_PRELOAD="default:GGML:AUTO:$model" WASINN_PLUGIN_PATH="$plugin" WASINN_LLAMACPP_LIB="$lib_dir/libllama.so" \
        "$host" --profile wasmedge -- rust-llama.wasm --dims-one --n-predict "$n_predict" --seed 42 --ctx-size 256 \
        "${turns[0]}" > "$work/$label.out" 2> "$work/$label.err") || true
     echo "info: $label (LlamaEdge's set_input dims [1]): $(grep -E '^turn 1: ' "$work/$label.out" | sed -E 's/reply=[0-9a-f]*/reply=.../')"

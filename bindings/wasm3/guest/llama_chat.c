@@ -16,8 +16,9 @@
  *               needed size is reported and the call retried with that size
  *   TURN        one user turn; --turns FILE reads one turn a line (after the TURN arguments)
  *
- * Each turn's prompt is the transcript so far followed by "User: <turn>\nAssistant:"; the reply and
- * a newline are appended to the transcript after the turn. For every turn the guest
+ * Each turn's prompt is the transcript so far followed by "User: <turn>\nAssistant:"; the reply (as
+ * text: ill-formed UTF-8 replaced by U+FFFD, since a prompt must be UTF-8 and a random-weight model
+ * emits byte tokens) and a newline are appended to the transcript after the turn. For every turn the guest
  *   1. loads the model by name with the JSON config, makes a context, sets input 0 to the prompt
  *      bytes (a u8 tensor of dims [len], no NUL),
  *   2. streams: compute_single + get_output_single until errno 100 (end_of_sequence), printing each
@@ -387,10 +388,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "[turn %d] User: %s\n[turn %d] Assistant:", turn, turns[t], turn);
         long r = run_turn(turn, name, config, len, out_max);
         if (r < 0) break;
-        /* the next turn's history: this prompt, the reply and a newline */
+        /* the next turn's history: this prompt, the reply as text (ill-formed UTF-8 replaced by
+         * U+FFFD, as a chat app holding strings does: the prompt must be UTF-8) and a newline */
+        static uint8_t reply_text[3 * REPLY_MAX];
+        size_t text_len = guest_utf8_lossy(reply_text, sizeof reply_text, reply, (size_t)r);
         history_len = 0;
         if (append(history, &history_len, PROMPT_MAX, prompt, len) ||
-            append(history, &history_len, PROMPT_MAX, reply, (size_t)r) ||
+            append(history, &history_len, PROMPT_MAX, reply_text, text_len) ||
             append(history, &history_len, PROMPT_MAX, "\n", 1)) {
             if (t + 1 < n_turns) {
                 printf("turn %d: FAIL the transcript exceeds %u bytes\n", turn + 1, PROMPT_MAX);

@@ -5,8 +5,8 @@
 //! usage: wasinn-wasmedge-llama.wasm [--name NAME] [--n-predict N] [--seed S] [--ctx-size N]
 //!                                   [--out-max BYTES] [--turns FILE] [--dims-one] [TURN...]
 //!
-//! Each turn's prompt is the transcript so far + "User: <turn>\nAssistant:"; the reply and "\n"
-//! are appended after the turn. Per turn: `GraphBuilder::new(Ggml, AUTO).config(json)
+//! Each turn's prompt is the transcript so far + "User: <turn>\nAssistant:"; the reply (as text:
+//! `String::from_utf8_lossy`) and "\n" are appended after the turn. Per turn: `GraphBuilder::new(Ggml, AUTO).config(json)
 //! .build_from_cache(name)`, a context, input 0 = the prompt bytes (u8, dims [len]; with
 //! `--dims-one` dims [1], the shape LlamaEdge's guests pass for a prompt of any length); then
 //! `compute_single` + `get_output_single` until the crate's `BackendError::EndOfSequence`, each
@@ -315,7 +315,8 @@ fn main() {
         eprint!("[turn {turn}] User: {user}\n[turn {turn}] Assistant:");
         let Some(reply) = chat.turn(turn, &prompt) else { break };
         history = prompt;
-        history.extend_from_slice(&reply);
+        // the reply as text, as a chat app holding Strings keeps it (the prompt must be UTF-8)
+        history.extend_from_slice(String::from_utf8_lossy(&reply).as_bytes());
         history.push(b'\n');
     }
     println!("done: {} failures", chat.failures);
