@@ -26,6 +26,8 @@
 #                     libwasinn_backend_llamacpp.so in PREFIX/lib, target/debug, target/release)
 #      LLAMA_TURNS    the user turns, separated by '|' (default: three short turns)
 #      LLAMA_N_PREDICT  n-predict of the guests' config and the reference (default: 12)
+#      LLAMA_EOS_TURN the one-turn chat the model must end itself (an end-of-generation token before
+#                     n-predict 64; default "one two three", 44 tokens on the default tiny model)
 #      CI / WASINN_REQUIRE_LLAMA  when set, a missing llama library, model or plugin fails instead of
 #                     skipping (a missing wasm32-wasip1 target too, as WASINN_REQUIRE_RUST_GUEST)
 # Last line: "llama guests: N passed, M failed" (exit 1 when M > 0), or "llama guests: SKIPPED ...".
@@ -42,6 +44,9 @@ wasm3_host="${WASM3_HOST:-$repo/build/wasm3-host/wasinn-wasm3-run}"
 wasmtime_host="$prefix/bin/wasinn-wasmtime-run"
 n_predict="${LLAMA_N_PREDICT:-12}"
 IFS='|' read -r -a turns <<< "${LLAMA_TURNS:-Hello, who are you?|Tell me a story about a cat.|And then?}"
+# one turn the tiny model (make_model.py's default seed) ends with an EOS after 44 tokens
+eos_turn="${LLAMA_EOS_TURN:-one two three}"
+eos_n_predict=64
 required="${CI:-}${WASINN_REQUIRE_LLAMA:-}"
 
 rm -rf "$work"; mkdir -p "$work"; work="$(cd "$work" && pwd)"
@@ -104,18 +109,31 @@ fi
 # ---- the reference: llama.cpp through llama-cpp-python, same library and model ------------------
 LLAMA_CPP_LIB_PATH="$lib_dir" "$py" "$here/guests_reference.py" expect "$model" "$work/expected.json" \
   --n-predict "$n_predict" --seed 42 --ctx-size 256 "${turns[@]}" | tee "$work/reference.txt"
+# A turn the model ends itself: an end-of-generation token before n-predict (so errno 100 comes
+# from the EOS, not from the cap, and the EOS is not counted in output_tokens)
+LLAMA_CPP_LIB_PATH="$lib_dir" "$py" "$here/guests_reference.py" expect "$model" "$work/expected-eos.json" \
+  --n-predict "$eos_n_predict" --seed 42 --ctx-size 256 "$eos_turn" | sed 's/^reference /reference (eos case) /' \
+  | tee -a "$work/reference.txt"
+eos_tokens="$("$py" -c 'import json, sys; print(json.load(open(sys.argv[1]))["turns"][0]["output_tokens"])' "$work/expected-eos.json")"
+if [ "$eos_tokens" -lt "$eos_n_predict" ]; then
+  echo "ok: the eos case: llama.cpp stops at an end-of-generation token after $eos_tokens of $eos_n_predict tokens"; passed=$((passed + 1))
+else
+  echo "FAIL: the eos case reaches n-predict $eos_n_predict: it does not exercise the end-of-generation stop (change LLAMA_EOS_TURN)"; failed=$((failed + 1))
+fi
 
 # ---- each guest in each host --------------------------------------------------------------------
-# run_guest HOST_NAME HOST GUEST_NAME WASM LABEL [GUEST_ARG...]
+# run_guest HOST_NAME HOST GUEST_NAME WASM LABEL [GUEST_ARG...]: the chat of $exp (n-predict $np,
+# the turns in cur_turns)
+exp="$work/expected.json" np="$n_predict" cur_turns=("${turns[@]}")
 run_guest() {
   local host_name="$1" host="$2" guest="$3" wasm="$4" label="$5"; shift 5
   local out="$work/$label.out" err="$work/$label.err" rc=0
   (cd "$work" && WASINN_NN_PRELOAD="default:GGML:AUTO:$model" WASINN_PLUGIN_PATH="$plugin" WASINN_LLAMACPP_LIB="$lib_dir/libllama.so" \
-     "$host" --profile wasmedge -- "$wasm" --n-predict "$n_predict" --seed 42 --ctx-size 256 "$@" "${turns[@]}" \
+     "$host" --profile wasmedge -- "$wasm" --n-predict "$np" --seed 42 --ctx-size 256 "$@" "${cur_turns[@]}" \
      > "$out" 2> "$err") || rc=$?
   echo "--- $label ($guest guest in $host_name, exit $rc): the checkable lines"
   grep -E '^(turn [0-9]+: |turn [0-9]+ too_large |done: )' "$out" || true
-  "$py" "$here/guests_reference.py" check "$work/expected.json" "$out" "$label" > "$work/$label.check" || true
+  "$py" "$here/guests_reference.py" check "$exp" "$out" "$label" > "$work/$label.check" || true
   cat "$work/$label.check"
   count "$work/$label.check"
   if grep -q '^FAIL' "$work/$label.check" || [ "$rc" != 0 ]; then
@@ -131,6 +149,9 @@ for h in wasm3:"$wasm3_host" wasmtime:"$wasmtime_host"; do
   for g in "${wasms[@]}"; do
     guest="${g%%:*}"; wasm="${g#*:}"
     run_guest "$host_name" "$host" "$guest" "$wasm" "$guest-$host_name"
+    exp="$work/expected-eos.json" np="$eos_n_predict" cur_turns=("$eos_turn")
+    run_guest "$host_name" "$host" "$guest" "$wasm" "$guest-$host_name-eos"
+    exp="$work/expected.json" np="$n_predict" cur_turns=("${turns[@]}")
   done
   # every output buffer 4 bytes at first: too_large with the needed size, then the same chat
   run_guest "$host_name" "$host" c llama_chat.wasm "c-$host_name-out-max-4" --out-max 4
