@@ -3,14 +3,16 @@
  * the way LlamaEdge-style guests do, through WasmEdge's extensions of the witx ABI (import module
  * "wasi_ephemeral_nn", run with the WasmEdge profile).
  *
- * usage: llama_chat.wasm [--name NAME] [--n-predict N] [--seed S] [--ctx-size N] [--out-max BYTES]
- *                        [--turns FILE] [TURN...]
+ * usage: llama_chat.wasm [--name NAME] [--n-predict N] [--seed S] [--ctx-size N] [--threads T]
+ *                        [--out-max BYTES] [--turns FILE] [TURN...]
  *
  *   NAME        the preloaded model (load_by_name_with_config), default "default"
  *               (host: --nn-preload default:GGML:AUTO:model.gguf or WASINN_NN_PRELOAD)
  *   N, S        the config's n-predict (default 16), seed (default 42) and ctx-size (default 512);
  *               temp is always 0 and repeat-penalty 1.0 (plain greedy decoding: WasmEdge's default
  *               repeat-penalty is 1.1)
+ *   T           the config's threads (default 1: the reference's thread count; llama.cpp's spinning
+ *               workers crawl on a loaded shared machine)
  *   BYTES       the first attempt of every get_output / get_output_single uses a buffer of at most
  *               BYTES bytes (default: the whole fixed buffer), so a run can force too_large: the
  *               needed size is reported and the call retried with that size
@@ -312,7 +314,7 @@ static long parse_num(const char *opt, const char *s, long max)
 int main(int argc, char **argv)
 {
     const char *name = "default";
-    long n_predict = 16, seed = 42, ctx_size = 512;
+    long n_predict = 16, seed = 42, ctx_size = 512, threads = 1;
     uint32_t out_max = UINT32_MAX;
     const char *turns[MAX_TURNS];
     int n_turns = 0;
@@ -329,6 +331,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--n-predict") == 0) n_predict = parse_num(a, v, 1000000);
         else if (strcmp(a, "--seed") == 0) seed = parse_num(a, v, 2147483647L);
         else if (strcmp(a, "--ctx-size") == 0) ctx_size = parse_num(a, v, 1000000);
+        else if (strcmp(a, "--threads") == 0) threads = parse_num(a, v, 1024);
         else if (strcmp(a, "--out-max") == 0) out_max = (uint32_t)parse_num(a, v, 1000000);
         else if (strcmp(a, "--turns") == 0) {
             size_t len;
@@ -360,13 +363,13 @@ int main(int argc, char **argv)
     }
     if (n_turns == 0) {
         fprintf(stderr, "usage: llama_chat.wasm [--name NAME] [--n-predict N] [--seed S] [--ctx-size N]"
-                        " [--out-max BYTES] [--turns FILE] [TURN...]\n");
+                        " [--threads T] [--out-max BYTES] [--turns FILE] [TURN...]\n");
         return 2;
     }
 
     char config[256];
-    snprintf(config, sizeof config, "{\"temp\":0.0,\"repeat-penalty\":1.0,\"seed\":%ld,\"n-predict\":%ld,\"ctx-size\":%ld}",
-             seed, n_predict, ctx_size);
+    snprintf(config, sizeof config, "{\"temp\":0.0,\"repeat-penalty\":1.0,\"seed\":%ld,\"n-predict\":%ld,\"ctx-size\":%ld,"
+             "\"threads\":%ld}", seed, n_predict, ctx_size, threads);
     printf("config: %s\n", config);
 
     static uint8_t history[PROMPT_MAX];

@@ -2,7 +2,7 @@
 //! a GGML model the host preloaded). The same turns, options and checkable lines as
 //! `../llama_chat.c`, so tests/llamacpp/run-guests.sh checks both the same way:
 //!
-//! usage: wasinn-wasmedge-llama.wasm [--name NAME] [--n-predict N] [--seed S] [--ctx-size N]
+//! usage: wasinn-wasmedge-llama.wasm [--name NAME] [--n-predict N] [--seed S] [--ctx-size N] [--threads T]
 //!                                   [--out-max BYTES] [--turns FILE] [--dims-one] [TURN...]
 //!
 //! Each turn's prompt is the transcript so far + "User: <turn>\nAssistant:"; the reply (as text:
@@ -237,7 +237,7 @@ impl Chat {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: wasinn-wasmedge-llama.wasm [--name NAME] [--n-predict N] [--seed S] [--ctx-size N] [--out-max BYTES] [--turns FILE] [--dims-one] [TURN...]");
+    eprintln!("usage: wasinn-wasmedge-llama.wasm [--name NAME] [--n-predict N] [--seed S] [--ctx-size N] [--threads T] [--out-max BYTES] [--turns FILE] [--dims-one] [TURN...]");
     exit(2)
 }
 
@@ -253,7 +253,7 @@ fn num(opt: &str, v: &str, max: u64) -> u64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (mut name, mut n_predict, mut seed, mut ctx_size, mut out_max) = ("default".to_string(), 16, 42, 512, usize::MAX);
+    let (mut name, mut n_predict, mut seed, mut ctx_size, mut threads, mut out_max) = ("default".to_string(), 16, 42, 512, 1, usize::MAX);
     let mut turns: Vec<String> = Vec::new();
     let mut file_turns: Vec<String> = Vec::new();
     let mut dims_one = false;
@@ -278,6 +278,7 @@ fn main() {
             "--n-predict" => n_predict = num(a, v, 1_000_000),
             "--seed" => seed = num(a, v, i32::MAX as u64),
             "--ctx-size" => ctx_size = num(a, v, 1_000_000),
+            "--threads" => threads = num(a, v, 1024),
             "--out-max" => out_max = num(a, v, 1_000_000) as usize,
             "--turns" => match std::fs::read(v) {
                 Ok(b) => file_turns = String::from_utf8_lossy(&b).lines().filter(|l| !l.is_empty()).map(String::from).collect(),
@@ -296,7 +297,7 @@ fn main() {
         usage();
     }
 
-    let config = format!(r#"{{"temp":0.0,"repeat-penalty":1.0,"seed":{seed},"n-predict":{n_predict},"ctx-size":{ctx_size}}}"#);
+    let config = format!(r#"{{"temp":0.0,"repeat-penalty":1.0,"seed":{seed},"n-predict":{n_predict},"ctx-size":{ctx_size},"threads":{threads}}}"#);
     println!("config: {config}");
     let mut chat = Chat { name, config, out_max, dims_one, failures: 0 };
     let mut history: Vec<u8> = Vec::new();
