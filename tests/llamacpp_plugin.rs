@@ -661,3 +661,22 @@ fn through_the_core_prompt_too_long_is_its_own_status() {
     assert_eq!(ctx.compute().unwrap_err().status, Status::PromptTooLong);
     assert_eq!(ctx.compute_single().unwrap_err().status, Status::PromptTooLong);
 }
+
+/// A host preload (`--nn-preload default:GGML:AUTO:model.gguf`): the registry hands the plugin the
+/// path (no copy of the file), and load_by_name_with_config derives a graph over the same model.
+#[test]
+fn a_registry_preload_passes_the_path_and_derives_with_a_config() {
+    use wasinn::core::registry::{PreloadSpec, Registry};
+    let e = env_or_skip!();
+    let reg = Registry::new();
+    reg.add_spec(PreloadSpec::parse(&format!("default:GGML:AUTO:{}", e.model.display())).unwrap()).unwrap();
+    let g = reg.get("default").unwrap();
+    assert_eq!(g.backend(), "llamacpp");
+    let d = g.derive(greedy_config(10).as_bytes()).unwrap();
+    let from_bytes = load_bytes(&std::fs::read(&e.model).unwrap(), None).unwrap();
+    let want = generate(&from_bytes, PROMPTS[2], &greedy_config(10)).unwrap().0;
+    let mut ctx = d.init_execution_context().unwrap();
+    ctx.set_input(0, &bytes_tensor(PROMPTS[2].as_bytes())).unwrap();
+    ctx.compute().unwrap();
+    assert_eq!(ctx.output(0).unwrap().data, &want[..]);
+}
