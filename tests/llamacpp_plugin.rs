@@ -524,6 +524,8 @@ fn streaming_pieces_are_llama_cpp_pythons_tokens_and_join_to_computes_text() {
             assert!(pieces.len() <= N_PREDICT as usize);
         }
         assert_eq!(pieces, want, "prompt {prompt:?}: streamed pieces differ from llama-cpp-python's tokens");
+        // get_output after a stream: the text so far (WasmEdge guests read it and the metadata).
+        assert_eq!(hex(&ctx.output(0)), want.concat());
         let meta = ctx.meta_single();
         assert_eq!(meta["output_tokens"].as_u64().unwrap() as usize, want.len(), "{meta}");
         assert_eq!(meta["input_tokens"], r["generate"][k]["input_tokens"], "{meta}");
@@ -608,4 +610,73 @@ fn prompt_too_long_and_context_full_are_wasmedges_102_and_101() {
     let meta: serde_json::Value = serde_json::from_slice(&ctx.output(1)).unwrap();
     assert!(meta["output_tokens"].as_u64().unwrap() + meta["input_tokens"].as_u64().unwrap() <= 17, "{meta}");
     println!("llamacpp context full: {n} tokens streamed in a 16-token context");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same through libwasinn's core (plugin ABI v3 host side).
+
+#[test]
+fn through_the_core_streaming_equals_compute_and_llama_cpp_python() {
+    let e = env_or_skip!();
+    let r = reference(e, &PROMPTS[..3], &[]);
+    // load_by_name_with_config's path: a derived graph with the greedy settings; no input 1.
+    let base = load_path(e);
+    let graph = base.derive(greedy_config(N_PREDICT).as_bytes()).unwrap();
+    drop(base);
+    for (k, prompt) in PROMPTS[..3].iter().enumerate() {
+        let want = &r["generate"][k];
+        let mut ctx = graph.init_execution_context().unwrap();
+        ctx.set_input(0, &bytes_tensor(prompt.as_bytes())).unwrap();
+        let mut pieces = Vec::new();
+        loop {
+            match ctx.compute_single() {
+                Ok(()) => pieces.push(hex(ctx.output_single(0).unwrap().data)),
+                Err(err) if err.status == Status::EndOfSequence => break,
+                Err(err) => panic!("compute_single: {err}"),
+            }
+        }
+        let want_pieces: Vec<&str> = want["pieces"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+        assert_eq!(pieces, want_pieces, "prompt {prompt:?}");
+        // After END_OF_SEQUENCE, get_output describes the stream: its text and metadata.
+        assert_eq!(hex(ctx.output(0).unwrap().data), want["text"].as_str().unwrap());
+        let meta: serde_json::Value = serde_json::from_slice(ctx.output(1).unwrap().data).unwrap();
+        assert_eq!(meta["input_tokens"], want["input_tokens"], "{meta}");
+        assert_eq!(meta["output_tokens"].as_u64().unwrap() as usize, want_pieces.len(), "{meta}");
+        ctx.fini_single().unwrap();
+        ctx.compute().unwrap();
+        assert_eq!(hex(ctx.output(0).unwrap().data), want["text"].as_str().unwrap());
+    }
+    // A bad derived config is invalid_argument with the key named.
+    let err = graph.derive(br#"{"top-p": "x"}"#).unwrap_err();
+    assert_eq!(err.status, Status::InvalidArgument);
+    assert!(err.message.contains("top-p"), "{}", err.message);
+}
+
+#[test]
+fn through_the_core_prompt_too_long_is_its_own_status() {
+    let e = env_or_skip!();
+    let graph = load_path(e).derive(br#"{"temp": 0, "ctx-size": 16, "threads": 2}"#).unwrap();
+    let mut ctx = graph.init_execution_context().unwrap();
+    ctx.set_input(0, &bytes_tensor("the people of the word ".repeat(10).as_bytes())).unwrap();
+    assert_eq!(ctx.compute().unwrap_err().status, Status::PromptTooLong);
+    assert_eq!(ctx.compute_single().unwrap_err().status, Status::PromptTooLong);
+}
+
+/// A host preload (`--nn-preload default:GGML:AUTO:model.gguf`): the registry hands the plugin the
+/// path (no copy of the file), and load_by_name_with_config derives a graph over the same model.
+#[test]
+fn a_registry_preload_passes_the_path_and_derives_with_a_config() {
+    use wasinn::core::registry::{PreloadSpec, Registry};
+    let e = env_or_skip!();
+    let reg = Registry::new();
+    reg.add_spec(PreloadSpec::parse(&format!("default:GGML:AUTO:{}", e.model.display())).unwrap()).unwrap();
+    let g = reg.get("default").unwrap();
+    assert_eq!(g.backend(), "llamacpp");
+    let d = g.derive(greedy_config(10).as_bytes()).unwrap();
+    let from_bytes = load_bytes(&std::fs::read(&e.model).unwrap(), None).unwrap();
+    let want = generate(&from_bytes, PROMPTS[2], &greedy_config(10)).unwrap().0;
+    let mut ctx = d.init_execution_context().unwrap();
+    ctx.set_input(0, &bytes_tensor(PROMPTS[2].as_bytes())).unwrap();
+    ctx.compute().unwrap();
+    assert_eq!(ctx.output(0).unwrap().data, &want[..]);
 }

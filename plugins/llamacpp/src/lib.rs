@@ -569,6 +569,8 @@ impl LlamaCtx {
         self.new_sampler()?;
         let input_tokens = toks.len();
         self.gen = None;
+        self.text.clear();
+        self.out_dims = [0];
         self.decode(&mut toks)?;
         self.gen = Some(Gen { input_tokens, output_tokens: 0, n_past: input_tokens as u32, last: None, done: false });
         Ok(())
@@ -617,7 +619,12 @@ impl LlamaCtx {
         let mut piece = std::mem::take(&mut self.piece);
         let r = self.model.piece(tok, &mut piece);
         self.piece = piece;
-        r.map(|_| Step::Piece)
+        r?;
+        // Output 0 of get_output is the text so far, for compute and for a stream alike (WasmEdge
+        // guests may read it, and the metadata, with get_output after streaming).
+        self.text.extend_from_slice(&self.piece);
+        self.out_dims = [self.text.len()];
+        Ok(Step::Piece)
     }
 
     fn write_metadata(&mut self) {
@@ -721,6 +728,7 @@ impl PluginCtx for LlamaCtx {
 
     /// Ends the stream (`fini_single`): the next step starts a new generation on a cleared cache.
     fn fini_single(&mut self) -> PResult<()> {
+        // The stream's text and metadata stay readable with get_output until the next step.
         self.gen = None;
         self.piece.clear();
         self.piece_dims = [0];
@@ -767,6 +775,7 @@ impl PluginCtx for LlamaCtx {
     fn compute(&mut self) -> PResult<()> {
         self.gen = None;
         self.text.clear();
+        self.out_dims = [0];
         if self.config.embedding {
             let r = self.embed();
             self.write_metadata();
@@ -777,7 +786,6 @@ impl PluginCtx for LlamaCtx {
         let result = loop {
             match self.step() {
                 Ok(Step::Piece) => {
-                    self.text.extend_from_slice(&self.piece);
                     if stdout {
                         let mut o = std::io::stdout().lock();
                         let _ = o.write_all(&self.piece).and_then(|_| o.flush());
@@ -787,7 +795,6 @@ impl PluginCtx for LlamaCtx {
                 Err(e) => break Err(e),
             }
         };
-        self.out_dims = [self.text.len()];
         self.write_metadata();
         // The next compute (or compute_single) starts afresh (the counts are in the metadata).
         self.piece.clear();
