@@ -393,7 +393,8 @@ SUMMARY+=("hostile guests layer: $((SECONDS - t0))s")
 # rebuilt), --profile wasmedge, WASINN_NN_PRELOAD=default:GGML:AUTO:<model.gguf>, the llama.cpp
 # plugin through WASINN_PLUGIN_PATH: every turn streamed and computed, checked against
 # llama-cpp-python's greedy replay of the same chat on the same libllama and model (prompt, reply,
-# token counts, streamed == computed), and too_large's needed size (tests/llamacpp/run-guests.sh).
+# token counts, streamed == computed), an EOS-ended reply, context_full 101 / prompt_too_long 102 as
+# each guest sees them, and too_large's needed size (tests/llamacpp/run-guests.sh).
 # Under CI a missing llama library, model or plugin fails; elsewhere it is SKIPPED loudly.
 t0=$SECONDS
 log "llama chat guests (C + wasmedge-wasi-nn 0.8) in wasm3 and wasinn-wasmtime-run vs llama-cpp-python (tests/llamacpp/run-guests.sh)"

@@ -11,7 +11,8 @@
 # same model) and checks per turn: the prompt, the reply, input/output token counts, streamed ==
 # computed, one piece per token. A second C run with --out-max 4 makes every output too small:
 # each too_large must report the exact needed size and the retried call must give the same chat.
-# A one-turn EOS case (the model ends the reply itself) runs in every host too, and the Rust guest
+# A one-turn EOS case (the model ends the reply itself) runs in every host too, a context that fills
+# (errno 101) and a prompt longer than the context (102) for each guest, and the Rust guest
 # once with the prompt's dims [1] as LlamaEdge's guests pass them (an "info:" line, not counted).
 #
 # usage: tests/llamacpp/run-guests.sh PREFIX WORKDIR
@@ -154,6 +155,22 @@ for h in wasm3:"$wasm3_host" wasmtime:"$wasmtime_host"; do
     exp="$work/expected-eos.json" np="$eos_n_predict" cur_turns=("$eos_turn")
     run_guest "$host_name" "$host" "$guest" "$wasm" "$guest-$host_name-eos"
     exp="$work/expected.json" np="$n_predict" cur_turns=("${turns[@]}")
+    # WasmEdge's streaming errnos through each guest (the C names / the crate's variants):
+    # context_full 101 when the 64-token context fills mid-reply, prompt_too_long 102 when the
+    # 35-token prompt does not fit a 16-token context
+    for c in 101:64:64 102:16:4; do
+      IFS=: read -r want ctx npred <<< "$c"
+      label="$guest-$host_name-errno-$want"
+      (cd "$work" && WASINN_NN_PRELOAD="default:GGML:AUTO:$model" WASINN_PLUGIN_PATH="$plugin" WASINN_LLAMACPP_LIB="$lib_dir/libllama.so" \
+         "$host" --profile wasmedge -- "$wasm" --n-predict "$npred" --ctx-size "$ctx" "${turns[0]}" \
+         > "$work/$label.out" 2> "$work/$label.err") || true
+      line="$(grep -E '^turn 1: FAIL ' "$work/$label.out" || true)"
+      if [[ "$line" =~ ^turn\ 1:\ FAIL\ compute_single:\ .*\($want\)$ ]] && [ "$(grep -c '^turn 1: FAIL ' "$work/$label.out")" = 1 ]; then
+        echo "ok: $label: ${line#turn 1: FAIL }"; passed=$((passed + 1))
+      else
+        echo "FAIL: $label: expected compute_single to fail with $want, got: ${line:-$(tail -2 "$work/$label.out")}"; failed=$((failed + 1))
+      fi
+    done
   done
   # every output buffer 4 bytes at first: too_large with the needed size, then the same chat
   run_guest "$host_name" "$host" c llama_chat.wasm "c-$host_name-out-max-4" --out-max 4
