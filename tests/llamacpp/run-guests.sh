@@ -23,8 +23,8 @@
 #      PY             a Python with llama-cpp-python (tests/llamacpp/setup.sh installs it; default:
 #                     the project venv's)
 #      LLAMA_LIB_DIR  the directory of libllama.so (default: build/llamacpp/lib)
-#      LLAMA_MODEL    the GGUF model (default: build/llamacpp/models/tiny.gguf; when it is missing,
-#                     tests/llamacpp/make_model.py writes that tiny random-weight model into WORKDIR)
+#      LLAMA_MODEL    the GGUF model (default: tests/llamacpp/make_model.py's tiny random-weight model,
+#                     written into WORKDIR; the EOS case below is chosen for it)
 #      LLAMA_PLUGIN   the plugin file or its directory, for WASINN_PLUGIN_PATH (default: the first
 #                     libwasinn_backend_llamacpp.so in PREFIX/lib, target/debug, target/release)
 #      LLAMA_TURNS    the user turns, separated by '|' (default: three short turns)
@@ -39,10 +39,11 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 prefix="$(cd "$1" && pwd)"
 work="$2"
+rm -rf "$work"; mkdir -p "$work"; work="$(cd "$work" && pwd)"
 guests="$repo/bindings/wasm3/guest"
 py="${PY:-$repo/.venv/bin/python}"
 lib_dir="${LLAMA_LIB_DIR:-$repo/build/llamacpp/lib}"
-model="${LLAMA_MODEL:-$repo/build/llamacpp/models/tiny.gguf}"
+model="${LLAMA_MODEL:-$work/tiny.gguf}"
 wasm3_host="${WASM3_HOST:-$repo/build/wasm3-host/wasinn-wasm3-run}"
 wasmtime_host="$prefix/bin/wasinn-wasmtime-run"
 n_predict="${LLAMA_N_PREDICT:-12}"
@@ -52,7 +53,6 @@ eos_turn="${LLAMA_EOS_TURN:-one two three}"
 eos_n_predict=64
 required="${CI:-}${WASINN_REQUIRE_LLAMA:-}"
 
-rm -rf "$work"; mkdir -p "$work"; work="$(cd "$work" && pwd)"
 
 # A missing piece of the llama setup: skipped loudly here, a failure where it must exist.
 skip_or_fail() {
@@ -72,9 +72,11 @@ if [ -z "$plugin" ]; then
     if [ -f "$d/libwasinn_backend_llamacpp.so" ]; then plugin="$d/libwasinn_backend_llamacpp.so"; break; fi
   done
 fi
+# absolute: the hosts run in WORKDIR
+lib_dir="$(readlink -m "$lib_dir")"; model="$(readlink -m "$model")"; [ -z "$plugin" ] || plugin="$(readlink -m "$plugin")"
 [ -f "$lib_dir/libllama.so" ] || skip_or_fail "no llama.cpp library $lib_dir/libllama.so"
-if [ ! -f "$model" ] && [ -z "${LLAMA_MODEL:-}" ] && "$py" -c 'import gguf' 2>/dev/null; then
-  "$py" "$here/make_model.py" "$work/tiny.gguf" >/dev/null && model="$work/tiny.gguf"
+if [ -z "${LLAMA_MODEL:-}" ] && "$py" -c 'import gguf' 2>/dev/null; then
+  "$py" "$here/make_model.py" "$work/tiny.gguf" >/dev/null
 fi
 [ -f "$model" ] || skip_or_fail "no GGUF model $model"
 [ -n "$plugin" ] && [ -e "$plugin" ] || skip_or_fail "no llama.cpp plugin (libwasinn_backend_llamacpp.so; set LLAMA_PLUGIN)"
