@@ -73,7 +73,7 @@ if [ -z "$plugin" ]; then
   done
 fi
 # absolute: the hosts run in WORKDIR
-lib_dir="$(readlink -m "$lib_dir")"; model="$(readlink -m "$model")"; [ -z "$plugin" ] || plugin="$(readlink -m "$plugin")"
+lib_dir="$(readlink -m "$lib_dir")"; model="$(readlink -m "$model")"; wasm3_host="$(readlink -m "$wasm3_host")"; [ -z "$plugin" ] || plugin="$(readlink -m "$plugin")"
 [ -f "$lib_dir/libllama.so" ] || skip_or_fail "no llama.cpp library $lib_dir/libllama.so"
 if [ -z "${LLAMA_MODEL:-}" ] && "$py" -c 'import gguf' 2>/dev/null; then
   "$py" "$here/make_model.py" "$work/tiny.gguf" >/dev/null
