@@ -303,7 +303,8 @@ struct wasinn_witx_instance;
 
 /**
  * A status code returned by every fallible `wasinn_*` function: `WASINN_STATUS_SUCCESS` (0) or an
- * error. Codes 0..8 equal the wasi-nn witx `nn_errno` values; library-only codes start at 1000.
+ * error. Codes 0..8 equal the wasi-nn witx `nn_errno` values; 100..102 are the streaming
+ * statuses, equal to WasmEdge's extension errnos; library-only codes start at 1000.
  */
 typedef uint32_t wasinn_status_t;
 
@@ -481,11 +482,12 @@ struct wasinn_stats {
    */
   uint64_t set_input_calls;
   /**
-   * Successful `compute` calls.
+   * Successful `compute` calls and `compute_single` steps.
    */
   uint64_t compute_calls;
   /**
-   * Outputs copied out to callers (`get_output`, and each output of a named compute).
+   * Outputs copied out to callers (`get_output`, `get_output_single`, and each output of a named
+   * compute).
    */
   uint64_t get_output_calls;
   /**
@@ -567,6 +569,22 @@ typedef struct wasinn_witx_instance wasinn_witx_instance_t;
  * A named model, input or output does not exist.
  */
 #define WASINN_STATUS_NOT_FOUND 8
+
+/**
+ * Streaming (`wasinn_exec_ctx_compute_single`): generation has ended and this call produced no
+ * piece. Not a failure: the stream is over. WasmEdge's `end_of_sequence` errno.
+ */
+#define WASINN_STATUS_END_OF_SEQUENCE 100
+
+/**
+ * The backend's context window is full: generation cannot go on (WasmEdge's `context_full`).
+ */
+#define WASINN_STATUS_CONTEXT_FULL 101
+
+/**
+ * The prompt does not fit the backend's context window (WasmEdge's `prompt_too_long`).
+ */
+#define WASINN_STATUS_PROMPT_TOO_LONG 102
 
 /**
  * A Rust panic was caught at the C boundary: a bug in libwasinn or a backend.
@@ -901,6 +919,62 @@ wasinn_status_t wasinn_exec_ctx_set_input_by_name(wasinn_exec_ctx_t ctx,
 wasinn_status_t wasinn_exec_ctx_compute(wasinn_exec_ctx_t ctx);
 
 /**
+ * Runs one streaming step on a context of a streaming backend (the llama.cpp plugin): the first
+ * call after `wasinn_exec_ctx_set_input` (or after `wasinn_exec_ctx_fini_single`) evaluates the
+ * inputs (the prompt) and produces the first piece; each further call produces the next piece,
+ * read with `wasinn_exec_ctx_get_output_single`. Every required input must have been set
+ * (inputs the backend declares optional, such as llama.cpp's metadata input 1, may stay unset).
+ *
+ * Thread safety: may be called from any thread; holds only this context's lock. A panic in the
+ * backend poisons the context as for `wasinn_exec_ctx_compute`.
+ *
+ * Returns `WASINN_STATUS_SUCCESS` when a piece was produced; `END_OF_SEQUENCE` when generation
+ * has ended (end-of-sequence token or the generation limit: no piece was produced, the stream is
+ * over; end it with `wasinn_exec_ctx_fini_single`); `CONTEXT_FULL` when the backend's context
+ * window is full; `PROMPT_TOO_LONG` when the prompt does not fit it; `UNSUPPORTED_OPERATION`
+ * when the backend does not stream (the last error message names it); `INVALID_ARGUMENT` for an
+ * unknown or freed handle or a required input never set; `RUNTIME_ERROR`; `PANIC`.
+ */
+wasinn_status_t wasinn_exec_ctx_compute_single(wasinn_exec_ctx_t ctx);
+
+/**
+ * Copies the raw bytes of output `index` of the last successful `wasinn_exec_ctx_compute_single`
+ * step into `buf` (for llama.cpp: index 0 the last piece's UTF-8 bytes, which may end inside a
+ * multi-byte character that the next piece completes; index 1 the metadata JSON), with the
+ * buffer contract of `wasinn_exec_ctx_get_output`: `*out_len` (when `out_len` is not NULL)
+ * receives the size in bytes whenever the output exists, even when `buf` is too small; `buf`
+ * is written only on success.
+ *
+ * Ownership: `buf` is owned by the caller. Thread safety: may be called from any thread; calls
+ * on the same context serialize.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `TOO_LARGE` when `buf_len` is smaller than the output
+ * (nothing written, the needed size in `*out_len`); `INVALID_ARGUMENT` for an unknown or freed
+ * handle, an index out of range, no successful `compute_single` step since the last
+ * `set_input` / `fini_single`, or a NULL `buf` with a non-zero needed size;
+ * `UNSUPPORTED_OPERATION` when the backend does not stream; `PANIC`.
+ *
+ * # Safety
+ * `buf` must be NULL or valid for writes of `buf_len` bytes; `out_len` NULL or valid for a write.
+ */
+wasinn_status_t wasinn_exec_ctx_get_output_single(wasinn_exec_ctx_t ctx,
+                                                  size_t index,
+                                                  void *buf,
+                                                  size_t buf_len,
+                                                  size_t *out_len);
+
+/**
+ * Ends the stream of a context and resets it for the next prompt (its inputs stay set: the next
+ * `wasinn_exec_ctx_compute_single` starts a new stream). With no stream open it succeeds.
+ *
+ * Thread safety: may be called from any thread; calls on the same context serialize.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `UNSUPPORTED_OPERATION` when the backend does not stream;
+ * `INVALID_ARGUMENT` for an unknown or freed handle; `RUNTIME_ERROR`; `PANIC`.
+ */
+wasinn_status_t wasinn_exec_ctx_fini_single(wasinn_exec_ctx_t ctx);
+
+/**
  * Copies the raw bytes of output `index` of the last successful compute into `buf`, in the
  * layout of its tensor type (see the `WASINN_TENSOR_TYPE_*` constants: packed 4- and 2-bit
  * elements, length-prefixed strings).
@@ -1061,6 +1135,36 @@ wasinn_status_t wasinn_graph_load(const wasinn_buffer_t *builders,
 wasinn_status_t wasinn_graph_load_by_name(const char *name,
                                           size_t name_len,
                                           wasinn_graph_t *out_graph);
+
+/**
+ * Derives a new graph from `graph` with a backend configuration applied and returns its handle
+ * in `*out_graph`: the new graph shares `graph`'s loaded model (the backend does not load or copy
+ * it again; a multi-GB GGUF model stays loaded once) and runs with `config`, `config_len` bytes
+ * of JSON (UTF-8, not NUL-terminated), e.g. the llama.cpp plugin's `{"ctx-size": 2048,
+ * "n-predict": 128}` (unknown keys ignored). This is the C form of the witx
+ * `load_by_name_with_config`: `wasinn_graph_load_by_name` then `wasinn_graph_derive`.
+ *
+ * Ownership: `config` is borrowed during the call only; the caller owns the new handle and
+ * releases it with `wasinn_graph_free`, independently of `graph` (either may be freed first: the
+ * backend keeps the shared model alive while any graph or context uses it). `*out_graph` is
+ * written only on success. Thread safety: may be called from any thread, concurrently with other
+ * calls on `graph`.
+ *
+ * Returns `WASINN_STATUS_SUCCESS`; `INVALID_ARGUMENT` for a NULL `out_graph`, a NULL `config`
+ * with a non-zero `config_len`, an unknown or freed handle, or a configuration the backend
+ * refuses (bad JSON or value; the last error message says which); `TOO_LARGE` when `config_len`
+ * exceeds the process's `max_config_bytes` limit; `UNSUPPORTED_OPERATION` when the graph's
+ * backend takes no configuration (every built-in backend; plugins without the ABI v3
+ * `graph_derive` entry); `RUNTIME_ERROR`; `EXHAUSTED`; `PANIC`.
+ *
+ * # Safety
+ * `config` must be NULL (with `config_len` 0) or valid for `config_len` bytes; `out_graph`
+ * valid for a write.
+ */
+wasinn_status_t wasinn_graph_derive(wasinn_graph_t graph,
+                                    const uint8_t *config,
+                                    size_t config_len,
+                                    wasinn_graph_t *out_graph);
 
 /**
  * Releases a graph handle. The model itself lives on while execution contexts made from it (or
@@ -1391,6 +1495,9 @@ wasinn_status_t wasinn_outputs_free(wasinn_outputs_t outputs);
  * OpenVINO IR: XML then weights); `encoding` is a `WASINN_ENCODING_*` and `target` a
  * `WASINN_TARGET_*` value. Models read from files may reference files beside them (e.g. ONNX
  * external data). A failed add leaves nothing registered.
+ * `WASINN_ENCODING_GGML` takes exactly one path, a GGUF file that libwasinn does not read: the
+ * backend (the llama.cpp plugin) is given the path and opens the file itself, so a multi-GB model
+ * is never copied and no model-size limit applies (the file must exist: else `NOT_FOUND`).
  * Ownership: the strings are borrowed during the call only.
  * Thread safety: may be called from any thread; other registry models stay usable meanwhile.
  *
@@ -1682,8 +1789,13 @@ int32_t wasinn_witx_load_by_name(wasinn_witx_instance_t *inst,
 
 /**
  * `wasi_ephemeral_nn.load_by_name_with_config(name_ptr, name_len, config_ptr, config_len,
- * graph_out_ptr)` (WasmEdge, WAMR). As `wasinn_witx_load_by_name`; the config range is
- * bounds-checked and its content ignored (no built-in backend takes options).
+ * graph_out_ptr)` (WasmEdge, WAMR). As `wasinn_witx_load_by_name`, with `config_len` bytes of
+ * JSON at `config_ptr` (UTF-8, not NUL-terminated; checked against `mem` and the instance's
+ * `max_config_bytes`). When `config_len` > 0 and the model's backend derives graphs (the
+ * llama.cpp plugin: `ctx-size`, `n-predict`, ...), the new handle is a graph sharing the
+ * registry's loaded model with the config applied (never a reload), unloaded independently; a
+ * config the backend refuses is `invalid_argument`. A backend that takes no configuration (every
+ * built-in one) ignores the content and the handle is the shared registry graph.
  *
  * # Safety
  * As `wasinn_witx_load`.
@@ -1792,8 +1904,13 @@ int32_t wasinn_witx_finalize_execution_context(wasinn_witx_instance_t *inst,
                                                uint32_t ctx);
 
 /**
- * `wasi_ephemeral_nn.compute_single(ctx)` (WasmEdge streaming): no built-in backend streams, so
- * this is `wasinn_witx_compute`.
+ * `wasi_ephemeral_nn.compute_single(ctx)` (WasmEdge streaming): one step of a streaming backend
+ * (the llama.cpp plugin): the first call after `set_input` evaluates the prompt and produces the
+ * first piece, each further call the next. Errnos: `end_of_sequence` (WasmEdge and WAMR 2.4
+ * profiles: 100; spec and WAMR 2.1: `not_found`) once generation has ended, `context_full` (101;
+ * else `too_large`) and `prompt_too_long` (102; else `too_large`) where they apply;
+ * `unsupported_operation` (the message names the backend) for a backend that does not stream;
+ * `invalid_argument` for an unknown context or a required input never set. `mem` is not accessed.
  *
  * # Safety
  * As `wasinn_witx_load`.
@@ -1804,7 +1921,12 @@ int32_t wasinn_witx_compute_single(wasinn_witx_instance_t *inst,
                                    uint32_t ctx);
 
 /**
- * `wasi_ephemeral_nn.get_output_single(...)` (WasmEdge streaming): `wasinn_witx_get_output`.
+ * `wasi_ephemeral_nn.get_output_single(ctx, index, out_ptr, out_max_bytes, bytes_written_ptr)`
+ * (WasmEdge streaming): output `index` of the last `compute_single` step (for llama.cpp: 0 the
+ * last piece's bytes, 1 the metadata JSON), with `wasinn_witx_get_output`'s buffer rules
+ * (`too_large` after writing the needed size when the buffer is smaller). Errnos as
+ * `wasinn_witx_get_output`, `invalid_argument` also before a successful `compute_single`, and
+ * `unsupported_operation` for a backend that does not stream.
  *
  * # Safety
  * As `wasinn_witx_load`.
@@ -1819,8 +1941,10 @@ int32_t wasinn_witx_get_output_single(wasinn_witx_instance_t *inst,
                                       uint32_t bytes_written_ptr);
 
 /**
- * `wasi_ephemeral_nn.fini_single(ctx)` (WasmEdge streaming): ends a streaming session. Nothing
- * streams here: it checks the handle (`invalid_argument` if unknown) and leaves the context usable.
+ * `wasi_ephemeral_nn.fini_single(ctx)` (WasmEdge streaming): ends the stream and resets the
+ * context for the next prompt; success with no stream open. Errnos: `invalid_argument` for an
+ * unknown context; `unsupported_operation` (naming the backend) for a backend that does not
+ * stream. `mem` is not accessed.
  *
  * # Safety
  * As `wasinn_witx_load`.

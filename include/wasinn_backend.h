@@ -11,10 +11,13 @@
 
 
 /**
- * The newest plugin ABI version this crate describes (2: adds
- * [`WasinnBackendPlugin::graph_io_quantization`]).
+ * The newest plugin ABI version this crate describes (2 added
+ * [`WasinnBackendPlugin::graph_io_quantization`]; 3 adds [`WasinnBackendPlugin::graph_derive`],
+ * the streaming entries [`WasinnBackendPlugin::ctx_compute_single`],
+ * [`WasinnBackendPlugin::ctx_get_output_single`], [`WasinnBackendPlugin::ctx_fini_single`], the
+ * streaming statuses and [`WasinnBackendIoInfo::flags`]).
  */
-#define WASINN_BACKEND_ABI_VERSION 2
+#define WASINN_BACKEND_ABI_VERSION 3
 
 /**
  * Success.
@@ -55,6 +58,22 @@
  * A named thing does not exist.
  */
 #define WASINN_BACKEND_STATUS_NOT_FOUND 8
+
+/**
+ * Version 3, from `ctx_compute_single` only: the stream has ended (end-of-sequence token or the
+ * generation limit); no piece was produced by this call. WasmEdge's extension errno 100.
+ */
+#define WASINN_BACKEND_STATUS_END_OF_SEQUENCE 100
+
+/**
+ * Version 3: the context window is full, generation cannot go on (WasmEdge's errno 101).
+ */
+#define WASINN_BACKEND_STATUS_CONTEXT_FULL 101
+
+/**
+ * Version 3: the prompt does not fit the context window (WasmEdge's errno 102).
+ */
+#define WASINN_BACKEND_STATUS_PROMPT_TOO_LONG 102
 
 /**
  * A panic (or C++ exception) was caught inside the plugin.
@@ -254,6 +273,13 @@
 #define WASINN_BACKEND_DIM_DYNAMIC -1
 
 /**
+ * In [`WasinnBackendIoInfo::flags`] of an input (version 3): the input is optional, the host lets
+ * `ctx_compute` and `ctx_compute_single` run although it was never set (e.g. a metadata input).
+ * Without it the host refuses a compute until the input was set. Meaningless on an output.
+ */
+#define WASINN_BACKEND_IO_OPTIONAL 1
+
+/**
  * In [`WasinnBackendQuantization::kind`]: the tensor is not quantized.
  */
 #define WASINN_BACKEND_QUANT_NONE 0
@@ -324,6 +350,12 @@ struct wasinn_backend_error {
  * guest or caller, in which case the plugin refuses any model referencing host files with
  * [`WASINN_BACKEND_STATUS_SECURITY`]. On success writes a new graph to `*graph_out`, to be freed
  * with `graph_free`.
+ *
+ * [`WASINN_BACKEND_ENCODING_GGML`]: with `model_dir` non-NULL (a model from the host's registry
+ * or preload list) the host does not read the file: `builders[0]` is the model file's path
+ * (UTF-8, no NUL, absolute or relative to the host's working directory) and `model_dir` its
+ * directory, so a multi-GB GGUF file is never copied; the plugin opens the file itself. With
+ * `model_dir` NULL (a guest's `load`, a caller's bytes) `builders[0]` is the GGUF bytes.
  */
 typedef uint32_t (*wasinn_backend_load_fn)(const struct wasinn_backend_bytes *builders,
                                            size_t builders_len,
@@ -372,9 +404,11 @@ struct wasinn_backend_io_info {
    */
   uint32_t ty;
   /**
-   * Zero.
+   * `WASINN_BACKEND_IO_*` bits (version 3; `reserved`, always zero, before): only
+   * [`WASINN_BACKEND_IO_OPTIONAL`] is defined, the other bits are zero. The host reads the field
+   * as 0 from a plugin of ABI version 1 or 2.
    */
-  uint32_t reserved;
+  uint32_t flags;
 };
 
 /**
@@ -407,7 +441,8 @@ typedef void (*wasinn_backend_ctx_free_fn)(struct wasinn_backend_ctx *ctx);
  * As input (`ctx_set_input`): host memory, valid only during the call; the plugin copies it.
  * The host guarantees the data fits its type and dims by those rules.
  * As output (`ctx_get_output`): plugin memory, valid until the next `ctx_compute`,
- * `ctx_set_input` or `ctx_free` on the same context. The host validates the sizes before use.
+ * `ctx_set_input` or `ctx_free` on the same context (from `ctx_get_output_single`: until the
+ * next call of any kind on that context). The host validates the sizes before use.
  */
 struct wasinn_backend_tensor {
   /**
@@ -452,7 +487,10 @@ typedef uint32_t (*wasinn_backend_ctx_compute_fn)(struct wasinn_backend_ctx *ctx
 
 /**
  * Describes output `index` of the last successful compute into `*tensor_out` (plugin memory, see
- * [`WasinnBackendTensor`]).
+ * [`WasinnBackendTensor`]). For a streaming plugin (version 3) the host also calls it after a
+ * successful `ctx_compute_single` step or one that returned `END_OF_SEQUENCE` (WasmEdge guests
+ * read the metadata output with `get_output` after a stream): the plugin then describes the
+ * stream's outputs so far (e.g. the text generated until now, the metadata), or fails.
  */
 typedef uint32_t (*wasinn_backend_ctx_get_output_fn)(const struct wasinn_backend_ctx *ctx,
                                                      size_t index,
@@ -493,6 +531,50 @@ typedef uint32_t (*wasinn_backend_graph_io_quantization_fn)(const struct wasinn_
                                                             size_t index,
                                                             struct wasinn_backend_quantization *quant_out,
                                                             struct wasinn_backend_error *err);
+
+/**
+ * Creates a new graph sharing `graph`'s loaded model (its weights are not loaded again) with a
+ * configuration applied: `config` is `config_len` bytes of JSON (UTF-8, not NUL-terminated; host
+ * memory, valid only during the call). Unknown keys are ignored; a malformed document or a bad
+ * value gives [`WASINN_BACKEND_STATUS_INVALID_ARGUMENT`] with a message. On success writes the new
+ * graph to `*graph_out`; it is freed with `graph_free` independently of `graph` (the plugin keeps
+ * the shared model alive until the last graph and context using it are freed). Optional (table
+ * entry `graph_derive`, version 3): without it the host ignores configurations.
+ */
+typedef uint32_t (*wasinn_backend_graph_derive_fn)(const struct wasinn_backend_graph *graph,
+                                                   const uint8_t *config,
+                                                   size_t config_len,
+                                                   struct wasinn_backend_graph **graph_out,
+                                                   struct wasinn_backend_error *err);
+
+/**
+ * One streaming step. The first call after `ctx_set_input` (or after `ctx_fini_single`) starts a
+ * stream: it evaluates the inputs (the prompt) and produces the first piece; each further call
+ * produces the next piece. Returns [`WASINN_BACKEND_STATUS_END_OF_SEQUENCE`] once generation has
+ * ended (no piece is produced by that call), [`WASINN_BACKEND_STATUS_CONTEXT_FULL`] or
+ * [`WASINN_BACKEND_STATUS_PROMPT_TOO_LONG`] where they apply. The host calls it only once every
+ * required input was set. Optional (entry `ctx_compute_single`, version 3): a backend that does
+ * not stream leaves all three streaming entries NULL.
+ */
+typedef uint32_t (*wasinn_backend_ctx_compute_single_fn)(struct wasinn_backend_ctx *ctx,
+                                                         struct wasinn_backend_error *err);
+
+/**
+ * Describes output `index` of the last successful `ctx_compute_single` step into `*tensor_out`
+ * (for a generator: index 0 the last piece's bytes, `U8 [len]`; index 1 metadata JSON as `U8
+ * [len]`). Plugin memory, valid until the next call on that context. Version 3, optional.
+ */
+typedef uint32_t (*wasinn_backend_ctx_get_output_single_fn)(const struct wasinn_backend_ctx *ctx,
+                                                            size_t index,
+                                                            struct wasinn_backend_tensor *tensor_out,
+                                                            struct wasinn_backend_error *err);
+
+/**
+ * Ends the stream and resets the context for the next prompt (the inputs stay set). With no
+ * stream open: [`WASINN_BACKEND_STATUS_SUCCESS`]. Version 3, optional.
+ */
+typedef uint32_t (*wasinn_backend_ctx_fini_single_fn)(struct wasinn_backend_ctx *ctx,
+                                                      struct wasinn_backend_error *err);
 
 /**
  * The plugin's function table, filled by the entry point. Append-only: new fields go at the end
@@ -572,6 +654,25 @@ struct wasinn_backend_plugin {
    * [`WasinnBackendGraphIoQuantizationFn`].
    */
   wasinn_backend_graph_io_quantization_fn graph_io_quantization;
+  /**
+   * Version 3, optional (NULL, or beyond `struct_size`: configurations are ignored). See
+   * [`WasinnBackendGraphDeriveFn`].
+   */
+  wasinn_backend_graph_derive_fn graph_derive;
+  /**
+   * Version 3, optional (NULL, or beyond `struct_size`: the backend does not stream). See
+   * [`WasinnBackendCtxComputeSingleFn`].
+   */
+  wasinn_backend_ctx_compute_single_fn ctx_compute_single;
+  /**
+   * Version 3, set exactly when `ctx_compute_single` is. See
+   * [`WasinnBackendCtxGetOutputSingleFn`].
+   */
+  wasinn_backend_ctx_get_output_single_fn ctx_get_output_single;
+  /**
+   * Version 3, set exactly when `ctx_compute_single` is. See [`WasinnBackendCtxFiniSingleFn`].
+   */
+  wasinn_backend_ctx_fini_single_fn ctx_fini_single;
 };
 
 /**

@@ -13,7 +13,8 @@
 # models per backend, against the committed figures), the real guests in wasm3 0.5.0 (with its
 # sandbox, also under ASan), the magika guest in wasinn-wasmtime-run on every backend (the C witx guest and the WIT component), libwasinn's
 # WasmEdge plugin in the real wasmedge (guests, hostile guests), real WAMR built from source (fast
-# and classic interpreter) running every guest, the benchmarks run once (criterion's test mode, the
+# and classic interpreter) running every guest, the llama chat guests (C and wasmedge-wasi-nn 0.8) in
+# wasm3 and wasinn-wasmtime-run against llama-cpp-python, the benchmarks run once (criterion's test mode, the
 # bench guest for 2 iterations vs native OpenVINO: checksums, no timing), and the README's marked snippets.
 # Exits non-zero on the first failing layer.
 set -euo pipefail
@@ -33,7 +34,9 @@ t0=$SECONDS
 log "Rust: build and test (workspace)"
 cargo build --workspace --all-targets
 # The load loops (tests/load_loop.rs, ~2.5 min) run as their own layer below.
-cargo test --workspace -- --skip rss_stays_flat_over_200_loads_per_backend 2>&1 | tee build/rust-tests.log
+# The llamacpp tests run in their own layer below, after llama.cpp is built (here they skip).
+WASINN_LLAMACPP_LIB=/nonexistent/libllama.so \
+  cargo test --workspace -- --skip rss_stays_flat_over_200_loads_per_backend 2>&1 | tee build/rust-tests.log
 if grep -q '^SKIPPED: too_old_vendor_libraries' build/rust-tests.log; then
   SUMMARY+=("old vendor libraries (tests/old_vendor.rs): SKIPPED (no download)")
 else
@@ -60,6 +63,20 @@ WASINN_CYCLE_BACKENDS="$WASINN_CYCLE_BACKENDS" cargo test -q --workspace --test 
   | tee build/cycle-loop.log
 grep -q '^test result: ok. 1 passed' build/cycle-loop.log
 SUMMARY+=("cycle loop: $(grep -E '^cycle loop: [a-z]+: [0-9]+ cycles' build/cycle-loop.log | sed -E 's/^cycle loop: ([a-z]+): ([0-9]+) cycles .* end ([0-9.]+ MB) \(([^)]+)\), slope ([^,]+),.*$/\1 \2 cycles \4 (end \3, \5)/' | paste -sd ';' | sed 's/;/; /g') ($((SECONDS - t0))s)")
+
+# llama.cpp (plugins/llamacpp): libllama + ggml built once from the llama-cpp-python 0.3.36 sdist
+# into build/llamacpp (tests/llamacpp/setup.sh: ~5 CPU-min the first time, reused after), the
+# same library serving llama-cpp-python as the reference; then tests/llamacpp_plugin.rs: greedy
+# tokens equal to llama-cpp-python's per prompt, streaming = compute, embeddings within 1e-5,
+# config errors and bounds. Under --workspace, so tract is not rebuilt with other features.
+t0=$SECONDS
+log "llamacpp layer: llama.cpp build (tests/llamacpp/setup.sh) and tests/llamacpp_plugin.rs"
+LLAMA_LIB_DIR="$(tests/llamacpp/setup.sh "$PY" 2>&1 | tee build/llamacpp-setup.log | tail -1)"
+WASINN_LLAMACPP_LIB="$LLAMA_LIB_DIR/libllama.so" cargo test -q --workspace --test llamacpp_plugin -- --nocapture --test-threads=1 2>&1 \
+  | tee build/llamacpp-tests.log
+grep -q '^test result: ok\.' build/llamacpp-tests.log
+! grep -q '^SKIPPED: llamacpp' build/llamacpp-tests.log
+SUMMARY+=("llamacpp: $(grep -E '^test result:' build/llamacpp-tests.log | awk '{print $4" passed, "$6" failed"}'); $(grep -E '^llamacpp equal tokens: [0-9]+ prompts' build/llamacpp-tests.log | sed 's/^llamacpp equal tokens: //'); llama.cpp build $(cat build/llamacpp/build-time.txt 2>/dev/null || echo '?') ($((SECONDS - t0))s)")
 
 t0=$SECONDS
 log "header: include/wasinn.h is what cbindgen generates from the sources"
@@ -370,6 +387,30 @@ log "hostile guests in wasm3, wasinn-wasmtime-run, wasmtime-py (both glues), WAM
 ) 2>&1 | tee build/hostile.log
 while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -E '^(hostile [a-z0-9-]+|valgrind guest run .*): ' build/hostile.log)
 SUMMARY+=("hostile guests layer: $((SECONDS - t0))s")
+
+# The llama chat guests (issue 15): bindings/wasm3/guest/llama_chat.c and rust-wasmedge-llama (the
+# published wasmedge-wasi-nn 0.8 crate) in the wasm3 host and wasinn-wasmtime-run built above (not
+# rebuilt), --profile wasmedge, WASINN_NN_PRELOAD=default:GGML:AUTO:<model.gguf>, the llama.cpp
+# plugin through WASINN_PLUGIN_PATH: every turn streamed and computed, checked against
+# llama-cpp-python's greedy replay of the same chat on the same libllama and model (prompt, reply,
+# token counts, streamed == computed), an EOS-ended reply, context_full 101 / prompt_too_long 102 as
+# each guest sees them, and too_large's needed size (tests/llamacpp/run-guests.sh).
+# Under CI a missing llama library, model or plugin fails; elsewhere it is SKIPPED loudly.
+t0=$SECONDS
+log "llama chat guests (C + wasmedge-wasi-nn 0.8) in wasm3 and wasinn-wasmtime-run vs llama-cpp-python (tests/llamacpp/run-guests.sh)"
+(
+  # libllama + llama-cpp-python (built once, cached in build/llamacpp; a no-op when the llama layer
+  # already ran it); the plugin is a workspace member, built by the Rust layer's cargo build
+  if llama_lib="$(tests/llamacpp/setup.sh "$PY" 2> build/llama-guests-setup.log | tail -1)"; then
+    export LLAMA_LIB_DIR="$llama_lib"
+  else
+    tail -20 build/llama-guests-setup.log
+  fi
+  PY="$PY" WASM3_HOST="$REPO/build/wasm3-host/wasinn-wasm3-run" \
+    tests/llamacpp/run-guests.sh "$STAGE" build/llama-guests
+) 2>&1 | tee build/llama-guests.log
+SUMMARY+=("$(tail -1 build/llama-guests.log) ($((SECONDS - t0))s)")
+while IFS= read -r line; do SUMMARY+=("llama guests ${line#info: }"); done < <(grep -E '^info: rust-[a-z0-9]+-dims-one: ' build/llama-guests.log)
 
 # The benchmarks cannot rot (nothing is timed here): bench/setup.py's models without IR, each
 # criterion bench run once in criterion's test mode (debug profile; the three ways' outputs must

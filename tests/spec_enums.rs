@@ -117,10 +117,19 @@ fn core_status_codes_follow_witx_errno() {
         let s = Status::from_code(pos(i)).unwrap_or_else(|| panic!("no status {i}"));
         assert_eq!(status_name(s), norm(m), "witx nn_errno {i}");
     }
-    // Library-only statuses sit outside the witx range.
+    // The streaming statuses are WasmEdge's extension errnos (100..=102); library-only statuses
+    // sit outside both ranges.
+    let stream = wasinn::core::error::STREAM_STATUS_BASE..wasinn::core::error::STREAM_STATUS_BASE + 3;
     for s in Status::ALL {
-        assert!(s.code() < pos(members.len()) || s.code() >= wasinn::core::error::LIBRARY_STATUS_BASE);
+        assert!(
+            s.code() < pos(members.len()) || stream.contains(&s.code()) || s.code() >= wasinn::core::error::LIBRARY_STATUS_BASE,
+            "{s:?}"
+        );
     }
+    assert_eq!(
+        [Status::EndOfSequence, Status::ContextFull, Status::PromptTooLong].map(Status::code),
+        [100, 101, 102]
+    );
 }
 
 #[test]
@@ -144,6 +153,9 @@ fn wit_error_codes_follow_wit() {
     assert_eq!(wit_error_code(Status::Security), Some(WitErrorCode::Security));
     assert_eq!(wit_error_code(Status::Panic), Some(WitErrorCode::RuntimeError));
     assert_eq!(wit_error_code(Status::Exhausted), Some(WitErrorCode::RuntimeError));
+    assert_eq!(wit_error_code(Status::EndOfSequence), Some(WitErrorCode::NotFound));
+    assert_eq!(wit_error_code(Status::ContextFull), Some(WitErrorCode::TooLarge));
+    assert_eq!(wit_error_code(Status::PromptTooLong), Some(WitErrorCode::TooLarge));
 }
 
 /// Checks a profile's decoding tables against a spec enum: position i decodes to the core value
@@ -185,6 +197,15 @@ fn spec_profile_follows_witx() {
     assert_eq!(errno_name(Status::Panic), "runtime_error");
     assert_eq!(errno_name(Status::Exhausted), "runtime_error");
     assert_eq!(errno_name(Status::Security), "unsupported_operation");
+    // No streaming errnos in the witx: the documented choices.
+    assert_eq!(errno_name(Status::EndOfSequence), "not_found");
+    assert_eq!(errno_name(Status::ContextFull), "too_large");
+    assert_eq!(errno_name(Status::PromptTooLong), "too_large");
+}
+
+/// The streaming statuses a profile returns as WasmEdge's extension errnos 100..=102.
+fn is_stream_status(s: Status) -> bool {
+    matches!(s, Status::EndOfSequence | Status::ContextFull | Status::PromptTooLong)
 }
 
 #[test]
@@ -198,8 +219,14 @@ fn wasmedge_profile_extends_witx() {
     assert_eq!(p.encoding(6).unwrap(), Encoding::Ggml);
     assert_eq!(p.encoding(7).unwrap_err().status, Status::InvalidEncoding);
     for s in Status::ALL {
-        assert_eq!(p.errno(s), Profile::Spec.errno(s), "{s:?}");
+        if is_stream_status(s) {
+            // WasmEdge's own extension errnos, the same numbers as the statuses.
+            assert_eq!(u32::from(p.errno(s)), s.code(), "{s:?}");
+        } else {
+            assert_eq!(p.errno(s), Profile::Spec.errno(s), "{s:?}");
+        }
     }
+    assert_eq!([Status::EndOfSequence, Status::ContextFull, Status::PromptTooLong].map(|s| p.errno(s)), [100, 101, 102]);
 }
 
 #[test]
@@ -236,7 +263,12 @@ fn wamr_profile_is_witx_with_wit_encodings() {
     assert_eq!(p.tensor_type(6).unwrap_err().status, Status::InvalidArgument);
     assert_eq!(p.encoding(7).unwrap_err().status, Status::InvalidEncoding);
     for s in Status::ALL {
-        assert_eq!(p.errno(s), Profile::Spec.errno(s), "{s:?}");
+        if is_stream_status(s) {
+            // WAMR 2.4's header declares WasmEdge's extension errnos (checked by wamr_headers.rs).
+            assert_eq!(u32::from(p.errno(s)), s.code(), "{s:?}");
+        } else {
+            assert_eq!(p.errno(s), Profile::Spec.errno(s), "{s:?}");
+        }
     }
 }
 

@@ -213,6 +213,8 @@ fn wamr_profile_matches_wamr_headers() {
             Status::Panic | Status::Exhausted => "runtime_error".to_string(),
             // WAMR 2.4 has no `security`: the witx choice.
             Status::Security => "unsupported_operation".to_string(),
+            // WAMR's header spells it `prompt_tool_long` (same value, 102).
+            Status::PromptTooLong => "prompt_tool_long".to_string(),
             s => status_name(s),
         };
         assert_eq!(name_of(p.errno(s)), expected, "{s:?}");

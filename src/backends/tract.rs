@@ -263,7 +263,7 @@ fn tflite_io(bytes: &[u8]) -> Result<(Vec<IoInfo>, Vec<IoInfo>, Vec<Option<Datum
             }
             _ => None,
         };
-        Ok((IoInfo { name: t.name().unwrap_or_default().to_string(), ty, dims, quant }, qdt))
+        Ok((IoInfo { name: t.name().unwrap_or_default().to_string(), ty, dims, quant, optional: false }, qdt))
     };
     let mut inputs = Vec::new();
     let mut input_dts = Vec::new();
@@ -495,6 +495,7 @@ fn io_of_fact(name: String, fact: &InferenceFact) -> IoInfo {
         ty: fact.datum_type.concretize().and_then(tensor_type_of),
         dims: dims_of_shape_factoid(&fact.shape),
         quant: None,
+        optional: false,
     }
 }
 
@@ -515,6 +516,7 @@ fn io_of_value_info(v: &pb::ValueInfoProto) -> IoInfo {
                 .collect()
         }),
         quant: None,
+        optional: false,
     }
 }
 
@@ -658,6 +660,7 @@ impl Shared {
                             ty: fact.and_then(|f| tensor_type_of(f.datum_type)),
                             dims: fact.map(|f| f.shape.iter().map(dim_of).collect()),
                             quant: None,
+                            optional: false,
                         }
                     })
                     .collect(),
@@ -670,7 +673,7 @@ impl Shared {
                         .iter()
                         .map(|&o| match model.outlet_fact(o) {
                             Ok(f) => io_of_fact(String::new(), f),
-                            Err(_) => IoInfo { name: String::new(), ty: None, dims: None, quant: None },
+                            Err(_) => IoInfo { name: String::new(), ty: None, dims: None, quant: None, optional: false },
                         })
                         .collect())
                 })

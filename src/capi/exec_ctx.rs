@@ -146,6 +146,72 @@ pub extern "C" fn wasinn_exec_ctx_compute(ctx: wasinn_exec_ctx_t) -> wasinn_stat
     boundary(|| context(ctx)?.lock().compute())
 }
 
+/// Runs one streaming step on a context of a streaming backend (the llama.cpp plugin): the first
+/// call after `wasinn_exec_ctx_set_input` (or after `wasinn_exec_ctx_fini_single`) evaluates the
+/// inputs (the prompt) and produces the first piece; each further call produces the next piece,
+/// read with `wasinn_exec_ctx_get_output_single`. Every required input must have been set
+/// (inputs the backend declares optional, such as llama.cpp's metadata input 1, may stay unset).
+///
+/// Thread safety: may be called from any thread; holds only this context's lock. A panic in the
+/// backend poisons the context as for `wasinn_exec_ctx_compute`.
+///
+/// Returns `WASINN_STATUS_SUCCESS` when a piece was produced; `END_OF_SEQUENCE` when generation
+/// has ended (end-of-sequence token or the generation limit: no piece was produced, the stream is
+/// over; end it with `wasinn_exec_ctx_fini_single`); `CONTEXT_FULL` when the backend's context
+/// window is full; `PROMPT_TOO_LONG` when the prompt does not fit it; `UNSUPPORTED_OPERATION`
+/// when the backend does not stream (the last error message names it); `INVALID_ARGUMENT` for an
+/// unknown or freed handle or a required input never set; `RUNTIME_ERROR`; `PANIC`.
+#[no_mangle]
+pub extern "C" fn wasinn_exec_ctx_compute_single(ctx: wasinn_exec_ctx_t) -> wasinn_status_t {
+    boundary(|| context(ctx)?.lock().compute_single())
+}
+
+/// Copies the raw bytes of output `index` of the last successful `wasinn_exec_ctx_compute_single`
+/// step into `buf` (for llama.cpp: index 0 the last piece's UTF-8 bytes, which may end inside a
+/// multi-byte character that the next piece completes; index 1 the metadata JSON), with the
+/// buffer contract of `wasinn_exec_ctx_get_output`: `*out_len` (when `out_len` is not NULL)
+/// receives the size in bytes whenever the output exists, even when `buf` is too small; `buf`
+/// is written only on success.
+///
+/// Ownership: `buf` is owned by the caller. Thread safety: may be called from any thread; calls
+/// on the same context serialize.
+///
+/// Returns `WASINN_STATUS_SUCCESS`; `TOO_LARGE` when `buf_len` is smaller than the output
+/// (nothing written, the needed size in `*out_len`); `INVALID_ARGUMENT` for an unknown or freed
+/// handle, an index out of range, no successful `compute_single` step since the last
+/// `set_input` / `fini_single`, or a NULL `buf` with a non-zero needed size;
+/// `UNSUPPORTED_OPERATION` when the backend does not stream; `PANIC`.
+///
+/// # Safety
+/// `buf` must be NULL or valid for writes of `buf_len` bytes; `out_len` NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_exec_ctx_get_output_single(
+    ctx: wasinn_exec_ctx_t,
+    index: usize,
+    buf: *mut c_void,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> wasinn_status_t {
+    boundary(|| {
+        let ctx = context(ctx)?;
+        let ctx = ctx.lock();
+        // SAFETY: caller contract.
+        unsafe { copy_output(ctx.output_single(index), buf, buf_len, out_len) }
+    })
+}
+
+/// Ends the stream of a context and resets it for the next prompt (its inputs stay set: the next
+/// `wasinn_exec_ctx_compute_single` starts a new stream). With no stream open it succeeds.
+///
+/// Thread safety: may be called from any thread; calls on the same context serialize.
+///
+/// Returns `WASINN_STATUS_SUCCESS`; `UNSUPPORTED_OPERATION` when the backend does not stream;
+/// `INVALID_ARGUMENT` for an unknown or freed handle; `RUNTIME_ERROR`; `PANIC`.
+#[no_mangle]
+pub extern "C" fn wasinn_exec_ctx_fini_single(ctx: wasinn_exec_ctx_t) -> wasinn_status_t {
+    boundary(|| context(ctx)?.lock().fini_single())
+}
+
 /// Copies `out` into a caller buffer; the needed size always goes to `out_len` when non-NULL.
 unsafe fn copy_output(out: Result<OutputRef<'_>>, buf: *mut c_void, buf_len: usize, out_len: *mut usize) -> Result<()> {
     let data = out?.data;

@@ -183,6 +183,48 @@ pub unsafe extern "C" fn wasinn_graph_load_by_name(
     })
 }
 
+/// Derives a new graph from `graph` with a backend configuration applied and returns its handle
+/// in `*out_graph`: the new graph shares `graph`'s loaded model (the backend does not load or copy
+/// it again; a multi-GB GGUF model stays loaded once) and runs with `config`, `config_len` bytes
+/// of JSON (UTF-8, not NUL-terminated), e.g. the llama.cpp plugin's `{"ctx-size": 2048,
+/// "n-predict": 128}` (unknown keys ignored). This is the C form of the witx
+/// `load_by_name_with_config`: `wasinn_graph_load_by_name` then `wasinn_graph_derive`.
+///
+/// Ownership: `config` is borrowed during the call only; the caller owns the new handle and
+/// releases it with `wasinn_graph_free`, independently of `graph` (either may be freed first: the
+/// backend keeps the shared model alive while any graph or context uses it). `*out_graph` is
+/// written only on success. Thread safety: may be called from any thread, concurrently with other
+/// calls on `graph`.
+///
+/// Returns `WASINN_STATUS_SUCCESS`; `INVALID_ARGUMENT` for a NULL `out_graph`, a NULL `config`
+/// with a non-zero `config_len`, an unknown or freed handle, or a configuration the backend
+/// refuses (bad JSON or value; the last error message says which); `TOO_LARGE` when `config_len`
+/// exceeds the process's `max_config_bytes` limit; `UNSUPPORTED_OPERATION` when the graph's
+/// backend takes no configuration (every built-in backend; plugins without the ABI v3
+/// `graph_derive` entry); `RUNTIME_ERROR`; `EXHAUSTED`; `PANIC`.
+///
+/// # Safety
+/// `config` must be NULL (with `config_len` 0) or valid for `config_len` bytes; `out_graph`
+/// valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn wasinn_graph_derive(
+    graph: wasinn_graph_t,
+    config: *const u8,
+    config_len: usize,
+    out_graph: *mut wasinn_graph_t,
+) -> wasinn_status_t {
+    boundary(|| {
+        // SAFETY: caller contract.
+        let out = unsafe { ffi::arg_out(out_graph, "out_graph") }?;
+        // SAFETY: caller contract.
+        let config = unsafe { ffi::arg_slice(config, config_len, "config") }?;
+        crate::core::limits::Limits::process().check_config(u64::try_from(config.len()).unwrap_or(u64::MAX))?;
+        let derived = self::graph(graph)?.derive(config)?;
+        *out = insert(derived)?;
+        Ok(())
+    })
+}
+
 /// Releases a graph handle. The model itself lives on while execution contexts made from it (or
 /// other handles to the same registry model) exist.
 ///

@@ -21,6 +21,9 @@ use crate::core::types::{Encoding, Target};
 /// OpenVINO IR: XML then weights); `encoding` is a `WASINN_ENCODING_*` and `target` a
 /// `WASINN_TARGET_*` value. Models read from files may reference files beside them (e.g. ONNX
 /// external data). A failed add leaves nothing registered.
+/// `WASINN_ENCODING_GGML` takes exactly one path, a GGUF file that libwasinn does not read: the
+/// backend (the llama.cpp plugin) is given the path and opens the file itself, so a multi-GB model
+/// is never copied and no model-size limit applies (the file must exist: else `NOT_FOUND`).
 /// Ownership: the strings are borrowed during the call only.
 /// Thread safety: may be called from any thread; other registry models stay usable meanwhile.
 ///

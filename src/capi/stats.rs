@@ -15,9 +15,10 @@ use crate::core::stats;
 pub struct wasinn_stats {
     /// Successful `set_input` calls, through every API (C, witx glue, named compute).
     pub set_input_calls: u64,
-    /// Successful `compute` calls.
+    /// Successful `compute` calls and `compute_single` steps.
     pub compute_calls: u64,
-    /// Outputs copied out to callers (`get_output`, and each output of a named compute).
+    /// Outputs copied out to callers (`get_output`, `get_output_single`, and each output of a named
+    /// compute).
     pub get_output_calls: u64,
     /// Tensor bytes given to backends by successful `set_input` calls; each is copied once, by
     /// the backend, into its own input storage.

@@ -13,7 +13,8 @@ use crate::capi::ffi;
 use crate::core::error::Status;
 
 /// A status code returned by every fallible `wasinn_*` function: `WASINN_STATUS_SUCCESS` (0) or an
-/// error. Codes 0..8 equal the wasi-nn witx `nn_errno` values; library-only codes start at 1000.
+/// error. Codes 0..8 equal the wasi-nn witx `nn_errno` values; 100..102 are the streaming
+/// statuses, equal to WasmEdge's extension errnos; library-only codes start at 1000.
 #[allow(non_camel_case_types)]
 pub type wasinn_status_t = u32;
 
@@ -36,6 +37,13 @@ pub const WASINN_STATUS_UNSUPPORTED_OPERATION: wasinn_status_t = 6;
 pub const WASINN_STATUS_TOO_LARGE: wasinn_status_t = 7;
 /// A named model, input or output does not exist.
 pub const WASINN_STATUS_NOT_FOUND: wasinn_status_t = 8;
+/// Streaming (`wasinn_exec_ctx_compute_single`): generation has ended and this call produced no
+/// piece. Not a failure: the stream is over. WasmEdge's `end_of_sequence` errno.
+pub const WASINN_STATUS_END_OF_SEQUENCE: wasinn_status_t = 100;
+/// The backend's context window is full: generation cannot go on (WasmEdge's `context_full`).
+pub const WASINN_STATUS_CONTEXT_FULL: wasinn_status_t = 101;
+/// The prompt does not fit the backend's context window (WasmEdge's `prompt_too_long`).
+pub const WASINN_STATUS_PROMPT_TOO_LONG: wasinn_status_t = 102;
 /// A Rust panic was caught at the C boundary: a bug in libwasinn or a backend.
 pub const WASINN_STATUS_PANIC: wasinn_status_t = 1000;
 /// Refused for security (e.g. model bytes referencing host files).
@@ -53,6 +61,9 @@ const _: () = {
     assert!(WASINN_STATUS_UNSUPPORTED_OPERATION == Status::UnsupportedOperation.code());
     assert!(WASINN_STATUS_TOO_LARGE == Status::TooLarge.code());
     assert!(WASINN_STATUS_NOT_FOUND == Status::NotFound.code());
+    assert!(WASINN_STATUS_END_OF_SEQUENCE == Status::EndOfSequence.code());
+    assert!(WASINN_STATUS_CONTEXT_FULL == Status::ContextFull.code());
+    assert!(WASINN_STATUS_PROMPT_TOO_LONG == Status::PromptTooLong.code());
     assert!(WASINN_STATUS_PANIC == Status::Panic.code());
     assert!(WASINN_STATUS_SECURITY == Status::Security.code());
     assert!(WASINN_STATUS_EXHAUSTED == Status::Exhausted.code());
@@ -71,6 +82,9 @@ pub fn status_constant(status: Status) -> (&'static str, wasinn_status_t) {
         Status::UnsupportedOperation => ("WASINN_STATUS_UNSUPPORTED_OPERATION", WASINN_STATUS_UNSUPPORTED_OPERATION),
         Status::TooLarge => ("WASINN_STATUS_TOO_LARGE", WASINN_STATUS_TOO_LARGE),
         Status::NotFound => ("WASINN_STATUS_NOT_FOUND", WASINN_STATUS_NOT_FOUND),
+        Status::EndOfSequence => ("WASINN_STATUS_END_OF_SEQUENCE", WASINN_STATUS_END_OF_SEQUENCE),
+        Status::ContextFull => ("WASINN_STATUS_CONTEXT_FULL", WASINN_STATUS_CONTEXT_FULL),
+        Status::PromptTooLong => ("WASINN_STATUS_PROMPT_TOO_LONG", WASINN_STATUS_PROMPT_TOO_LONG),
         Status::Panic => ("WASINN_STATUS_PANIC", WASINN_STATUS_PANIC),
         Status::Security => ("WASINN_STATUS_SECURITY", WASINN_STATUS_SECURITY),
         Status::Exhausted => ("WASINN_STATUS_EXHAUSTED", WASINN_STATUS_EXHAUSTED),

@@ -9,11 +9,14 @@
 //!   already size-validated ([`TensorRef`] invariant).
 //! - `set_input` copies the data once into backend-owned storage; `output` borrows the backend's
 //!   output storage so the caller copies it exactly once into its own buffer.
+//! - optional capabilities (derived graphs, streaming) have default methods saying "not
+//!   supported"; the core checks [`BackendGraph::supports_derive`] / [`BackendContext::streams`]
+//!   first and reports `UnsupportedOperation` naming the backend.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::core::error::Result;
+use crate::core::error::{Error, Result};
 use crate::core::tensor::{OutputRef, TensorRef};
 use crate::core::types::{Encoding, Target, TensorType};
 
@@ -48,6 +51,9 @@ pub struct IoInfo {
     /// Per-tensor quantization the model declares (`None`: not quantized, quantized per axis, or
     /// the backend does not report it).
     pub quant: Option<Quantization>,
+    /// An input that may stay unset before a compute (e.g. a generator's metadata input); always
+    /// false for outputs and for backends that do not say.
+    pub optional: bool,
 }
 
 /// A request to load a model.
@@ -86,6 +92,16 @@ pub trait BackendGraph: Send + Sync {
     fn outputs(&self) -> &[IoInfo];
     /// Creates an independent execution context.
     fn init_execution_context(&self) -> Result<Box<dyn BackendContext>>;
+    /// Whether [`derive`](Self::derive) is implemented.
+    fn supports_derive(&self) -> bool {
+        false
+    }
+    /// A new graph sharing this graph's loaded model (no reload) with the JSON `config` applied
+    /// (borrowed for the call). Bad JSON or values are `InvalidArgument`.
+    fn derive(&self, config: &[u8]) -> Result<Arc<dyn BackendGraph>> {
+        let _ = config;
+        Err(Error::unsupported("this backend takes no graph configuration"))
+    }
 }
 
 /// One inference session. Used by one thread at a time (the core wraps it in a mutex).
@@ -96,4 +112,23 @@ pub trait BackendContext: Send {
     fn compute(&mut self) -> Result<()>;
     /// Borrows output `index` of the last successful compute (already range-checked).
     fn output(&self, index: usize) -> Result<OutputRef<'_>>;
+    /// Whether the context streams ([`compute_single`](Self::compute_single) and the rest).
+    fn streams(&self) -> bool {
+        false
+    }
+    /// One streaming step: the first call after `set_input` (or `fini_single`) starts a stream
+    /// and produces the first piece, each further call the next; `EndOfSequence` once generation
+    /// has ended, `ContextFull` / `PromptTooLong` where they apply.
+    fn compute_single(&mut self) -> Result<()> {
+        Err(Error::unsupported("this backend does not stream"))
+    }
+    /// Borrows output `index` of the last successful `compute_single` step.
+    fn output_single(&self, index: usize) -> Result<OutputRef<'_>> {
+        let _ = index;
+        Err(Error::unsupported("this backend does not stream"))
+    }
+    /// Ends the stream and resets the context for the next prompt (no stream open: `Ok`).
+    fn fini_single(&mut self) -> Result<()> {
+        Err(Error::unsupported("this backend does not stream"))
+    }
 }

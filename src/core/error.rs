@@ -1,13 +1,18 @@
 //! Status codes and the error type every layer returns.
 //!
 //! Codes 0..=8 are the witx `nn_errno` values, so the `wasi_ephemeral_nn` glue can pass them
-//! through unchanged. Library-only codes live at [`LIBRARY_STATUS_BASE`] and above; the glue maps
-//! them to a witx errno explicitly (never by cast).
+//! through unchanged. The streaming statuses 100..=102 are WasmEdge's (and WAMR's) extension
+//! errnos with the same numbers ([`STREAM_STATUS_BASE`]). Library-only codes live at
+//! [`LIBRARY_STATUS_BASE`] and above; the glue maps every status to a profile's errno explicitly
+//! (never by cast).
 
 use std::fmt;
 
 /// First value of the library-only status codes (far from the WasmEdge/WAMR errno extras 100..103).
 pub const LIBRARY_STATUS_BASE: u32 = 1000;
+/// First value of the streaming statuses, WasmEdge's extension errnos (`end_of_sequence` 100,
+/// `context_full` 101, `prompt_too_long` 102).
+pub const STREAM_STATUS_BASE: u32 = 100;
 
 /// Outcome of a libwasinn operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -34,6 +39,13 @@ pub enum Status {
     TooLarge = 7,
     /// A named model, input or output does not exist.
     NotFound = 8,
+    /// Streaming (`compute_single`): generation has ended, no piece was produced by this call.
+    /// Not a failure: the stream is over (end-of-sequence token or the generation limit).
+    EndOfSequence = STREAM_STATUS_BASE,
+    /// The backend's context window is full: generation cannot go on.
+    ContextFull = STREAM_STATUS_BASE + 1,
+    /// The prompt does not fit the backend's context window.
+    PromptTooLong = STREAM_STATUS_BASE + 2,
     /// A Rust panic was caught at the C boundary: a bug in libwasinn or a backend.
     Panic = LIBRARY_STATUS_BASE,
     /// The request would make the host do something a guest must not cause (e.g. read a file
@@ -45,7 +57,7 @@ pub enum Status {
 
 impl Status {
     /// Every status, in declaration order (used by tests and the C string table).
-    pub const ALL: [Status; 12] = [
+    pub const ALL: [Status; 15] = [
         Status::Success,
         Status::InvalidArgument,
         Status::InvalidEncoding,
@@ -55,6 +67,9 @@ impl Status {
         Status::UnsupportedOperation,
         Status::TooLarge,
         Status::NotFound,
+        Status::EndOfSequence,
+        Status::ContextFull,
+        Status::PromptTooLong,
         Status::Panic,
         Status::Security,
         Status::Exhausted,
@@ -82,6 +97,9 @@ impl Status {
             Status::UnsupportedOperation => c"unsupported operation",
             Status::TooLarge => c"too large",
             Status::NotFound => c"not found",
+            Status::EndOfSequence => c"end of sequence",
+            Status::ContextFull => c"context full",
+            Status::PromptTooLong => c"prompt too long",
             Status::Panic => c"internal error (panic caught at the C boundary)",
             Status::Security => c"refused for security",
             Status::Exhausted => c"handle ids exhausted",

@@ -75,8 +75,29 @@ impl Graph {
             inner,
             inputs_set: vec![false; self.inputs().len()],
             computed: false,
+            stepped: false,
             poisoned: Cell::new(false),
         })
+    }
+
+    /// Whether the backend makes derived graphs ([`Graph::derive`]).
+    pub fn supports_derive(&self) -> bool {
+        self.inner.supports_derive()
+    }
+
+    /// A new graph sharing this graph's loaded model (the backend does not load it again) with
+    /// the JSON `config` applied (UTF-8, borrowed for the call). The two graphs are independent
+    /// handles: either may be freed first. `UnsupportedOperation` naming the backend when it
+    /// takes no configuration; `InvalidArgument` for a configuration it refuses.
+    pub fn derive(&self, config: &[u8]) -> Result<Arc<Graph>> {
+        if !self.supports_derive() {
+            return Err(Error::unsupported(format!(
+                "the {} backend takes no graph configuration (it cannot derive a configured graph)",
+                self.backend
+            )));
+        }
+        let inner = self.inner.derive(config)?;
+        Ok(Arc::new(Graph { backend: self.backend.clone(), encoding: self.encoding, target: self.target, inner }))
     }
 }
 
@@ -96,6 +117,9 @@ pub struct ExecContext {
     inner: Box<dyn BackendContext>,
     inputs_set: Vec<bool>,
     computed: bool,
+    /// A `compute_single` step succeeded since the last `set_input` / `fini_single`, so
+    /// `output_single` has something to describe.
+    stepped: bool,
     /// Set once a backend call on this context returned `Status::Panic` (see the module docs).
     poisoned: Cell<bool>,
 }
@@ -160,6 +184,8 @@ impl ExecContext {
         let r = self.inner.set_input(index, tensor);
         self.note_panic(r)?;
         self.inputs_set[index] = true;
+        // A new input starts a new stream on the next compute_single.
+        self.stepped = false;
         crate::core::stats::record_input(tensor.data().len());
         Ok(())
     }
@@ -170,13 +196,33 @@ impl ExecContext {
         self.set_input(index, tensor)
     }
 
-    /// Runs the model. Every input must have been set.
+    /// Fails when a required (not optional) input was never set.
+    fn check_inputs_set(&self, what: &str) -> Result<()> {
+        let inputs = self.graph.inputs();
+        if let Some(missing) = self.inputs_set.iter().zip(inputs).position(|(set, info)| !set && !info.optional) {
+            let name = &inputs[missing].name;
+            return Err(Error::invalid(format!("input {missing} ({name:?}) was not set before {what}")));
+        }
+        Ok(())
+    }
+
+    /// Fails with `UnsupportedOperation` naming the backend when it does not stream.
+    fn check_streams(&self, what: &str) -> Result<()> {
+        if !self.inner.streams() {
+            return Err(Error::unsupported(format!(
+                "{what}: the {} backend does not stream (compute_single, get_output_single and fini_single need a \
+                 streaming backend such as llamacpp; use compute and get_output)",
+                self.graph.backend()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs the model. Every required input must have been set (inputs the backend declares
+    /// optional may stay unset).
     pub fn compute(&mut self) -> Result<()> {
         self.check_poisoned()?;
-        if let Some(missing) = self.inputs_set.iter().position(|s| !s) {
-            let name = &self.graph.inputs()[missing].name;
-            return Err(Error::invalid(format!("input {missing} ({name:?}) was not set before compute")));
-        }
+        self.check_inputs_set("compute")?;
         self.computed = false;
         let r = self.inner.compute();
         self.note_panic(r)?;
@@ -196,6 +242,60 @@ impl ExecContext {
             return Err(Error::invalid("no successful compute yet on this execution context"));
         }
         self.note_panic(self.inner.output(index))
+    }
+
+    /// One streaming step (see [`BackendContext::compute_single`]): `EndOfSequence` once the
+    /// stream has ended. Every required input must have been set. `UnsupportedOperation` naming
+    /// the backend when it does not stream. A successful step also lets [`output`](Self::output)
+    /// describe what the backend reports for the stream so far (e.g. its metadata output).
+    pub fn compute_single(&mut self) -> Result<()> {
+        self.check_poisoned()?;
+        // Inputs first: a call that could never run is `InvalidArgument` on any backend.
+        self.check_inputs_set("compute_single")?;
+        self.check_streams("compute_single")?;
+        self.stepped = false;
+        let r = self.inner.compute_single();
+        match self.note_panic(r) {
+            Ok(()) => {
+                self.stepped = true;
+                self.computed = true;
+                crate::core::stats::record_compute();
+                Ok(())
+            }
+            Err(e) => {
+                if e.status == Status::EndOfSequence {
+                    // The stream's outputs (the metadata) stay readable with `output`.
+                    self.computed = true;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Borrows output `index` of the last successful `compute_single` step (index 0: the last
+    /// piece for a generator).
+    pub fn output_single(&self, index: usize) -> Result<OutputRef<'_>> {
+        self.check_poisoned()?;
+        self.check_streams("get_output_single")?;
+        let count = self.graph.outputs().len();
+        if index >= count {
+            return Err(Error::invalid(format!("output index {index} out of range (the model has {count} outputs)")));
+        }
+        if !self.stepped {
+            return Err(Error::invalid("no successful compute_single step yet on this execution context"));
+        }
+        self.note_panic(self.inner.output_single(index))
+    }
+
+    /// Ends the stream and resets the context for the next prompt (the inputs stay set); with
+    /// no stream open it succeeds. `UnsupportedOperation` naming the backend when it does not
+    /// stream.
+    pub fn fini_single(&mut self) -> Result<()> {
+        self.check_poisoned()?;
+        self.check_streams("fini_single")?;
+        self.stepped = false;
+        let r = self.inner.fini_single();
+        self.note_panic(r)
     }
 
     /// Borrows the output called `name`.

@@ -3,6 +3,12 @@
 //! Invariants: only the host adds entries (through the API or the `WASINN_NN_PRELOAD` environment
 //! variable), so a guest can never make the host open a path of its choosing; each entry is loaded
 //! at most once and every `load_by_name` returns the same shared `Arc<Graph>` (no reload, no copy).
+//!
+//! File entries are read by the registry and handed to the backend as bytes, except GGML models
+//! (`name:GGML:target:model.gguf`, WasmEdge's `--nn-preload` form): the registry never reads a
+//! GGUF file (they are often several GB) and passes the backend its path instead, as the first
+//! builder (UTF-8, no NUL) with `model_dir` its directory (see `wasinn_backend.h`, `load`); the
+//! backend opens (maps) the file itself. No model-size limit applies to a host's file entries.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -51,6 +57,24 @@ impl Entry {
                 };
                 let url = url.to_str().ok_or_else(|| Error::invalid("a remote model's URL is not UTF-8"))?;
                 loader::load(&[url.as_bytes()], self.encoding, self.target, Some(Path::new(".")))?
+            }
+            Source::Files(paths) if self.encoding == Encoding::Ggml => {
+                let [path] = paths.as_slice() else {
+                    return Err(Error::invalid(format!(
+                        "a GGML model is one .gguf file (split models: name the first part), got {} paths",
+                        paths.len()
+                    )));
+                };
+                // Checked here so a missing file is `not_found` like the other file entries, and
+                // the backend gets the path of something that exists.
+                let meta = std::fs::metadata(path)
+                    .map_err(|e| Error::not_found(format!("cannot read model file {}: {e}", path.display())))?;
+                if !meta.is_file() {
+                    return Err(Error::not_found(format!("model file {} is not a regular file", path.display())));
+                }
+                let text = path.to_str().ok_or_else(|| Error::invalid(format!("model path {} is not UTF-8", path.display())))?;
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                loader::load(&[text.as_bytes()], self.encoding, self.target, Some(dir))?
             }
             Source::Files(paths) => {
                 let bytes = paths
@@ -173,7 +197,9 @@ impl Registry {
     }
 
     /// Registers model files under `name` and loads them now, so the host sees errors at once.
-    /// With [`Encoding::Remote`] the one "path" is the model's URL on an inference server.
+    /// With [`Encoding::Remote`] the one "path" is the model's URL on an inference server; with
+    /// [`Encoding::Ggml`] the one path is a GGUF file that the backend opens itself (the registry
+    /// passes the path, never the file's bytes).
     pub fn add_files(&self, name: &str, encoding: Encoding, target: Target, paths: Vec<PathBuf>) -> Result<()> {
         if paths.is_empty() {
             return Err(Error::invalid("no model files given"));

@@ -16,9 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Snapshot {
     /// Successful `set_input` calls (every API: C, witx glue, WIT, Python).
     pub set_input_calls: u64,
-    /// Successful `compute` calls.
+    /// Successful `compute` calls and `compute_single` steps.
     pub compute_calls: u64,
-    /// Outputs copied out to a caller (`get_output`, and each output of a named compute).
+    /// Outputs copied out to a caller (`get_output`, `get_output_single`, and each output of a
+    /// named compute).
     pub get_output_calls: u64,
     /// Tensor bytes handed to backends by successful `set_input` calls (each copied once by the
     /// backend into its own input storage).

@@ -207,18 +207,11 @@ impl WitxInstance {
         name_len: u32,
         graph_out_ptr: u32,
     ) -> Result<()> {
-        let name = mem.bytes(name_ptr, name_len, "model name")?;
-        mem.check(graph_out_ptr, U32_SIZE, "graph_out")?;
-        let limits = self.limits();
-        limits.check_name("model name", u64::from(name_len))?;
-        limits.check_graphs(self.graphs.len())?;
-        let name = std::str::from_utf8(name).map_err(|_| Error::invalid("the model name is not valid UTF-8"))?;
-        let graph = registry.get(name)?;
-        self.publish_graph(mem, graph, graph_out_ptr)
+        self.load_by_name_with_config_in(registry, mem, name_ptr, name_len, 0, 0, graph_out_ptr)
     }
 
-    /// `load_by_name_with_config(name_ptr, name_len, config_ptr, config_len, graph_out_ptr)`: the
-    /// config range is bounds-checked and otherwise ignored (no built-in backend takes options).
+    /// `load_by_name_with_config(name_ptr, name_len, config_ptr, config_len, graph_out_ptr)`
+    /// against [`Registry::global`].
     #[allow(clippy::too_many_arguments)]
     pub fn load_by_name_with_config(
         &self,
@@ -229,9 +222,42 @@ impl WitxInstance {
         config_len: u32,
         graph_out_ptr: u32,
     ) -> Result<()> {
-        mem.check(config_ptr, u64::from(config_len), "config")?;
-        self.limits().check_config(u64::from(config_len))?;
-        self.load_by_name(mem, name_ptr, name_len, graph_out_ptr)
+        self.load_by_name_with_config_in(Registry::global(), mem, name_ptr, name_len, config_ptr, config_len, graph_out_ptr)
+    }
+
+    /// `load_by_name_with_config` against a given registry. The config range is checked against
+    /// the memory and the instance's `max_config_bytes`. With `config_len` > 0 and a backend that
+    /// derives graphs (plugin ABI v3 `graph_derive`), the new handle is a graph derived from the
+    /// registry's model with the config applied (the model is not loaded again; the handle is
+    /// unloaded independently); a backend that takes no configuration ignores it and the handle
+    /// is the registry's shared graph, as with `load_by_name`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn load_by_name_with_config_in(
+        &self,
+        registry: &Registry,
+        mem: &mut GuestMemory<'_>,
+        name_ptr: u32,
+        name_len: u32,
+        config_ptr: u32,
+        config_len: u32,
+        graph_out_ptr: u32,
+    ) -> Result<()> {
+        let name = mem.bytes(name_ptr, name_len, "model name")?;
+        let config = mem.bytes(config_ptr, config_len, "config")?;
+        mem.check(graph_out_ptr, U32_SIZE, "graph_out")?;
+        let limits = self.limits();
+        limits.check_name("model name", u64::from(name_len))?;
+        limits.check_config(u64::from(config_len))?;
+        limits.check_graphs(self.graphs.len())?;
+        let name = std::str::from_utf8(name).map_err(|_| Error::invalid("the model name is not valid UTF-8"))?;
+        let graph = registry.get(name)?;
+        let graph = if !config.is_empty() && graph.supports_derive() {
+            // The config is borrowed guest memory: the backend copies what it keeps.
+            graph.derive(config)?
+        } else {
+            graph
+        };
+        self.publish_graph(mem, graph, graph_out_ptr)
     }
 
     /// `init_execution_context(graph, ctx_out_ptr)`.
@@ -359,9 +385,27 @@ impl WitxInstance {
         size_ptr: u32,
         unit: u64,
     ) -> Result<()> {
+        self.copy_output_of(mem, ctx, index, out_ptr, capacity_bytes, size_ptr, unit, false)
+    }
+
+    /// [`copy_output`](Self::copy_output) of the last compute (`single` false) or of the last
+    /// `compute_single` step (`single` true).
+    #[allow(clippy::too_many_arguments)]
+    fn copy_output_of(
+        &self,
+        mem: &mut GuestMemory<'_>,
+        ctx: u32,
+        index: u32,
+        out_ptr: u32,
+        capacity_bytes: u64,
+        size_ptr: u32,
+        unit: u64,
+        single: bool,
+    ) -> Result<()> {
         let ctx = self.context(ctx)?;
         let ctx = ctx.lock();
-        let output = ctx.output(to_usize(index)?)?;
+        let index_usize = to_usize(index)?;
+        let output = if single { ctx.output_single(index_usize)? } else { ctx.output(index_usize)? };
         let bytes = u64::try_from(output.data.len()).unwrap_or(u64::MAX);
         let size = u32::try_from(bytes.div_ceil(unit)).map_err(|_| {
             Error::too_large(format!("output {index} is {bytes} bytes, more than a wasm32 guest can hold"))
@@ -413,9 +457,38 @@ impl WitxInstance {
         self.contexts.remove(u64::from(ctx)).map(drop)
     }
 
-    /// WasmEdge's `fini_single(ctx)`: ends a streaming session. Nothing streams here, so it only
-    /// checks the handle; the context stays usable.
+    /// WasmEdge's `compute_single(ctx)`: one streaming step (`EndOfSequence` once the stream
+    /// has ended; `UnsupportedOperation` naming the backend when it does not stream).
+    pub fn compute_single(&self, ctx: u32) -> Result<()> {
+        let ctx = self.context(ctx)?;
+        let mut guard = ctx.lock();
+        guard.compute_single()
+    }
+
+    /// WasmEdge's `get_output_single(ctx, index, out_ptr, out_max_bytes, bytes_written_ptr)`:
+    /// output `index` of the last `compute_single` step, copied exactly as
+    /// [`get_output`](Self::get_output) copies (one copy; `TooLarge` with the needed size written
+    /// when the buffer is smaller).
+    pub fn get_output_single(
+        &self,
+        mem: &mut GuestMemory<'_>,
+        ctx: u32,
+        index: u32,
+        out_ptr: u32,
+        out_max_bytes: u32,
+        bytes_written_ptr: u32,
+    ) -> Result<()> {
+        mem.check(out_ptr, u64::from(out_max_bytes), "output buffer")?;
+        mem.check(bytes_written_ptr, U32_SIZE, "bytes_written")?;
+        self.copy_output_of(mem, ctx, index, out_ptr, u64::from(out_max_bytes), bytes_written_ptr, 1, true)
+    }
+
+    /// WasmEdge's `fini_single(ctx)`: ends the stream and resets the context for the next
+    /// prompt (no stream open: success); `UnsupportedOperation` naming the backend when it does
+    /// not stream.
     pub fn fini_single(&self, ctx: u32) -> Result<()> {
-        self.context(ctx).map(drop)
+        let ctx = self.context(ctx)?;
+        let mut guard = ctx.lock();
+        guard.fini_single()
     }
 }

@@ -10,9 +10,9 @@
 //! | | tensor_type | graph_encoding | errno |
 //! |---|---|---|---|
 //! | spec (witx) | f16 0 f32 1 f64 2 u8 3 i32 4 i64 5 | witx: ... tensorflowlite 4, autodetect 5 | witx `nn_errno` |
-//! | WAMR (2.4 and later) | witx | WIT order: ... ggml 5, autodetect 6 | witx `nn_errno` (extras 100+ never produced) |
+//! | WAMR (2.4 and later) | witx | WIT order: ... ggml 5, autodetect 6 | witx `nn_errno` + the streaming extras 100..102 (its header has them) |
 //! | WAMR 2.1-2.3 | WIT order: fp16 0 fp32 1 fp64 2 bf16 3 u8 4 i32 5 i64 6 | WIT order: ... ggml 5, autodetect 6 | WIT `error-code` + 1, success 0 |
-//! | WasmEdge | witx | witx + ggml 6 | witx `nn_errno` (extras 100+ never produced) |
+//! | WasmEdge | witx | witx + ggml 6 | witx `nn_errno` + end_of_sequence 100, context_full 101, prompt_too_long 102 |
 //!
 //! WAMR's numbers are those of its `wasi_nn_types.h` when built with `WASM_ENABLE_WASI_EPHEMERAL_NN`.
 //! WAMR 2.4.0 (PR #4307, an ABI change in its release notes) moved tensor types and errnos to the
@@ -38,6 +38,15 @@
 //!   `unsupported_operation` in witx numberings, WAMR 2.4 included (they have no `security`: the
 //!   host does not support that kind of model from guest bytes), `security` for WAMR 2.1-2.3 and WIT.
 //! - `Busy` -> `busy` where it exists (witx, WAMR 2.4), `runtime_error` elsewhere.
+//! - streaming statuses (`compute_single` of a streaming backend such as llama.cpp):
+//!   `EndOfSequence`, `ContextFull`, `PromptTooLong` -> WasmEdge's extension errnos 100, 101, 102
+//!   in the WasmEdge profile and in the WAMR 2.4 profile (WAMR's `wasi_nn_types.h` declares the
+//!   same three, "for WasmEdge-wasi-nn"). The spec witx and WAMR 2.1-2.3 have no such errnos:
+//!   there `EndOfSequence` -> `not_found` (no next piece exists; compute_single produces
+//!   `not_found` for nothing else, so a guest can tell the end of a stream from a failure, which
+//!   `runtime_error` would not let it), `ContextFull` and `PromptTooLong` -> `too_large` (a size
+//!   limit of the backend was exceeded: the documented meaning of `too_large`; the message says
+//!   which). The WIT `error-code` mapping makes the same choices (`not-found`, `too-large`).
 
 use crate::core::error::{Error, Result, Status};
 use crate::core::types::{Encoding, Target, TensorType};
@@ -77,6 +86,13 @@ mod witx_errno {
     pub const UNSUPPORTED_OPERATION: u16 = 6;
     pub const TOO_LARGE: u16 = 7;
     pub const NOT_FOUND: u16 = 8;
+}
+
+/// WasmEdge's extension errnos (also in WAMR 2.4's `wasi_nn_types.h`).
+mod stream_errno {
+    pub const END_OF_SEQUENCE: u16 = 100;
+    pub const CONTEXT_FULL: u16 = 101;
+    pub const PROMPT_TOO_LONG: u16 = 102;
 }
 
 /// WAMR 2.1-2.3's `wasi_nn_error` values.
@@ -213,9 +229,13 @@ impl Profile {
 
     /// The errno a guest of this profile receives for `status`.
     pub const fn errno(self, status: Status) -> u16 {
-        match self {
-            Profile::Spec | Profile::WasmEdge | Profile::Wamr => witx_errno(status),
-            Profile::Wamr21 => wamr21_errno(status),
+        match (self, status) {
+            // WasmEdge's extension errnos, which WAMR 2.4's header declares too.
+            (Profile::WasmEdge | Profile::Wamr, Status::EndOfSequence) => stream_errno::END_OF_SEQUENCE,
+            (Profile::WasmEdge | Profile::Wamr, Status::ContextFull) => stream_errno::CONTEXT_FULL,
+            (Profile::WasmEdge | Profile::Wamr, Status::PromptTooLong) => stream_errno::PROMPT_TOO_LONG,
+            (Profile::Spec | Profile::WasmEdge | Profile::Wamr, s) => witx_errno(s),
+            (Profile::Wamr21, s) => wamr21_errno(s),
         }
     }
 
@@ -251,6 +271,9 @@ const fn witx_errno(status: Status) -> u16 {
         Status::UnsupportedOperation => UNSUPPORTED_OPERATION,
         Status::TooLarge => TOO_LARGE,
         Status::NotFound => NOT_FOUND,
+        // No streaming errnos in the spec: see the module docs.
+        Status::EndOfSequence => NOT_FOUND,
+        Status::ContextFull | Status::PromptTooLong => TOO_LARGE,
         Status::Panic => RUNTIME_ERROR,
         Status::Security => UNSUPPORTED_OPERATION,
         Status::Exhausted => RUNTIME_ERROR,
@@ -269,6 +292,8 @@ const fn wamr21_errno(status: Status) -> u16 {
         Status::UnsupportedOperation => UNSUPPORTED_OPERATION,
         Status::TooLarge => TOO_LARGE,
         Status::NotFound => NOT_FOUND,
+        Status::EndOfSequence => NOT_FOUND,
+        Status::ContextFull | Status::PromptTooLong => TOO_LARGE,
         Status::Panic => RUNTIME_ERROR,
         Status::Security => SECURITY,
         Status::Exhausted => RUNTIME_ERROR,
@@ -352,8 +377,8 @@ pub const fn wit_error_code(status: Status) -> Option<WitErrorCode> {
         Status::InvalidEncoding => WitErrorCode::InvalidEncoding,
         Status::Busy | Status::RuntimeError | Status::Panic | Status::Exhausted => WitErrorCode::RuntimeError,
         Status::UnsupportedOperation => WitErrorCode::UnsupportedOperation,
-        Status::TooLarge => WitErrorCode::TooLarge,
-        Status::NotFound => WitErrorCode::NotFound,
+        Status::TooLarge | Status::ContextFull | Status::PromptTooLong => WitErrorCode::TooLarge,
+        Status::NotFound | Status::EndOfSequence => WitErrorCode::NotFound,
         Status::Security => WitErrorCode::Security,
     })
 }

@@ -267,8 +267,13 @@ pub unsafe extern "C" fn wasinn_witx_load_by_name(
 }
 
 /// `wasi_ephemeral_nn.load_by_name_with_config(name_ptr, name_len, config_ptr, config_len,
-/// graph_out_ptr)` (WasmEdge, WAMR). As `wasinn_witx_load_by_name`; the config range is
-/// bounds-checked and its content ignored (no built-in backend takes options).
+/// graph_out_ptr)` (WasmEdge, WAMR). As `wasinn_witx_load_by_name`, with `config_len` bytes of
+/// JSON at `config_ptr` (UTF-8, not NUL-terminated; checked against `mem` and the instance's
+/// `max_config_bytes`). When `config_len` > 0 and the model's backend derives graphs (the
+/// llama.cpp plugin: `ctx-size`, `n-predict`, ...), the new handle is a graph sharing the
+/// registry's loaded model with the config applied (never a reload), unloaded independently; a
+/// config the backend refuses is `invalid_argument`. A backend that takes no configuration (every
+/// built-in one) ignores the content and the handle is the shared registry graph.
 ///
 /// # Safety
 /// As `wasinn_witx_load`.
@@ -392,18 +397,27 @@ pub unsafe extern "C" fn wasinn_witx_finalize_execution_context(
     witx_call(inst, mem, mem_len, |i, _| i.finalize_execution_context(ctx))
 }
 
-/// `wasi_ephemeral_nn.compute_single(ctx)` (WasmEdge streaming): no built-in backend streams, so
-/// this is `wasinn_witx_compute`.
+/// `wasi_ephemeral_nn.compute_single(ctx)` (WasmEdge streaming): one step of a streaming backend
+/// (the llama.cpp plugin): the first call after `set_input` evaluates the prompt and produces the
+/// first piece, each further call the next. Errnos: `end_of_sequence` (WasmEdge and WAMR 2.4
+/// profiles: 100; spec and WAMR 2.1: `not_found`) once generation has ended, `context_full` (101;
+/// else `too_large`) and `prompt_too_long` (102; else `too_large`) where they apply;
+/// `unsupported_operation` (the message names the backend) for a backend that does not stream;
+/// `invalid_argument` for an unknown context or a required input never set. `mem` is not accessed.
 ///
 /// # Safety
 /// As `wasinn_witx_load`.
 #[no_mangle]
 pub unsafe extern "C" fn wasinn_witx_compute_single(inst: *mut wasinn_witx_instance_t, mem: *mut u8, mem_len: usize, ctx: u32) -> i32 {
-    // SAFETY: forwarded contract.
-    unsafe { wasinn_witx_compute(inst, mem, mem_len, ctx) }
+    witx_call(inst, mem, mem_len, |i, _| i.compute_single(ctx))
 }
 
-/// `wasi_ephemeral_nn.get_output_single(...)` (WasmEdge streaming): `wasinn_witx_get_output`.
+/// `wasi_ephemeral_nn.get_output_single(ctx, index, out_ptr, out_max_bytes, bytes_written_ptr)`
+/// (WasmEdge streaming): output `index` of the last `compute_single` step (for llama.cpp: 0 the
+/// last piece's bytes, 1 the metadata JSON), with `wasinn_witx_get_output`'s buffer rules
+/// (`too_large` after writing the needed size when the buffer is smaller). Errnos as
+/// `wasinn_witx_get_output`, `invalid_argument` also before a successful `compute_single`, and
+/// `unsupported_operation` for a backend that does not stream.
 ///
 /// # Safety
 /// As `wasinn_witx_load`.
@@ -419,12 +433,13 @@ pub unsafe extern "C" fn wasinn_witx_get_output_single(
     out_max_bytes: u32,
     bytes_written_ptr: u32,
 ) -> i32 {
-    // SAFETY: forwarded contract.
-    unsafe { wasinn_witx_get_output(inst, mem, mem_len, ctx, index, out_ptr, out_max_bytes, bytes_written_ptr) }
+    witx_call(inst, mem, mem_len, |i, m| i.get_output_single(m, ctx, index, out_ptr, out_max_bytes, bytes_written_ptr))
 }
 
-/// `wasi_ephemeral_nn.fini_single(ctx)` (WasmEdge streaming): ends a streaming session. Nothing
-/// streams here: it checks the handle (`invalid_argument` if unknown) and leaves the context usable.
+/// `wasi_ephemeral_nn.fini_single(ctx)` (WasmEdge streaming): ends the stream and resets the
+/// context for the next prompt; success with no stream open. Errnos: `invalid_argument` for an
+/// unknown context; `unsupported_operation` (naming the backend) for a backend that does not
+/// stream. `mem` is not accessed.
 ///
 /// # Safety
 /// As `wasinn_witx_load`.

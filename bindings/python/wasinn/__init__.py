@@ -32,12 +32,15 @@ from ._types import (
 )
 from .errors import (
     Busy,
+    ContextFull,
+    EndOfSequence,
     Exhausted,
     InvalidArgument,
     InvalidEncoding,
     MissingMemory,
     NotFound,
     Panic,
+    PromptTooLong,
     RuntimeError_,
     Security,
     TooLarge,

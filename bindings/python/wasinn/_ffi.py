@@ -98,6 +98,7 @@ PROTOTYPES = {
     # graph
     "wasinn_graph_load": (status_t, [_P(Buffer), _sz, _u32, _u32, _P(graph_t)]),
     "wasinn_graph_load_by_name": (status_t, [_P(c_char), _sz, _P(graph_t)]),
+    "wasinn_graph_derive": (status_t, [graph_t, _P(c_uint8), _sz, _P(graph_t)]),
     "wasinn_graph_free": (status_t, [graph_t]),
     "wasinn_graph_input_count": (status_t, [graph_t, _P(_sz)]),
     "wasinn_graph_output_count": (status_t, [graph_t, _P(_sz)]),
@@ -135,6 +136,9 @@ PROTOTYPES = {
     "wasinn_exec_ctx_output_type": (status_t, [exec_ctx_t, _sz, _P(_u32)]),
     "wasinn_exec_ctx_output_shape": (status_t, [exec_ctx_t, _sz, _P(_u32), _sz, _P(_sz)]),
     "wasinn_exec_ctx_compute_named": (status_t, [exec_ctx_t, _P(NamedTensor), _sz, _P(outputs_t)]),
+    "wasinn_exec_ctx_compute_single": (status_t, [exec_ctx_t]),
+    "wasinn_exec_ctx_get_output_single": (status_t, [exec_ctx_t, _sz, c_void_p, _sz, _P(_sz)]),
+    "wasinn_exec_ctx_fini_single": (status_t, [exec_ctx_t]),
     # outputs of compute_named
     "wasinn_outputs_count": (status_t, [outputs_t, _P(_sz)]),
     "wasinn_outputs_get": (status_t, [outputs_t, _sz, _P(_P(c_char)), _P(_sz), _P(Tensor)]),

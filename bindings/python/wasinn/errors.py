@@ -60,6 +60,18 @@ class NotFound(WasinnError, LookupError):
     pass
 
 
+class EndOfSequence(WasinnError):
+    """Streaming: generation has ended (compute_single produced no piece)."""
+
+
+class ContextFull(WasinnError):
+    """The backend's context window is full."""
+
+
+class PromptTooLong(WasinnError):
+    """The prompt does not fit the backend's context window."""
+
+
 class Panic(WasinnError):
     """A bug in libwasinn or a backend, caught at the C boundary."""
 
@@ -81,6 +93,9 @@ _BY_STATUS = {
     Status.UNSUPPORTED_OPERATION: UnsupportedOperation,
     Status.TOO_LARGE: TooLarge,
     Status.NOT_FOUND: NotFound,
+    Status.END_OF_SEQUENCE: EndOfSequence,
+    Status.CONTEXT_FULL: ContextFull,
+    Status.PROMPT_TOO_LONG: PromptTooLong,
     Status.PANIC: Panic,
     Status.SECURITY: Security,
     Status.EXHAUSTED: Exhausted,

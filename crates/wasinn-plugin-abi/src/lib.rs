@@ -20,7 +20,9 @@
 //! - Plugins are never unloaded (`dlclose` is never called), so the table's static strings and
 //!   function pointers stay valid for the life of the process.
 //! - Function pointer types are nullable (`Option`); a v1 table has every one set; the entries
-//!   added later (version 2: `graph_io_quantization`) are optional, NULL when not implemented.
+//!   added later (version 2: `graph_io_quantization`; version 3: `graph_derive` and the streaming
+//!   trio `ctx_compute_single`, `ctx_get_output_single`, `ctx_fini_single`) are optional, NULL
+//!   when not implemented.
 //! - Panics and C++ exceptions never cross the boundary: each plugin function catches its own and
 //!   returns [`WASINN_BACKEND_STATUS_PANIC`].
 //! - Status, tensor type, encoding and target values are the numbers of libwasinn's C API
@@ -41,9 +43,12 @@ use core::mem::{offset_of, size_of};
 
 pub mod layout;
 
-/// The newest plugin ABI version this crate describes (2: adds
-/// [`WasinnBackendPlugin::graph_io_quantization`]).
-pub const WASINN_BACKEND_ABI_VERSION: u32 = 2;
+/// The newest plugin ABI version this crate describes (2 added
+/// [`WasinnBackendPlugin::graph_io_quantization`]; 3 adds [`WasinnBackendPlugin::graph_derive`],
+/// the streaming entries [`WasinnBackendPlugin::ctx_compute_single`],
+/// [`WasinnBackendPlugin::ctx_get_output_single`], [`WasinnBackendPlugin::ctx_fini_single`], the
+/// streaming statuses and [`WasinnBackendIoInfo::flags`]).
+pub const WASINN_BACKEND_ABI_VERSION: u32 = 3;
 
 /// The name of the one symbol a plugin exports (NUL-terminated for `dlsym`).
 pub const WASINN_BACKEND_ENTRY_SYMBOL: &[u8] = b"wasinn_backend_plugin_entry\0";
@@ -68,6 +73,13 @@ pub const WASINN_BACKEND_STATUS_UNSUPPORTED_OPERATION: u32 = 6;
 pub const WASINN_BACKEND_STATUS_TOO_LARGE: u32 = 7;
 /// A named thing does not exist.
 pub const WASINN_BACKEND_STATUS_NOT_FOUND: u32 = 8;
+/// Version 3, from `ctx_compute_single` only: the stream has ended (end-of-sequence token or the
+/// generation limit); no piece was produced by this call. WasmEdge's extension errno 100.
+pub const WASINN_BACKEND_STATUS_END_OF_SEQUENCE: u32 = 100;
+/// Version 3: the context window is full, generation cannot go on (WasmEdge's errno 101).
+pub const WASINN_BACKEND_STATUS_CONTEXT_FULL: u32 = 101;
+/// Version 3: the prompt does not fit the context window (WasmEdge's errno 102).
+pub const WASINN_BACKEND_STATUS_PROMPT_TOO_LONG: u32 = 102;
 /// A panic (or C++ exception) was caught inside the plugin.
 pub const WASINN_BACKEND_STATUS_PANIC: u32 = 1000;
 /// The model references host files and `model_dir` was NULL.
@@ -188,7 +200,8 @@ pub struct WasinnBackendBytes {
 /// As input (`ctx_set_input`): host memory, valid only during the call; the plugin copies it.
 /// The host guarantees the data fits its type and dims by those rules.
 /// As output (`ctx_get_output`): plugin memory, valid until the next `ctx_compute`,
-/// `ctx_set_input` or `ctx_free` on the same context. The host validates the sizes before use.
+/// `ctx_set_input` or `ctx_free` on the same context (from `ctx_get_output_single`: until the
+/// next call of any kind on that context). The host validates the sizes before use.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct WasinnBackendTensor {
@@ -221,9 +234,16 @@ pub struct WasinnBackendIoInfo {
     pub rank: i64,
     /// Element type, or [`WASINN_BACKEND_TENSOR_TYPE_UNKNOWN`].
     pub ty: u32,
-    /// Zero.
-    pub reserved: u32,
+    /// `WASINN_BACKEND_IO_*` bits (version 3; `reserved`, always zero, before): only
+    /// [`WASINN_BACKEND_IO_OPTIONAL`] is defined, the other bits are zero. The host reads the field
+    /// as 0 from a plugin of ABI version 1 or 2.
+    pub flags: u32,
 }
+
+/// In [`WasinnBackendIoInfo::flags`] of an input (version 3): the input is optional, the host lets
+/// `ctx_compute` and `ctx_compute_single` run although it was never set (e.g. a metadata input).
+/// Without it the host refuses a compute until the input was set. Meaningless on an output.
+pub const WASINN_BACKEND_IO_OPTIONAL: u32 = 1;
 
 /// A graph loaded by a plugin (opaque to the host).
 pub struct WasinnBackendGraph {
@@ -240,6 +260,12 @@ pub struct WasinnBackendCtx {
 /// guest or caller, in which case the plugin refuses any model referencing host files with
 /// [`WASINN_BACKEND_STATUS_SECURITY`]. On success writes a new graph to `*graph_out`, to be freed
 /// with `graph_free`.
+///
+/// [`WASINN_BACKEND_ENCODING_GGML`]: with `model_dir` non-NULL (a model from the host's registry
+/// or preload list) the host does not read the file: `builders[0]` is the model file's path
+/// (UTF-8, no NUL, absolute or relative to the host's working directory) and `model_dir` its
+/// directory, so a multi-GB GGUF file is never copied; the plugin opens the file itself. With
+/// `model_dir` NULL (a guest's `load`, a caller's bytes) `builders[0]` is the GGUF bytes.
 pub type WasinnBackendLoadFn = Option<unsafe extern "C" fn(
     builders: *const WasinnBackendBytes,
     builders_len: usize,
@@ -293,7 +319,10 @@ pub type WasinnBackendCtxComputeFn = Option<
     unsafe extern "C" fn(ctx: *mut WasinnBackendCtx, err: *mut WasinnBackendError) -> u32>;
 
 /// Describes output `index` of the last successful compute into `*tensor_out` (plugin memory, see
-/// [`WasinnBackendTensor`]).
+/// [`WasinnBackendTensor`]). For a streaming plugin (version 3) the host also calls it after a
+/// successful `ctx_compute_single` step or one that returned `END_OF_SEQUENCE` (WasmEdge guests
+/// read the metadata output with `get_output` after a stream): the plugin then describes the
+/// stream's outputs so far (e.g. the text generated until now, the metadata), or fails.
 pub type WasinnBackendCtxGetOutputFn = Option<unsafe extern "C" fn(
     ctx: *const WasinnBackendCtx,
     index: usize,
@@ -340,6 +369,48 @@ pub type WasinnBackendGraphIoQuantizationFn = Option<unsafe extern "C" fn(
     err: *mut WasinnBackendError,
 ) -> u32>;
 
+// ---- ABI version 3: derived graphs and streaming (optional entries; v1/v2 plugins lack them) ----
+
+/// Creates a new graph sharing `graph`'s loaded model (its weights are not loaded again) with a
+/// configuration applied: `config` is `config_len` bytes of JSON (UTF-8, not NUL-terminated; host
+/// memory, valid only during the call). Unknown keys are ignored; a malformed document or a bad
+/// value gives [`WASINN_BACKEND_STATUS_INVALID_ARGUMENT`] with a message. On success writes the new
+/// graph to `*graph_out`; it is freed with `graph_free` independently of `graph` (the plugin keeps
+/// the shared model alive until the last graph and context using it are freed). Optional (table
+/// entry `graph_derive`, version 3): without it the host ignores configurations.
+pub type WasinnBackendGraphDeriveFn = Option<unsafe extern "C" fn(
+    graph: *const WasinnBackendGraph,
+    config: *const u8,
+    config_len: usize,
+    graph_out: *mut *mut WasinnBackendGraph,
+    err: *mut WasinnBackendError,
+) -> u32>;
+
+/// One streaming step. The first call after `ctx_set_input` (or after `ctx_fini_single`) starts a
+/// stream: it evaluates the inputs (the prompt) and produces the first piece; each further call
+/// produces the next piece. Returns [`WASINN_BACKEND_STATUS_END_OF_SEQUENCE`] once generation has
+/// ended (no piece is produced by that call), [`WASINN_BACKEND_STATUS_CONTEXT_FULL`] or
+/// [`WASINN_BACKEND_STATUS_PROMPT_TOO_LONG`] where they apply. The host calls it only once every
+/// required input was set. Optional (entry `ctx_compute_single`, version 3): a backend that does
+/// not stream leaves all three streaming entries NULL.
+pub type WasinnBackendCtxComputeSingleFn = Option<
+    unsafe extern "C" fn(ctx: *mut WasinnBackendCtx, err: *mut WasinnBackendError) -> u32>;
+
+/// Describes output `index` of the last successful `ctx_compute_single` step into `*tensor_out`
+/// (for a generator: index 0 the last piece's bytes, `U8 [len]`; index 1 metadata JSON as `U8
+/// [len]`). Plugin memory, valid until the next call on that context. Version 3, optional.
+pub type WasinnBackendCtxGetOutputSingleFn = Option<unsafe extern "C" fn(
+    ctx: *const WasinnBackendCtx,
+    index: usize,
+    tensor_out: *mut WasinnBackendTensor,
+    err: *mut WasinnBackendError,
+) -> u32>;
+
+/// Ends the stream and resets the context for the next prompt (the inputs stay set). With no
+/// stream open: [`WASINN_BACKEND_STATUS_SUCCESS`]. Version 3, optional.
+pub type WasinnBackendCtxFiniSingleFn = Option<
+    unsafe extern "C" fn(ctx: *mut WasinnBackendCtx, err: *mut WasinnBackendError) -> u32>;
+
 /// The plugin's function table, filled by the entry point. Append-only: new fields go at the end
 /// and come with a new ABI version.
 #[repr(C)]
@@ -382,6 +453,17 @@ pub struct WasinnBackendPlugin {
     /// Version 2, optional (NULL, or beyond `struct_size`: not reported). See
     /// [`WasinnBackendGraphIoQuantizationFn`].
     pub graph_io_quantization: WasinnBackendGraphIoQuantizationFn,
+    /// Version 3, optional (NULL, or beyond `struct_size`: configurations are ignored). See
+    /// [`WasinnBackendGraphDeriveFn`].
+    pub graph_derive: WasinnBackendGraphDeriveFn,
+    /// Version 3, optional (NULL, or beyond `struct_size`: the backend does not stream). See
+    /// [`WasinnBackendCtxComputeSingleFn`].
+    pub ctx_compute_single: WasinnBackendCtxComputeSingleFn,
+    /// Version 3, set exactly when `ctx_compute_single` is. See
+    /// [`WasinnBackendCtxGetOutputSingleFn`].
+    pub ctx_get_output_single: WasinnBackendCtxGetOutputSingleFn,
+    /// Version 3, set exactly when `ctx_compute_single` is. See [`WasinnBackendCtxFiniSingleFn`].
+    pub ctx_fini_single: WasinnBackendCtxFiniSingleFn,
 }
 
 /// The entry point: `host_abi_version` is the newest version the host speaks, `table` a zeroed
@@ -399,7 +481,9 @@ pub type WasinnBackendEntryFn = unsafe extern "C" fn(
 /// Size of the version-1 table: the smallest `struct_size` a host accepts.
 pub const WASINN_BACKEND_PLUGIN_V1_SIZE: usize = offset_of!(WasinnBackendPlugin, graph_io_quantization);
 /// Size of the version-2 table (with `graph_io_quantization`).
-pub const WASINN_BACKEND_PLUGIN_V2_SIZE: usize = size_of::<WasinnBackendPlugin>();
+pub const WASINN_BACKEND_PLUGIN_V2_SIZE: usize = offset_of!(WasinnBackendPlugin, graph_derive);
+/// Size of the version-3 table (with `graph_derive` and the streaming entries).
+pub const WASINN_BACKEND_PLUGIN_V3_SIZE: usize = size_of::<WasinnBackendPlugin>();
 
 // Layout pins for 64-bit targets (the C test has the same `_Static_assert`s). Changing any of
 // these breaks every plugin already built: append fields instead.
@@ -424,7 +508,12 @@ const _: () = {
     assert!(offset_of!(WasinnBackendPlugin, ctx_get_output) == 120);
     assert!(WASINN_BACKEND_PLUGIN_V1_SIZE == 128);
     assert!(offset_of!(WasinnBackendPlugin, graph_io_quantization) == 128);
-    assert!(size_of::<WasinnBackendPlugin>() == 136);
+    assert!(WASINN_BACKEND_PLUGIN_V2_SIZE == 136);
+    assert!(offset_of!(WasinnBackendPlugin, graph_derive) == 136);
+    assert!(offset_of!(WasinnBackendPlugin, ctx_compute_single) == 144);
+    assert!(offset_of!(WasinnBackendPlugin, ctx_get_output_single) == 152);
+    assert!(offset_of!(WasinnBackendPlugin, ctx_fini_single) == 160);
+    assert!(size_of::<WasinnBackendPlugin>() == 168);
 
     assert!(offset_of!(WasinnBackendQuantization, kind) == 0);
     assert!(offset_of!(WasinnBackendQuantization, scale) == 4);
@@ -454,6 +543,6 @@ const _: () = {
     assert!(offset_of!(WasinnBackendIoInfo, dims) == 16);
     assert!(offset_of!(WasinnBackendIoInfo, rank) == 24);
     assert!(offset_of!(WasinnBackendIoInfo, ty) == 32);
-    assert!(offset_of!(WasinnBackendIoInfo, reserved) == 36);
+    assert!(offset_of!(WasinnBackendIoInfo, flags) == 36);
     assert!(size_of::<WasinnBackendIoInfo>() == 40);
 };

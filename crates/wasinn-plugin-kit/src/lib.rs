@@ -51,6 +51,19 @@ impl PluginError {
     pub fn encoding(message: impl Into<String>) -> Self {
         Self::new(WASINN_BACKEND_STATUS_INVALID_ENCODING, message)
     }
+    /// `END_OF_SEQUENCE` (ABI version 3): what [`PluginCtx::compute_single`] returns once the
+    /// stream has ended.
+    pub fn end_of_sequence(message: impl Into<String>) -> Self {
+        Self::new(WASINN_BACKEND_STATUS_END_OF_SEQUENCE, message)
+    }
+    /// `CONTEXT_FULL` (ABI version 3): the context window is full.
+    pub fn context_full(message: impl Into<String>) -> Self {
+        Self::new(WASINN_BACKEND_STATUS_CONTEXT_FULL, message)
+    }
+    /// `PROMPT_TOO_LONG` (ABI version 3): the prompt does not fit the context window.
+    pub fn prompt_too_long(message: impl Into<String>) -> Self {
+        Self::new(WASINN_BACKEND_STATUS_PROMPT_TOO_LONG, message)
+    }
 }
 
 /// Result alias for plugin code.
@@ -77,6 +90,20 @@ pub struct IoDesc {
     pub ty: u32,
     /// Dimensions (`WASINN_BACKEND_DIM_DYNAMIC` for unknown sizes), `None` for unknown rank.
     pub dims: Option<Vec<i64>>,
+    /// An input the host may leave unset before a compute (ABI version 3,
+    /// `WASINN_BACKEND_IO_OPTIONAL`); false for outputs.
+    pub optional: bool,
+}
+
+impl IoDesc {
+    /// A required input or an output.
+    pub fn new(name: impl Into<String>, ty: u32, dims: Option<Vec<i64>>) -> Self {
+        IoDesc { name: name.into(), ty, dims, optional: false }
+    }
+    /// An optional input (see [`IoDesc::optional`]).
+    pub fn optional(name: impl Into<String>, ty: u32, dims: Option<Vec<i64>>) -> Self {
+        IoDesc { name: name.into(), ty, dims, optional: true }
+    }
 }
 
 /// How a declared input or output is quantized (plugin ABI version 2), for
@@ -184,6 +211,17 @@ pub trait PluginGraph: Send + Sync + Sized + 'static {
     }
     /// Creates an execution context that keeps the graph alive.
     fn new_ctx(self: &Arc<Self>) -> PResult<Self::Ctx>;
+    /// Whether [`derive`](Self::derive) is implemented: only then does the table carry
+    /// `graph_derive` (ABI version 3; otherwise NULL and the host ignores configurations).
+    const DERIVES: bool = false;
+    /// A new graph sharing this one's loaded model (no reload) with the JSON `config` applied
+    /// (UTF-8 bytes, borrowed for the call). Unknown keys ignored; a bad document or value is
+    /// `INVALID_ARGUMENT`. The two graphs are freed independently: keep the shared model in an
+    /// `Arc` (or hold `Arc::clone(self)`). Called only when [`DERIVES`](Self::DERIVES) is set.
+    fn derive(self: &Arc<Self>, config: &[u8]) -> PResult<Self> {
+        let _ = config;
+        Err(PluginError::unsupported("this backend takes no graph configuration"))
+    }
 }
 
 /// One execution context, used by one thread at a time.
@@ -194,6 +232,29 @@ pub trait PluginCtx: Send + 'static {
     fn compute(&mut self) -> PResult<()>;
     /// Borrows output `index` of the last compute.
     fn output(&self, index: usize) -> PResult<TensorView<'_>>;
+    /// Whether the context streams ([`compute_single`](Self::compute_single),
+    /// [`output_single`](Self::output_single), [`fini_single`](Self::fini_single)): only then does
+    /// the table carry the three streaming entries (ABI version 3; otherwise NULL and the host
+    /// answers `UNSUPPORTED_OPERATION` naming the backend).
+    const STREAMS: bool = false;
+    /// One streaming step: the first call after `set_input` (or after `fini_single`) starts a
+    /// stream and produces the first piece, each further call the next;
+    /// [`PluginError::end_of_sequence`] once generation has ended (no piece then),
+    /// [`PluginError::context_full`] / [`PluginError::prompt_too_long`] where they apply. Called
+    /// only when [`STREAMS`](Self::STREAMS) is set.
+    fn compute_single(&mut self) -> PResult<()> {
+        Err(PluginError::unsupported("this backend does not stream"))
+    }
+    /// Borrows output `index` of the last `compute_single` step (the kit hands it to the host,
+    /// valid until the next call on the context).
+    fn output_single(&self, index: usize) -> PResult<TensorView<'_>> {
+        let _ = index;
+        Err(PluginError::unsupported("this backend does not stream"))
+    }
+    /// Ends the stream and resets the context for the next prompt; `Ok` with no stream open.
+    fn fini_single(&mut self) -> PResult<()> {
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,12 +398,15 @@ pub unsafe fn entry<P: Plugin>(
             })
             .as_ref()
             .map_err(Clone::clone)?;
-        // A host of version 1 has room for the version-1 part only.
-        let size = if host_abi_version >= 2 && table_size >= WASINN_BACKEND_PLUGIN_V2_SIZE {
+        // An older host has room for its own version's part only.
+        let size = if host_abi_version >= 3 && table_size >= WASINN_BACKEND_PLUGIN_V3_SIZE {
+            WASINN_BACKEND_PLUGIN_V3_SIZE
+        } else if host_abi_version >= 2 && table_size >= WASINN_BACKEND_PLUGIN_V2_SIZE {
             WASINN_BACKEND_PLUGIN_V2_SIZE
         } else {
             WASINN_BACKEND_PLUGIN_V1_SIZE
         };
+        let streams = <<P::Graph as PluginGraph>::Ctx as PluginCtx>::STREAMS;
         let filled = WasinnBackendPlugin {
             abi_version: WASINN_BACKEND_ABI_VERSION.min(host_abi_version),
             struct_size: size as u32,
@@ -366,6 +430,10 @@ pub unsafe fn entry<P: Plugin>(
             } else {
                 None
             },
+            graph_derive: if <P::Graph as PluginGraph>::DERIVES { Some(graph_derive::<P>) } else { None },
+            ctx_compute_single: if streams { Some(ctx_compute_single::<P>) } else { None },
+            ctx_get_output_single: if streams { Some(ctx_get_output_single::<P>) } else { None },
+            ctx_fini_single: if streams { Some(ctx_fini_single::<P>) } else { None },
         };
         // Write only what the host has room for (`size` <= table_size, checked above).
         std::ptr::copy_nonoverlapping((&filled as *const WasinnBackendPlugin).cast::<u8>(), table.cast::<u8>(), size);
@@ -453,12 +521,13 @@ unsafe extern "C" fn graph_io_info<P: Plugin>(
         }
         let list = if is_output != 0 { &g.outputs } else { &g.inputs };
         let d = list.get(index).ok_or_else(|| PluginError::invalid(format!("index {index} out of range")))?;
+        let flags = if d.optional && is_output == 0 { WASINN_BACKEND_IO_OPTIONAL } else { 0 };
         let (dims, rank) = match &d.dims {
             Some(v) => (if v.is_empty() { std::ptr::null() } else { v.as_ptr() }, v.len() as i64),
             None => (std::ptr::null(), WASINN_BACKEND_RANK_UNKNOWN),
         };
         *info_out =
-            WasinnBackendIoInfo { name: d.name.as_ptr(), name_len: d.name.len(), dims, rank, ty: d.ty, reserved: 0 };
+            WasinnBackendIoInfo { name: d.name.as_ptr(), name_len: d.name.len(), dims, rank, ty: d.ty, flags };
         Ok(())
     })
 }
@@ -562,16 +631,76 @@ unsafe extern "C" fn ctx_get_output<P: Plugin>(
         if tensor_out.is_null() {
             return Err(null("tensor_out"));
         }
-        let v = c.ctx.output(index)?;
-        *tensor_out = WasinnBackendTensor {
-            dims: v.dims.as_ptr(),
-            rank: v.dims.len(),
-            data: v.data.as_ptr(),
-            len: v.data.len(),
-            ty: v.ty,
-            reserved: 0,
-        };
+        *tensor_out = raw_tensor(c.ctx.output(index)?);
         Ok(())
+    })
+}
+
+fn raw_tensor(v: TensorView<'_>) -> WasinnBackendTensor {
+    WasinnBackendTensor {
+        dims: v.dims.as_ptr(),
+        rank: v.dims.len(),
+        data: v.data.as_ptr(),
+        len: v.data.len(),
+        ty: v.ty,
+        reserved: 0,
+    }
+}
+
+unsafe extern "C" fn graph_derive<P: Plugin>(
+    graph: *const WasinnBackendGraph,
+    config: *const u8,
+    config_len: usize,
+    graph_out: *mut *mut WasinnBackendGraph,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    boundary(err, || {
+        let g = graph_ref::<P>(graph)?;
+        if graph_out.is_null() {
+            return Err(null("graph_out"));
+        }
+        let config = if config_len == 0 {
+            &[][..]
+        } else if config.is_null() {
+            return Err(null("config"));
+        } else {
+            std::slice::from_raw_parts(config, config_len)
+        };
+        let derived = g.graph.derive(config)?;
+        let boxed =
+            GraphBox { inputs: derived.inputs().to_vec(), outputs: derived.outputs().to_vec(), graph: Arc::new(derived) };
+        *graph_out = Box::into_raw(Box::new(boxed)) as *mut WasinnBackendGraph;
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn ctx_compute_single<P: Plugin>(ctx: *mut WasinnBackendCtx, err: *mut WasinnBackendError) -> u32 {
+    boundary(err, || {
+        let c = (ctx as *mut CtxBox<P::Graph>).as_mut().ok_or_else(|| null("ctx"))?;
+        c.ctx.compute_single()
+    })
+}
+
+unsafe extern "C" fn ctx_get_output_single<P: Plugin>(
+    ctx: *const WasinnBackendCtx,
+    index: usize,
+    tensor_out: *mut WasinnBackendTensor,
+    err: *mut WasinnBackendError,
+) -> u32 {
+    boundary(err, || {
+        let c = (ctx as *const CtxBox<P::Graph>).as_ref().ok_or_else(|| null("ctx"))?;
+        if tensor_out.is_null() {
+            return Err(null("tensor_out"));
+        }
+        *tensor_out = raw_tensor(c.ctx.output_single(index)?);
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn ctx_fini_single<P: Plugin>(ctx: *mut WasinnBackendCtx, err: *mut WasinnBackendError) -> u32 {
+    boundary(err, || {
+        let c = (ctx as *mut CtxBox<P::Graph>).as_mut().ok_or_else(|| null("ctx"))?;
+        c.ctx.fini_single()
     })
 }
 
@@ -737,7 +866,7 @@ pub mod onnx {
     /// A `ValueInfoProto`: name (1), type (2) -> `TypeProto.tensor_type` (1) -> elem_type (1),
     /// shape (2) -> dim (1) -> dim_value (1) | dim_param (2).
     fn value_info(b: &[u8]) -> Result<IoDesc, String> {
-        let mut desc = IoDesc { name: String::new(), ty: WASINN_BACKEND_TENSOR_TYPE_UNKNOWN, dims: None };
+        let mut desc = IoDesc::new(String::new(), WASINN_BACKEND_TENSOR_TYPE_UNKNOWN, None);
         for f in Fields::new(b) {
             match f? {
                 (1, Field::Bytes(n)) => desc.name = utf8(n, "a graph input or output name")?,

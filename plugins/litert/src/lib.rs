@@ -371,7 +371,7 @@ impl ModelIo {
             }
             let (ty, dims, elem) = tensor_type(api, t)?;
             quants.push(quantization(api, t)?);
-            descs.push(IoDesc { name, ty, dims });
+            descs.push(IoDesc::new(name, ty, dims));
             elems.push(elem);
             sig_index.push(k);
         }

@@ -21,9 +21,21 @@
 //! - `badptrs`: a working backend whose C-level functions return the garbage the model bytes
 //!   name (see [`FAULTS`]: NULL or misaligned pointers with non-zero lengths, ranks over 32,
 //!   unknown types and statuses, malformed error messages, NULL graphs or contexts on success).
+//! - `v2table`: the table of a plugin built for ABI version 2 (no derive, no streaming, no
+//!   optional inputs);
+//! - `halfstream`: a version-3 table with `ctx_compute_single` but no `ctx_fini_single`;
+//! - `samederive`: `graph_derive` hands back the graph it was given (a host must not take
+//!   ownership of it twice).
 //! Otherwise it is a working backend for the `ggml` encoding (so it never competes with real
 //! backends for ONNX): any bytes load as a model with one f32 input `x` of shape `[N]` and
 //! two outputs, `y = 2x` (f32) and `n = len(x)` (i64 `[1]`).
+//!
+//! Model bytes starting with `stream` load a [`Generator`] instead, a stand-in for an LLM with
+//! WasmEdge's GGML interface (ABI version 3): see [`Generator`].
+//!
+//! With a non-NULL `model_dir` (a model from the host's registry) the one builder is the model
+//! file's path, as the ABI says for GGML: the mock reads the file itself (whose bytes then select
+//! the model as above) and reports where it came from in the generator's metadata.
 
 use std::collections::HashMap;
 use std::ffi::{c_char, CStr};
@@ -85,18 +97,41 @@ impl Plugin for Mock {
             targets: vec![WASINN_BACKEND_TARGET_CPU],
         }
     }
-    fn load(&self, builders: &[&[u8]], _encoding: u32, target: u32, _dir: Option<&Path>) -> PResult<MockGraph> {
+    fn load(&self, builders: &[&[u8]], _encoding: u32, target: u32, dir: Option<&Path>) -> PResult<MockGraph> {
         if target != WASINN_BACKEND_TARGET_CPU {
             return Err(PluginError::unsupported("the mock runs only on the cpu"));
         }
+        // A model from the host's registry: the builder is the file's path (GGML's contract).
+        let (file, origin): (Option<Vec<u8>>, serde_json::Value) = match dir {
+            Some(dir) => {
+                let raw = builders.first().copied().unwrap_or_default();
+                let path = std::str::from_utf8(raw).map_err(|_| PluginError::invalid("mock: the model path is not UTF-8"))?;
+                let bytes = std::fs::read(path).map_err(|e| PluginError::new(WASINN_BACKEND_STATUS_NOT_FOUND, format!("mock: {path}: {e}")))?;
+                let origin = serde_json::json!({"from": "path", "path": path, "model_dir": dir.to_string_lossy(), "builder_len": raw.len()});
+                (Some(bytes), origin)
+            }
+            None => (None, serde_json::json!({"from": "bytes", "builder_len": builders.first().map_or(0, |b| b.len())})),
+        };
+        let file_views: [&[u8]; 1];
+        let builders = match &file {
+            Some(bytes) => {
+                file_views = [bytes.as_slice()];
+                &file_views[..]
+            }
+            None => builders,
+        };
         if builders.first().is_some_and(|b| b.starts_with(b"fail")) {
             return Err(PluginError::encoding("mock: the model bytes start with \"fail\""));
         }
+        if builders.first().is_some_and(|b| b.starts_with(b"stream")) {
+            return Ok(MockGraph::generator(Arc::new(Generator { origin }), GenConfig::default()));
+        }
         Ok(MockGraph {
-            inputs: vec![IoDesc { name: "x".into(), ty: WASINN_BACKEND_TENSOR_TYPE_FP32, dims: Some(vec![WASINN_BACKEND_DIM_DYNAMIC]) }],
+            generator: None,
+            inputs: vec![IoDesc::new("x", WASINN_BACKEND_TENSOR_TYPE_FP32, Some(vec![WASINN_BACKEND_DIM_DYNAMIC]))],
             outputs: vec![
-                IoDesc { name: "y".into(), ty: WASINN_BACKEND_TENSOR_TYPE_FP32, dims: Some(vec![WASINN_BACKEND_DIM_DYNAMIC]) },
-                IoDesc { name: "n".into(), ty: WASINN_BACKEND_TENSOR_TYPE_I64, dims: Some(vec![1]) },
+                IoDesc::new("y", WASINN_BACKEND_TENSOR_TYPE_FP32, Some(vec![WASINN_BACKEND_DIM_DYNAMIC])),
+                IoDesc::new("n", WASINN_BACKEND_TENSOR_TYPE_I64, Some(vec![1])),
             ],
             panic_compute: mode("paniccompute"),
             garbage: mode("garbage"),
@@ -106,6 +141,8 @@ impl Plugin for Mock {
 }
 
 struct MockGraph {
+    /// The streaming model (and the configuration this graph applies), `None` for `y = 2x`.
+    generator: Option<(Arc<Generator>, GenConfig)>,
     inputs: Vec<IoDesc>,
     outputs: Vec<IoDesc>,
     panic_compute: bool,
@@ -184,7 +221,161 @@ impl PluginGraph for MockGraph {
         Ok(Quant::None)
     }
     fn new_ctx(self: &Arc<Self>) -> PResult<MockCtx> {
-        Ok(MockCtx { graph: Arc::clone(self), x: Vec::new(), y: Vec::new(), y_dims: [0], n: Vec::new() })
+        Ok(MockCtx {
+            graph: Arc::clone(self),
+            x: Vec::new(),
+            y: Vec::new(),
+            y_dims: [0],
+            n: Vec::new(),
+            gen: self.generator.as_ref().map(|(_, config)| GenState::new(*config)),
+        })
+    }
+    const DERIVES: bool = true;
+    /// The generator takes a configuration (see [`GenConfig::apply`]); `y = 2x` takes none.
+    fn derive(self: &Arc<Self>, config: &[u8]) -> PResult<MockGraph> {
+        let Some((model, base)) = &self.generator else {
+            return Err(PluginError::unsupported("mock: the y = 2x model takes no configuration"));
+        };
+        Ok(MockGraph::generator(Arc::clone(model), base.apply(config)?))
+    }
+}
+
+impl MockGraph {
+    fn generator(model: Arc<Generator>, config: GenConfig) -> MockGraph {
+        let u8_vec = || Some(vec![WASINN_BACKEND_DIM_DYNAMIC]);
+        MockGraph {
+            generator: Some((model, config)),
+            inputs: vec![
+                IoDesc::new("prompt", WASINN_BACKEND_TENSOR_TYPE_U8, u8_vec()),
+                IoDesc::optional("metadata", WASINN_BACKEND_TENSOR_TYPE_U8, u8_vec()),
+            ],
+            outputs: vec![
+                IoDesc::new("text", WASINN_BACKEND_TENSOR_TYPE_U8, u8_vec()),
+                IoDesc::new("metadata", WASINN_BACKEND_TENSOR_TYPE_U8, u8_vec()),
+            ],
+            panic_compute: false,
+            garbage: false,
+            barrier: None,
+        }
+    }
+}
+
+/// The streaming model: it "generates" its prompt back, `piece-bytes` bytes (default 1) per
+/// `compute_single`, then ends (`END_OF_SEQUENCE`). Like an LLM context it counts the prompt and
+/// the pieces against `ctx-size` (default 4096): a prompt longer than it is `PROMPT_TOO_LONG`
+/// at the first step, a stream that would exceed it `CONTEXT_FULL`; `n-predict` (default
+/// unlimited) caps the pieces. Input 0 is the prompt (u8), input 1 an optional metadata JSON
+/// with the same keys, applied to the next stream. `compute` generates the whole text at once.
+/// Outputs: 0 the text (after `compute`) or the last piece (after `compute_single`), 1 a
+/// metadata JSON: `input_tokens`, `output_tokens`, the configuration and where the model came
+/// from (`origin`: `from` "path" with `path` and `model_dir`, or "bytes").
+/// The graphs derived from one load share it (and so "the weights") through an `Arc`.
+struct Generator {
+    origin: serde_json::Value,
+}
+
+/// A generator graph's (or metadata input's) configuration.
+#[derive(Clone, Copy, Debug)]
+struct GenConfig {
+    ctx_size: u64,
+    n_predict: Option<u64>,
+    piece_bytes: u64,
+}
+
+impl Default for GenConfig {
+    fn default() -> Self {
+        GenConfig { ctx_size: 4096, n_predict: None, piece_bytes: 1 }
+    }
+}
+
+impl GenConfig {
+    /// This configuration with the keys of the JSON object `json` applied (unknown keys ignored;
+    /// a bad document or value is `INVALID_ARGUMENT` naming it).
+    fn apply(&self, json: &[u8]) -> PResult<GenConfig> {
+        let doc: serde_json::Value =
+            serde_json::from_slice(json).map_err(|e| PluginError::invalid(format!("mock: the config is not JSON: {e}")))?;
+        let obj = doc.as_object().ok_or_else(|| PluginError::invalid("mock: the config is not a JSON object"))?;
+        let positive = |key: &str| -> PResult<Option<u64>> {
+            match obj.get(key) {
+                None => Ok(None),
+                Some(v) => v
+                    .as_u64()
+                    .filter(|&n| n > 0)
+                    .map(Some)
+                    .ok_or_else(|| PluginError::invalid(format!("mock: {key} must be a positive integer, not {v}"))),
+            }
+        };
+        let mut c = *self;
+        if let Some(n) = positive("ctx-size")? {
+            c.ctx_size = n;
+        }
+        if let Some(n) = positive("n-predict")? {
+            c.n_predict = Some(n);
+        }
+        if let Some(n) = positive("piece-bytes")? {
+            c.piece_bytes = n;
+        }
+        Ok(c)
+    }
+}
+
+/// A generator context's state.
+struct GenState {
+    /// The graph's configuration, with the metadata input applied.
+    config: GenConfig,
+    prompt: Vec<u8>,
+    /// Bytes of the prompt already produced by the open stream; `None`: no stream open.
+    pos: Option<usize>,
+    pieces: u64,
+    piece: Buf,
+    text: Buf,
+    metadata: Buf,
+}
+
+impl GenState {
+    fn new(config: GenConfig) -> GenState {
+        GenState { config, prompt: Vec::new(), pos: None, pieces: 0, piece: Buf::default(), text: Buf::default(), metadata: Buf::default() }
+    }
+
+    fn write_metadata(&mut self, model: &Generator) {
+        let doc = serde_json::json!({
+            "input_tokens": self.prompt.len(),
+            "output_tokens": self.pieces,
+            "ctx-size": self.config.ctx_size,
+            "n-predict": self.config.n_predict,
+            "piece-bytes": self.config.piece_bytes,
+            "origin": model.origin,
+        });
+        self.metadata.set(doc.to_string().into_bytes());
+    }
+
+    fn step(&mut self, model: &Generator) -> PResult<()> {
+        let c = self.config;
+        let prompt_len = self.prompt.len() as u64;
+        if self.pos.is_none() {
+            if prompt_len > c.ctx_size {
+                return Err(PluginError::prompt_too_long(format!(
+                    "mock: the prompt is {prompt_len} tokens, the context holds {}",
+                    c.ctx_size
+                )));
+            }
+            self.pos = Some(0);
+            self.pieces = 0;
+        }
+        let pos = self.pos.unwrap_or(0);
+        if pos >= self.prompt.len() || c.n_predict.is_some_and(|n| self.pieces >= n) {
+            self.write_metadata(model);
+            return Err(PluginError::end_of_sequence("mock: end of sequence"));
+        }
+        if prompt_len + self.pieces + 1 > c.ctx_size {
+            return Err(PluginError::context_full(format!("mock: the context of {} tokens is full", c.ctx_size)));
+        }
+        let end = pos.saturating_add(usize::try_from(c.piece_bytes).unwrap_or(usize::MAX)).min(self.prompt.len());
+        self.piece.set(self.prompt[pos..end].to_vec());
+        self.pos = Some(end);
+        self.pieces += 1;
+        self.write_metadata(model);
+        Ok(())
     }
 }
 
@@ -194,10 +385,50 @@ struct MockCtx {
     y: Vec<u8>,
     y_dims: [usize; 1],
     n: Vec<u8>,
+    /// The generator's state (`None` for `y = 2x`).
+    gen: Option<GenState>,
+}
+
+/// Bytes handed out as a `u8 [len]` tensor (the dims live beside them).
+#[derive(Default)]
+struct Buf {
+    data: Vec<u8>,
+    dims: [usize; 1],
+}
+
+impl Buf {
+    fn set(&mut self, data: Vec<u8>) {
+        self.dims = [data.len()];
+        self.data = data;
+    }
+    fn view(&self) -> TensorView<'_> {
+        TensorView { ty: WASINN_BACKEND_TENSOR_TYPE_U8, dims: &self.dims, data: &self.data }
+    }
+}
+
+fn gen_view<'a>(index: usize, first: &'a Buf, metadata: &'a Buf) -> PResult<TensorView<'a>> {
+    match index {
+        0 => Ok(first.view()),
+        1 => Ok(metadata.view()),
+        i => Err(PluginError::invalid(format!("mock generator has two outputs, not {i}"))),
+    }
 }
 
 impl PluginCtx for MockCtx {
     fn set_input(&mut self, index: usize, t: TensorView<'_>) -> PResult<()> {
+        if let (Some(g), Some((_, base))) = (&mut self.gen, &self.graph.generator) {
+            if t.ty != WASINN_BACKEND_TENSOR_TYPE_U8 {
+                return Err(PluginError::unsupported("mock generator inputs are u8"));
+            }
+            match index {
+                0 => g.prompt = t.data.to_vec(),
+                1 => g.config = base.apply(t.data)?,
+                i => return Err(PluginError::invalid(format!("mock generator has two inputs, not {i}"))),
+            }
+            // A new input ends the open stream.
+            g.pos = None;
+            return Ok(());
+        }
         if index != 0 {
             return Err(PluginError::invalid(format!("mock has one input, not {index}")));
         }
@@ -208,6 +439,21 @@ impl PluginCtx for MockCtx {
         Ok(())
     }
     fn compute(&mut self) -> PResult<()> {
+        if let (Some(g), Some((model, _))) = (&mut self.gen, &self.graph.generator) {
+            // The whole stream at once.
+            g.pos = None;
+            let mut text = Vec::new();
+            loop {
+                match g.step(model) {
+                    Ok(()) => text.extend_from_slice(&g.piece.data),
+                    Err(e) if e.status == WASINN_BACKEND_STATUS_END_OF_SEQUENCE => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            g.text.set(text);
+            g.pos = None;
+            return Ok(());
+        }
         if self.graph.panic_compute {
             panic!("mock compute panics on purpose");
         }
@@ -221,6 +467,9 @@ impl PluginCtx for MockCtx {
     }
     fn output(&self, index: usize) -> PResult<TensorView<'_>> {
         static ONE: [usize; 1] = [1];
+        if let Some(g) = &self.gen {
+            return gen_view(index, &g.text, &g.metadata);
+        }
         match index {
             0 if self.graph.garbage => {
                 // Claims one element more than it has bytes for.
@@ -230,6 +479,27 @@ impl PluginCtx for MockCtx {
             1 => Ok(TensorView { ty: WASINN_BACKEND_TENSOR_TYPE_I64, dims: &ONE, data: &self.n }),
             i => Err(PluginError::invalid(format!("mock has two outputs, not {i}"))),
         }
+    }
+    const STREAMS: bool = true;
+    fn compute_single(&mut self) -> PResult<()> {
+        match (&mut self.gen, &self.graph.generator) {
+            (Some(g), Some((model, _))) => g.step(model),
+            _ => Err(PluginError::unsupported("mock: the y = 2x model does not stream")),
+        }
+    }
+    fn output_single(&self, index: usize) -> PResult<TensorView<'_>> {
+        match &self.gen {
+            Some(g) => gen_view(index, &g.piece, &g.metadata),
+            None => Err(PluginError::unsupported("mock: the y = 2x model does not stream")),
+        }
+    }
+    fn fini_single(&mut self) -> PResult<()> {
+        if let Some(g) = &mut self.gen {
+            g.pos = None;
+            g.pieces = 0;
+            g.piece.set(Vec::new());
+        }
+        Ok(())
     }
 }
 
@@ -269,6 +539,17 @@ pub unsafe extern "C" fn wasinn_backend_plugin_entry(
         if name.contains("nullfn") {
             (*table).ctx_compute = None;
         }
+        if name.contains("halfstream") {
+            (*table).ctx_fini_single = None;
+        }
+        if name.contains("samederive") {
+            (*table).graph_derive = Some(same_derive);
+        }
+        if name.contains("v2table") {
+            // A plugin built for ABI version 2: no derive, no streaming, no optional inputs.
+            (*table).abi_version = 2;
+            (*table).struct_size = WASINN_BACKEND_PLUGIN_V2_SIZE as u32;
+        }
         if name.contains("v1table") {
             // A plugin built before ABI version 2: its table ends at the v1 size.
             (*table).abi_version = 1;
@@ -276,6 +557,20 @@ pub unsafe extern "C" fn wasinn_backend_plugin_entry(
         }
     }
     status
+}
+
+/// The `samederive` mode's `graph_derive`: "succeeds" by returning its own argument.
+unsafe extern "C" fn same_derive(
+    graph: *const WasinnBackendGraph,
+    _config: *const u8,
+    _config_len: usize,
+    graph_out: *mut *mut WasinnBackendGraph,
+    _err: *mut WasinnBackendError,
+) -> u32 {
+    if !graph_out.is_null() {
+        *graph_out = graph as *mut WasinnBackendGraph;
+    }
+    WASINN_BACKEND_STATUS_SUCCESS
 }
 
 // ---------------------------------------------------------------------------------------------

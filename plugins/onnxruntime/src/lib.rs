@@ -201,12 +201,12 @@ impl Plugin for OrtPlugin {
                 other => other,
             };
             match dtype {
-                ValueType::Tensor { ty, shape, .. } => IoDesc {
-                    name: o.name().to_string(),
-                    ty: TYPES.to_abi(*ty).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN),
-                    dims: Some(shape.iter().map(|&d| if d < 0 { WASINN_BACKEND_DIM_DYNAMIC } else { d }).collect()),
-                },
-                _ => IoDesc { name: o.name().to_string(), ty: WASINN_BACKEND_TENSOR_TYPE_UNKNOWN, dims: None },
+                ValueType::Tensor { ty, shape, .. } => IoDesc::new(
+                    o.name(),
+                    TYPES.to_abi(*ty).unwrap_or(WASINN_BACKEND_TENSOR_TYPE_UNKNOWN),
+                    Some(shape.iter().map(|&d| if d < 0 { WASINN_BACKEND_DIM_DYNAMIC } else { d }).collect()),
+                ),
+                _ => IoDesc::new(o.name(), WASINN_BACKEND_TENSOR_TYPE_UNKNOWN, None),
             }
         };
         let inputs: Vec<IoDesc> = session.inputs().iter().map(io).collect();

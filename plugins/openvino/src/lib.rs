@@ -325,7 +325,7 @@ impl Plugin for OvPlugin {
                         .collect(),
                 )
             });
-            Ok(IoDesc { name, ty, dims })
+            Ok(IoDesc::new(name, ty, dims))
         };
         let ov_inputs = (0..model.get_inputs_len().map_err(ov_err("inputs"))?)
             .map(|i| io(OwnedPort(model.get_input_by_index(i).map_err(ov_err("input"))?)))

@@ -85,7 +85,7 @@ impl TensorMeta {
 
     /// What the graph declares to libwasinn.
     pub fn io_desc(&self) -> IoDesc {
-        IoDesc { name: self.name.clone(), ty: self.ty, dims: Some(self.shape.clone()) }
+        IoDesc::new(self.name.clone(), self.ty, Some(self.shape.clone()))
     }
 }
 

@@ -403,6 +403,22 @@ pub(crate) struct PluginFns {
     /// Version 2, optional: `None` for a v1 plugin (its table ends before the entry) or a plugin
     /// that does not report quantization.
     pub(crate) graph_io_quantization: abi::WasinnBackendGraphIoQuantizationFn,
+    /// The ABI version the plugin implements (1..=[`HOST_ABI_VERSION`]): from 3 on, the io
+    /// info `flags` are read (before, that field was reserved and is taken as 0).
+    pub(crate) abi_version: u32,
+    /// Version 3, optional: `None` for a v1/v2 plugin or one that takes no configuration.
+    pub(crate) graph_derive: abi::WasinnBackendGraphDeriveFn,
+    /// Version 3, optional: the three streaming entries, all `Some` or all `None` (a plugin
+    /// setting only some of them is rejected when opened).
+    pub(crate) streaming: Option<StreamingFns>,
+}
+
+/// The version-3 streaming entries of a plugin that streams.
+#[derive(Clone, Copy)]
+pub(crate) struct StreamingFns {
+    pub(crate) compute_single: FnOf<abi::WasinnBackendCtxComputeSingleFn>,
+    pub(crate) get_output_single: FnOf<abi::WasinnBackendCtxGetOutputSingleFn>,
+    pub(crate) fini_single: FnOf<abi::WasinnBackendCtxFiniSingleFn>,
 }
 
 /// The function type inside the ABI's nullable (`Option`) function pointer aliases.
@@ -480,7 +496,7 @@ impl ErrorBuf {
 /// other value (including library statuses such as `MissingMemory` that only the host uses) is
 /// not a plugin status.
 fn plugin_status(status: u32) -> Option<Status> {
-    const ALLOWED: [u32; 9] = [
+    const ALLOWED: [u32; 12] = [
         abi::WASINN_BACKEND_STATUS_INVALID_ARGUMENT,
         abi::WASINN_BACKEND_STATUS_INVALID_ENCODING,
         abi::WASINN_BACKEND_STATUS_BUSY,
@@ -488,6 +504,9 @@ fn plugin_status(status: u32) -> Option<Status> {
         abi::WASINN_BACKEND_STATUS_UNSUPPORTED_OPERATION,
         abi::WASINN_BACKEND_STATUS_TOO_LARGE,
         abi::WASINN_BACKEND_STATUS_NOT_FOUND,
+        abi::WASINN_BACKEND_STATUS_END_OF_SEQUENCE,
+        abi::WASINN_BACKEND_STATUS_CONTEXT_FULL,
+        abi::WASINN_BACKEND_STATUS_PROMPT_TOO_LONG,
         abi::WASINN_BACKEND_STATUS_PANIC,
         abi::WASINN_BACKEND_STATUS_SECURITY,
     ];
@@ -635,6 +654,28 @@ pub(super) fn negotiate(path: &Path, entry: abi::WasinnBackendEntryFn) -> std::r
         return Err("it declares no encodings or no targets".into());
     }
     let missing = |f: &str| format!("missing function `{f}` in its table");
+    // An optional entry counts only when the plugin's version has it and its table reaches past
+    // it (a v1/v2 plugin's table ends before; the zeroed rest is ignored whatever it holds).
+    let has = |version: u32, offset: usize| t.abi_version >= version && size >= offset + std::mem::size_of::<usize>();
+    let v3 = |offset: usize| has(3, offset);
+    let graph_derive = if v3(std::mem::offset_of!(abi::WasinnBackendPlugin, graph_derive)) { t.graph_derive } else { None };
+    let single = (
+        if v3(std::mem::offset_of!(abi::WasinnBackendPlugin, ctx_compute_single)) { t.ctx_compute_single } else { None },
+        if v3(std::mem::offset_of!(abi::WasinnBackendPlugin, ctx_get_output_single)) { t.ctx_get_output_single } else { None },
+        if v3(std::mem::offset_of!(abi::WasinnBackendPlugin, ctx_fini_single)) { t.ctx_fini_single } else { None },
+    );
+    let streaming = match single {
+        (Some(compute_single), Some(get_output_single), Some(fini_single)) => {
+            Some(StreamingFns { compute_single, get_output_single, fini_single })
+        }
+        (None, None, None) => None,
+        _ => {
+            return Err(
+                "its table sets only some of ctx_compute_single, ctx_get_output_single and ctx_fini_single (all three or none)"
+                    .into(),
+            )
+        }
+    };
     let table = PluginFns {
         load: t.load.ok_or_else(|| missing("load"))?,
         graph_free: t.graph_free.ok_or_else(|| missing("graph_free"))?,
@@ -645,15 +686,14 @@ pub(super) fn negotiate(path: &Path, entry: abi::WasinnBackendEntryFn) -> std::r
         ctx_set_input: t.ctx_set_input.ok_or_else(|| missing("ctx_set_input"))?,
         ctx_compute: t.ctx_compute.ok_or_else(|| missing("ctx_compute"))?,
         ctx_get_output: t.ctx_get_output.ok_or_else(|| missing("ctx_get_output"))?,
-        // An entry the plugin filled only when its table reaches past it (a v1 plugin's ends
-        // before; the zeroed rest is ignored whatever it holds).
-        graph_io_quantization: if t.abi_version >= 2
-            && size >= std::mem::offset_of!(abi::WasinnBackendPlugin, graph_io_quantization) + std::mem::size_of::<usize>()
-        {
+        graph_io_quantization: if has(2, std::mem::offset_of!(abi::WasinnBackendPlugin, graph_io_quantization)) {
             t.graph_io_quantization
         } else {
             None
         },
+        abi_version: t.abi_version,
+        graph_derive,
+        streaming,
     };
     Ok(OpenedPlugin { name, version, path: path.to_path_buf(), encodings, targets, table })
 }

@@ -30,7 +30,7 @@ pub mod probe;
 
 use crate::core::backend::{Backend, BackendContext, BackendGraph, Dim, IoInfo, LoadRequest, Quantization};
 use crate::core::error::{Error, Result};
-use discovery::{ErrorBuf, OpenedPlugin, PluginFns};
+use discovery::{ErrorBuf, FnOf, OpenedPlugin, PluginFns};
 use crate::core::tensor::{byte_len, check_data, OutputRef, TensorRef, MAX_RANK};
 use crate::core::types::{Encoding, Target, TensorType};
 
@@ -111,9 +111,7 @@ impl Backend for PluginBackend {
         if graph.is_null() {
             return Err(Error::runtime(format!("the {} plugin reported success but returned no graph", self.name)));
         }
-        let mut handle = GraphHandle { fns: self.fns, ptr: graph, inputs: Vec::new(), outputs: Vec::new(), backend: self.name.clone() };
-        handle.inputs = handle.io(false)?;
-        handle.outputs = handle.io(true)?;
+        let handle = GraphHandle::new(self.fns, graph, self.name.clone())?;
         warn_reduced_precision(&self.name, target, &handle.inputs, &handle.outputs);
         Ok(Arc::new(PluginGraph(Arc::new(handle))))
     }
@@ -174,6 +172,15 @@ impl Drop for GraphHandle {
 }
 
 impl GraphHandle {
+    /// Takes ownership of a graph the plugin returned (non-NULL) and copies its declared ports;
+    /// on failure the graph is freed (by the handle's drop).
+    fn new(fns: PluginFns, ptr: *mut abi::WasinnBackendGraph, backend: String) -> Result<GraphHandle> {
+        let mut handle = GraphHandle { fns, ptr, inputs: Vec::new(), outputs: Vec::new(), backend };
+        handle.inputs = handle.io(false)?;
+        handle.outputs = handle.io(true)?;
+        Ok(handle)
+    }
+
     /// Copies the declared inputs or outputs out of plugin memory.
     fn io(&self, is_output: bool) -> Result<Vec<IoInfo>> {
         let what = if is_output { "output" } else { "input" };
@@ -193,7 +200,7 @@ impl GraphHandle {
                 dims: std::ptr::null(),
                 rank: abi::WASINN_BACKEND_RANK_UNKNOWN,
                 ty: abi::WASINN_BACKEND_TENSOR_TYPE_UNKNOWN,
-                reserved: 0,
+                flags: 0,
             };
             err.reset();
             // SAFETY: valid graph and out-pointers.
@@ -236,7 +243,9 @@ impl GraphHandle {
             };
             let ty = TensorType::try_from(info.ty).ok();
             let quant = self.quantization(is_output, index, &name, ty, &mut err)?;
-            out.push(IoInfo { name, ty, dims, quant });
+            // `flags` was a reserved field before ABI version 3: never read it from older plugins.
+            let optional = !is_output && self.fns.abi_version >= 3 && info.flags & abi::WASINN_BACKEND_IO_OPTIONAL != 0;
+            out.push(IoInfo { name, ty, dims, quant, optional });
         }
         Ok(out)
     }
@@ -330,6 +339,33 @@ impl BackendGraph for PluginGraph {
         }
         Ok(Box::new(PluginContext { graph: Arc::clone(g), ptr: ctx, err: RefCell::new(err) }))
     }
+
+    fn supports_derive(&self) -> bool {
+        self.0.fns.graph_derive.is_some()
+    }
+
+    fn derive(&self, config: &[u8]) -> Result<Arc<dyn BackendGraph>> {
+        let g = &self.0;
+        let Some(derive) = g.fns.graph_derive else {
+            return Err(Error::unsupported(format!("the {} plugin takes no graph configuration", g.backend)));
+        };
+        let mut err = ErrorBuf::new();
+        let mut out: *mut abi::WasinnBackendGraph = std::ptr::null_mut();
+        // SAFETY: the ABI's graph_derive contract: a valid graph, host bytes valid for the call,
+        // valid out-pointers.
+        let status = unsafe { derive(g.ptr, config.as_ptr(), config.len(), &mut out, &mut err.raw) };
+        err.check(status, format_args!("{} graph_derive", g.backend))?;
+        if out.is_null() {
+            return Err(Error::runtime(format!("the {} plugin reported success but derived no graph", g.backend)));
+        }
+        if out == g.ptr {
+            // Owning it twice would free it twice: the plugin broke the "new graph" contract.
+            return Err(Error::runtime(format!("the {} plugin's graph_derive returned the graph it was given", g.backend)));
+        }
+        // The derived graph is the plugin's own object, freed with graph_free independently of
+        // this one (the plugin keeps the shared model alive).
+        Ok(Arc::new(PluginGraph(Arc::new(GraphHandle::new(g.fns, out, g.backend.clone())?))))
+    }
 }
 
 struct PluginContext {
@@ -377,6 +413,53 @@ impl BackendContext for PluginContext {
     }
 
     fn output(&self, index: usize) -> Result<OutputRef<'_>> {
+        self.view(self.graph.fns.ctx_get_output, index, "get_output")
+    }
+
+    fn streams(&self) -> bool {
+        self.graph.fns.streaming.is_some()
+    }
+
+    fn compute_single(&mut self) -> Result<()> {
+        let f = self.streaming("compute_single")?.compute_single;
+        let err = self.err.get_mut();
+        err.reset();
+        // SAFETY: valid context.
+        let status = unsafe { f(self.ptr, &mut err.raw) };
+        err.check(status, format_args!("{} compute_single", self.graph.backend))
+    }
+
+    fn output_single(&self, index: usize) -> Result<OutputRef<'_>> {
+        let f = self.streaming("get_output_single")?.get_output_single;
+        self.view(f, index, "get_output_single")
+    }
+
+    fn fini_single(&mut self) -> Result<()> {
+        let f = self.streaming("fini_single")?.fini_single;
+        let err = self.err.get_mut();
+        err.reset();
+        // SAFETY: valid context.
+        let status = unsafe { f(self.ptr, &mut err.raw) };
+        err.check(status, format_args!("{} fini_single", self.graph.backend))
+    }
+}
+
+impl PluginContext {
+    fn streaming(&self, what: &str) -> Result<discovery::StreamingFns> {
+        self.graph
+            .fns
+            .streaming
+            .ok_or_else(|| Error::unsupported(format!("{what}: the {} plugin does not stream", self.graph.backend)))
+    }
+
+    /// Asks the plugin for output `index` through `get` (`ctx_get_output` or
+    /// `ctx_get_output_single`, which share a signature) and validates the view it returns.
+    fn view(
+        &self,
+        get: FnOf<abi::WasinnBackendCtxGetOutputFn>,
+        index: usize,
+        what: &str,
+    ) -> Result<OutputRef<'_>> {
         let mut t = abi::WasinnBackendTensor {
             dims: std::ptr::null(),
             rank: 0,
@@ -390,8 +473,8 @@ impl BackendContext for PluginContext {
             let mut err = self.err.borrow_mut();
             err.reset();
             // SAFETY: valid context and out-pointer.
-            let status = unsafe { (self.graph.fns.ctx_get_output)(self.ptr, index, &mut t, &mut err.raw) };
-            err.check(status, format_args!("{} get_output", self.graph.backend))?;
+            let status = unsafe { get(self.ptr, index, &mut t, &mut err.raw) };
+            err.check(status, format_args!("{} {what}", self.graph.backend))?;
         }
         let bad = |m: String| Error::runtime(format!("the {} plugin returned an invalid output {index}: {m}", self.graph.backend));
         let ty = TensorType::try_from(t.ty).map_err(|_| bad(format!("unknown tensor type {}", t.ty)))?;

@@ -118,12 +118,17 @@ impl Run {
                 let mut ctx = self.ok(kind, "init_execution_context", g.init_execution_context())?;
                 self.add(kind, &mut ctx, false, 1.0)
             }
-            // compute_single / get_output_single / fini_single, twice on one context
+            // compute_single / get_output_single / fini_single on a backend that does not stream
+            // (the ONNX backends): unsupported_operation, and the context stays usable
             "single" => {
                 let g = self.from_bytes(kind, rest)?;
                 let mut ctx = self.ok(kind, "init_execution_context", g.init_execution_context())?;
-                self.add(kind, &mut ctx, true, 1.0)?;
-                self.add(kind, &mut ctx, true, -1.0)
+                self.add(kind, &mut ctx, false, 1.0)?;
+                let mut sum = [0f32; 6];
+                self.expect(kind, "compute_single on a backend that does not stream", ctx.compute_single(), 6);
+                self.expect(kind, "get_output_single on a backend that does not stream", ctx.get_output_single(0, &mut sum), 6);
+                self.expect(kind, "fini_single on a backend that does not stream", ctx.fini_single(), 6);
+                self.add(kind, &mut ctx, false, -1.0)
             }
             // unload: the context made before keeps working; a second unload is refused
             "unload" => {
