@@ -26,6 +26,7 @@
 //! - `halfstream`: a version-3 table with `ctx_compute_single` but no `ctx_fini_single`;
 //! - `samederive`: `graph_derive` hands back the graph it was given (a host must not take
 //!   ownership of it twice).
+//!
 //! Otherwise it is a working backend for the `ggml` encoding (so it never competes with real
 //! backends for ONNX): any bytes load as a model with one f32 input `x` of shape `[N]` and
 //! two outputs, `y = 2x` (f32) and `n = len(x)` (i64 `[1]`).
