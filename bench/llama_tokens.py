@@ -71,6 +71,7 @@ def main():
             assert llama_cpp.llama_decode(ctx, llama_cpp.llama_batch_get_one(one, 1)) == 0
         dt = time.perf_counter() - t0
         llama_cpp.llama_sampler_free(chain)
+        llm.reset()  # the cache was cleared behind Llama's back: it must not reuse a "cached" prompt
         return n, dt
 
     def high_level():
@@ -114,11 +115,12 @@ def main():
         f()
     rates = {name: [] for name, _ in ways}
     counts = set()
-    for _ in range(args.rounds):
+    for k in range(args.rounds):
         for name, f in ways:
             n, dt = f()
             counts.add(n)
             rates[name].append(n / dt)
+        print(f"round {k + 1}: " + ", ".join(f"{r[-1]:.0f}" for r in rates.values()), file=sys.stderr, flush=True)
     if len(counts) != 1:
         sys.exit(f"the ways generated different token counts: {sorted(counts)}")
     generated = counts.pop()
