@@ -7,7 +7,7 @@
 #   fuzz/run.sh [SECONDS] [TARGET...]        TARGET: glue load parsers layout (default: all)
 #
 # Environment: WASINN_FUZZ_NICE=N (run the fuzzers under `nice -n N`), WASINN_FUZZ_ARGS (extra
-# libFuzzer flags).
+# libFuzzer flags), WASINN_FUZZ_BUILD_ONLY=1 (build, run nothing).
 #
 # No nightly compiler and no cargo-fuzz are needed: the build is a plain `cargo build` of the
 # fuzz workspace with the coverage flags added by a RUSTC_WRAPPER (libfuzzer-sys links libFuzzer
@@ -39,6 +39,8 @@ t0=$SECONDS
 RUSTC_WRAPPER="$REPO/fuzz/rustc-sancov.sh" CARGO_TARGET_DIR="$target_dir" \
   cargo build --manifest-path fuzz/Cargo.toml --bins
 echo "fuzz build: $((SECONDS - t0))s"
+# WASINN_FUZZ_BUILD_ONLY=1: only the build (scripts/test.sh runs it in the background early).
+[ -z "${WASINN_FUZZ_BUILD_ONLY:-}" ] || exit 0
 
 out="$REPO/build/fuzz"
 nice_cmd=()

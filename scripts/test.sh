@@ -30,6 +30,34 @@ ensure_old_vendor_libs || echo "SKIPPED: old vendor libraries could not be downl
 declare -a SUMMARY=()
 
 mkdir -p build
+# Builds that need nothing from the Rust layer start now, at the lowest priority, so they take the
+# core the test layers leave idle (many layers run one process at a time) instead of adding their
+# own time to the run; each layer that needs one waits for it (bg_wait) and fails with its log if
+# it failed. Each builds exactly what its layer's own command builds, so that command is then a
+# no-op: libllama (tests/llamacpp/setup.sh, library only: the venv is left to the foreground),
+# the WasmEdge runtime (bindings/wasmedge/build-wasmedge.sh, cached in build/wasmedge), the fuzz
+# targets (fuzz/run.sh's build) and the remote plugin (plugins/remote, library and unit tests).
+declare -A BG_PID=() BG_T0=()
+bg_start() {
+  local name="$1"; shift
+  BG_T0[$name]=$SECONDS
+  ( nice -n 19 "$@" ) > "build/bg-$name.log" 2>&1 &
+  BG_PID[$name]=$!
+}
+bg_wait() {
+  local name="$1" t=$SECONDS
+  wait "${BG_PID[$name]}" || { tail -40 "build/bg-$name.log" >&2; echo "FAILED: the background build '$name' (build/bg-$name.log)" >&2; exit 1; }
+  SUMMARY+=("background build $name: done $((SECONDS - BG_T0[$name]))s after its start, waited $((SECONDS - t))s")
+}
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+ensure_apt libspdlog-dev   # the WasmEdge build's (without it its configure clones fmt and spdlog)
+bg_start llamacpp env LLAMACPP_BUILD_ONLY=1 tests/llamacpp/setup.sh "$PY"
+wasmedge_archive="${WASINN_WASMEDGE_ARCHIVE:-$(ls "$REPO"/../shared/runtimes/wasmedge-*.tar.gz 2>/dev/null | head -1 || true)}"
+[ -z "$wasmedge_archive" ] || bg_start wasmedge bindings/wasmedge/build-wasmedge.sh "$wasmedge_archive" "$REPO/build/wasmedge"
+bg_start fuzz env WASINN_FUZZ_BUILD_ONLY=1 fuzz/run.sh
+bg_start remote bash -c 'cargo build -q --manifest-path plugins/remote/Cargo.toml --target-dir "$0/target/remote" --lib &&
+  cargo test -q --manifest-path plugins/remote/Cargo.toml --target-dir "$0/target/remote" --lib --no-run' "$REPO"
+
 t0=$SECONDS
 log "Rust: build and test (workspace)"
 cargo build --workspace --all-targets
@@ -64,33 +92,10 @@ WASINN_CYCLE_BACKENDS="$WASINN_CYCLE_BACKENDS" cargo test -q --workspace --test 
 grep -q '^test result: ok. 1 passed' build/cycle-loop.log
 SUMMARY+=("cycle loop: $(grep -E '^cycle loop: [a-z]+: [0-9]+ cycles' build/cycle-loop.log | sed -E 's/^cycle loop: ([a-z]+): ([0-9]+) cycles .* end ([0-9.]+ MB) \(([^)]+)\), slope ([^,]+),.*$/\1 \2 cycles \4 (end \3, \5)/' | paste -sd ';' | sed 's/;/; /g') ($((SECONDS - t0))s)")
 
-# llama.cpp (plugins/llamacpp): libllama + ggml built once from the llama-cpp-python 0.3.36 sdist
-# into build/llamacpp (tests/llamacpp/setup.sh: ~5 CPU-min the first time, reused after), the
-# same library serving llama-cpp-python as the reference; then tests/llamacpp_plugin.rs: greedy
-# tokens equal to llama-cpp-python's per prompt, streaming = compute, embeddings within 1e-5,
-# config errors and bounds. Under --workspace, so tract is not rebuilt with other features.
-t0=$SECONDS
-log "llamacpp layer: llama.cpp build (tests/llamacpp/setup.sh) and tests/llamacpp_plugin.rs"
-LLAMA_LIB_DIR="$(tests/llamacpp/setup.sh "$PY" 2>&1 | tee build/llamacpp-setup.log | tail -1)"
-WASINN_LLAMACPP_LIB="$LLAMA_LIB_DIR/libllama.so" cargo test -q --workspace --test llamacpp_plugin -- --nocapture --test-threads=1 2>&1 \
-  | tee build/llamacpp-tests.log
-grep -q '^test result: ok\.' build/llamacpp-tests.log
-! grep -q '^SKIPPED: llamacpp' build/llamacpp-tests.log
-SUMMARY+=("llamacpp: $(grep -E '^test result:' build/llamacpp-tests.log | awk '{print $4" passed, "$6" failed"}'); $(grep -E '^llamacpp equal tokens: [0-9]+ prompts' build/llamacpp-tests.log | sed 's/^llamacpp equal tokens: //'); llama.cpp build $(cat build/llamacpp/build-time.txt 2>/dev/null || echo '?') ($((SECONDS - t0))s)")
-
 t0=$SECONDS
 log "header: include/wasinn.h is what cbindgen generates from the sources"
 cargo run -q -p gen-header -- --check
 SUMMARY+=("header: include/wasinn.h matches cbindgen ($((SECONDS - t0))s)")
-
-# The fuzz targets (fuzz/, see the README's "Fuzzing"): a short run of each from its generated
-# seeds and kept reproducers, failing on any crash, hang, out-of-memory or broken property. A
-# plain stable `cargo build` of the fuzz workspace, in its own target/fuzz-build/ (never mixed with
-# the main build: see fuzz/run.sh).
-t0=$SECONDS
-log "fuzz: each target for ${WASINN_FUZZ_SECONDS:-15}s (fuzz/run.sh)"
-fuzz/run.sh "${WASINN_FUZZ_SECONDS:-15}" 2>&1 | tee build/fuzz.log
-SUMMARY+=("fuzz: $(grep -c ': no crash$' build/fuzz.log) targets without a finding, $(grep -oE '^fuzz [a-z]+: [0-9?]+ execs' build/fuzz.log | sed 's/^fuzz //' | paste -sd, - | sed 's/,/, /g'); $(grep -oE '^fuzz build: .*' build/fuzz.log) ($((SECONDS - t0))s)")
 
 t0=$SECONDS
 log "wasmtime's C API (the wheel's library + the wasmtime-c-api-impl crate's headers)"
@@ -257,6 +262,16 @@ for b in tract openvino litert; do grep -q "^| [a-z0-9_]* | $b | " build/tflite-
 [ "$(grep -cE '^\| gen_[a-z0-9_]+ \| [0-9.]+ \| [0-9.]+ \| ' build/tflite-bench.md)" = 3 ]
 SUMMARY+=("tflite bench: $(grep -c '^| [a-z0-9_]* | [a-z]* | [0-9]' build/tflite-bench.md) model/backend rows (Python) and $(grep -cE '^\| gen_[a-z0-9_]+ \| [0-9.]+ \| [0-9.]+ \| ' build/tflite-bench.md) tract C API vs tract-tflite rows (Rust) ran once ($((SECONDS - t0))s)")
 
+# The fuzz targets (fuzz/, see the README's "Fuzzing"): a short run of each from its generated
+# seeds and kept reproducers, failing on any crash, hang, out-of-memory or broken property. A
+# plain stable `cargo build` of the fuzz workspace, in its own target/fuzz-build/ (never mixed with
+# the main build: see fuzz/run.sh).
+t0=$SECONDS
+log "fuzz: each target for ${WASINN_FUZZ_SECONDS:-15}s (fuzz/run.sh)"
+bg_wait fuzz
+fuzz/run.sh "${WASINN_FUZZ_SECONDS:-15}" 2>&1 | tee build/fuzz.log
+SUMMARY+=("fuzz: $(grep -c ': no crash$' build/fuzz.log) targets without a finding, $(grep -oE '^fuzz [a-z]+: [0-9?]+ execs' build/fuzz.log | sed 's/^fuzz //' | paste -sd, - | sed 's/,/, /g'); $(grep -oE '^fuzz build: .*' build/fuzz.log) ($((SECONDS - t0))s)")
+
 t0=$SECONDS
 log "real guest: the magika C guest in wasm3 (the interpreter host) through libwasinn"
 WASINN_DEMO_HOST=wasm3 WASINN_DEMO_PROFILE=debug WASINN_DEMO_NO_BUILD=1 scripts/demo.sh 2>&1 | tee build/guest-wasm3.log
@@ -328,6 +343,7 @@ SUMMARY+=("WASINN_LOG=debug: $(grep -c '^wasinn: ' "$logf") log lines, discovery
 # --nn-preload, two plugins named wasi_nn, handles across VMs, on tract and both plugin backends.
 t0=$SECONDS
 log "WasmEdge: the libwasinn plugin in the real wasmedge (bindings/wasmedge/run-tests.sh)"
+[ -z "$wasmedge_archive" ] || bg_wait wasmedge
 bindings/wasmedge/run-tests.sh "$STAGE" target/demo build/wasmedge-tests 2>&1 | tee build/wasmedge.log
 while IFS= read -r line; do SUMMARY+=("${line#summary: }"); done < <(grep '^summary: ' build/wasmedge.log)
 SUMMARY+=("wasmedge layer: $((SECONDS - t0))s")
@@ -388,6 +404,22 @@ log "hostile guests in wasm3, wasinn-wasmtime-run, wasmtime-py (both glues), WAM
 while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -E '^(hostile [a-z0-9-]+|valgrind guest run .*): ' build/hostile.log)
 SUMMARY+=("hostile guests layer: $((SECONDS - t0))s")
 
+# llama.cpp (plugins/llamacpp): libllama + ggml built once from the llama-cpp-python 0.3.36 sdist
+# into build/llamacpp (tests/llamacpp/setup.sh: ~5 CPU-min the first time, reused after), the
+# same library serving llama-cpp-python as the reference; then tests/llamacpp_plugin.rs: greedy
+# tokens equal to llama-cpp-python's per prompt, streaming = compute, embeddings within 1e-5,
+# config errors and bounds. Under --workspace, so tract is not rebuilt with other features.
+t0=$SECONDS
+log "llamacpp layer: llama.cpp build (tests/llamacpp/setup.sh) and tests/llamacpp_plugin.rs"
+bg_wait llamacpp
+LLAMA_LIB_DIR="$(tests/llamacpp/setup.sh "$PY" 2>&1 | tee build/llamacpp-setup.log | tail -1)"
+WASINN_LLAMACPP_LIB="$LLAMA_LIB_DIR/libllama.so" cargo test -q --workspace --test llamacpp_plugin -- --nocapture --test-threads=1 2>&1 \
+  | tee build/llamacpp-tests.log
+grep -q '^test result: ok\.' build/llamacpp-tests.log
+# (not `! grep`: set -e ignores a negated command's status)
+if grep -q '^SKIPPED: llamacpp' build/llamacpp-tests.log; then echo 'FAILED: the llamacpp tests were SKIPPED' >&2; exit 1; fi
+SUMMARY+=("llamacpp: $(grep -E '^test result:' build/llamacpp-tests.log | awk '{print $4" passed, "$6" failed"}'); $(grep -E '^llamacpp equal tokens: [0-9]+ prompts' build/llamacpp-tests.log | sed 's/^llamacpp equal tokens: //'); llama.cpp build $(cat build/llamacpp/build-time.txt 2>/dev/null || echo '?') ($((SECONDS - t0))s)")
+
 # The llama chat guests (issue 15): bindings/wasm3/guest/llama_chat.c and rust-wasmedge-llama (the
 # published wasmedge-wasi-nn 0.8 crate) in the wasm3 host and wasinn-wasmtime-run built above (not
 # rebuilt), --profile wasmedge, WASINN_NN_PRELOAD=default:GGML:AUTO:<model.gguf>, the llama.cpp
@@ -437,6 +469,7 @@ SUMMARY+=("benches: $(grep -c '^Success$' build/bench-test.log) criterion benche
 # errors, and the magika guest by name in wasinn-wasmtime-run with its model on Triton.
 t0=$SECONDS
 log "remote plugin against the real Triton (plugins/remote/run-tests.sh)"
+bg_wait remote
 plugins/remote/run-tests.sh "$STAGE" 2>&1 | tee build/remote.log
 SUMMARY+=("remote (Triton 2.51 on loopback, REST + gRPC): $(tail -1 build/remote-tests.log); $(grep -E '^remote build: ' build/remote.log) ($((SECONDS - t0))s)")
 while IFS= read -r line; do SUMMARY+=("$line"); done < <(grep -oE 'remote( overhead)?: (64 MiB|add|magika).*' build/remote.log)

@@ -11,6 +11,7 @@
 #      time (CMAKE_ARGS=-DLLAMA_BUILD=OFF -DLLAVA_BUILD=OFF): it loads our libllama.so through
 #      LLAMA_CPP_LIB_PATH at import, so the plugin and the reference run the same library.
 # Usage: tests/llamacpp/setup.sh PYTHON    (PYTHON: the venv's interpreter; gguf is installed there too)
+#   LLAMACPP_BUILD_ONLY=1: steps 1-2 only (the venv untouched).
 # Prints the directory holding libllama.so on its last line.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -49,6 +50,9 @@ if [ ! -f "$LIB/libllama.so" ] && [ -f "$OUT/cmake/bin/libllama.so" ]; then
     cp -a "$OUT"/cmake/bin/lib*.so* "$LIB"/
 fi
 [ -f "$LIB/libllama.so" ] || { echo "llamacpp: no $LIB/libllama.so after the build" >&2; exit 1; }
+# LLAMACPP_BUILD_ONLY=1: stop here (scripts/test.sh builds the library in the background, beside
+# other layers, and installs the reference into the venv later, when no other pip runs).
+if [ -n "${LLAMACPP_BUILD_ONLY:-}" ]; then echo "$LIB"; exit 0; fi
 
 # The reference: llama-cpp-python's Python package only (no compile of llama.cpp: LLAMA_BUILD=OFF),
 # plus gguf for the test model generator. The stamp records what was installed.
