@@ -62,7 +62,7 @@ fn setup() -> &'static Setup {
     SETUP.get_or_init(|| {
         let mock = built_mock();
         let dir = TempDir::new("streaming");
-        for v in [STREAM, V2] {
+        for v in [STREAM, V2, "zz_halfstream", "zz_samederive"] {
             std::fs::copy(&mock, dir.path().join(format!("libwasinn_backend_{v}.so"))).unwrap();
         }
         // A "GGUF" file: the mock reads it itself when handed its path.
@@ -252,6 +252,29 @@ fn a_v2_plugin_has_no_derive_no_stream_no_optional_inputs() {
     }
     ctx.compute().unwrap();
     assert_eq!(ctx.output(0).unwrap().data, b"ab");
+}
+
+#[test]
+fn malformed_v3_tables_are_rejected_or_refused() {
+    setup();
+    // Streaming entries come as a set: a table with only some of them is rejected at discovery.
+    let entries = plugins::list();
+    let half = entries
+        .iter()
+        .find(|e| e.path.as_ref().is_some_and(|p| p.to_string_lossy().contains("zz_halfstream")))
+        .unwrap_or_else(|| panic!("no halfstream entry in {entries:#?}"));
+    assert_eq!(half.status, plugins::BackendStatus::Rejected, "{half:#?}");
+    assert!(half.reason.as_deref().unwrap_or_default().contains("all three or none"), "{half:#?}");
+    // A graph_derive that returns its own argument is an error, never a second owner.
+    let g = generator("zz_samederive");
+    let e = g.derive(b"{}").unwrap_err();
+    assert_eq!(e.status, Status::RuntimeError);
+    assert!(e.message.contains("returned the graph it was given"), "{}", e.message);
+    // The base graph is intact.
+    let mut ctx = g.init_execution_context().unwrap();
+    ctx.set_input(0, &u8_tensor(b"ok")).unwrap();
+    ctx.compute().unwrap();
+    assert_eq!(ctx.output(0).unwrap().data, b"ok");
 }
 
 #[test]

@@ -97,6 +97,11 @@ static uint32_t error_code_of(wasinn_status_t s)
     case WASINN_STATUS_UNSUPPORTED_OPERATION: return EC_UNSUPPORTED;
     case WASINN_STATUS_TOO_LARGE: return EC_TOO_LARGE;
     case WASINN_STATUS_NOT_FOUND: return EC_NOT_FOUND;
+    /* A generator's compute (llama.cpp) can fail for its context window: a size limit, as the
+     * core's wit_error_code says; end_of_sequence only comes from compute_single (not in WIT). */
+    case WASINN_STATUS_CONTEXT_FULL: return EC_TOO_LARGE;
+    case WASINN_STATUS_PROMPT_TOO_LONG: return EC_TOO_LARGE;
+    case WASINN_STATUS_END_OF_SEQUENCE: return EC_NOT_FOUND;
     case WASINN_STATUS_SECURITY: return EC_SECURITY;
     case WASINN_STATUS_EXHAUSTED: return EC_RUNTIME_ERROR;
     default: return EC_UNKNOWN; /* MISSING_MEMORY, BUSY, PANIC: not produced by these calls */

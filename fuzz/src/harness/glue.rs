@@ -513,9 +513,13 @@ pub fn seeds() -> Vec<Vec<u8>> {
                 w.u8(op::SET_INPUT).u32(handle::ctx(0)).u32(i as u32).u32(ptr::at(128)).u32(*ty | 0xdead_be00);
                 w.u32(ptr::at(160)).u32(dims.len() as u32).u32(ptr::at(256)).u32(*data_len).u32(1).blob(&dims_bytes);
             }
-            w.u8(op::COMPUTE).u32(handle::ctx(0)).u32(u32::from(mi % 2 == 1));
+            w.u8(op::COMPUTE).u32(handle::ctx(0)).u32(0);
             // first too small (needed size written), then large enough
             w.u8(op::GET_OUTPUT).u32(handle::ctx(0)).u32(0).u32(ptr::at(1024)).u32(1).u32(ptr::at(8)).u32(0);
+            w.u8(op::GET_OUTPUT).u32(handle::ctx(0)).u32(0).u32(ptr::at(1024)).u32(2048).u32(ptr::at(8)).u32(0);
+            // the streaming imports (unsupported_operation on these non-streaming backends; the
+            // context stays usable), so the fuzzer starts from them too
+            w.u8(op::COMPUTE).u32(handle::ctx(0)).u32(1);
             w.u8(op::GET_OUTPUT).u32(handle::ctx(0)).u32(0).u32(ptr::at(1024)).u32(2048).u32(ptr::at(8)).u32(1);
             w.u8(op::FINI_SINGLE).u32(handle::ctx(0));
             w.u8(op::UNLOAD).u32(handle::graph(0));

@@ -22,7 +22,11 @@
 //!   name (see [`FAULTS`]: NULL or misaligned pointers with non-zero lengths, ranks over 32,
 //!   unknown types and statuses, malformed error messages, NULL graphs or contexts on success).
 //! - `v2table`: the table of a plugin built for ABI version 2 (no derive, no streaming, no
-//!   optional inputs).
+//!   optional inputs);
+//! - `halfstream`: a version-3 table with `ctx_compute_single` but no `ctx_fini_single`;
+//! - `samederive`: `graph_derive` hands back the graph it was given (a host must not take
+//!   ownership of it twice).
+//!
 //! Otherwise it is a working backend for the `ggml` encoding (so it never competes with real
 //! backends for ONNX): any bytes load as a model with one f32 input `x` of shape `[N]` and
 //! two outputs, `y = 2x` (f32) and `n = len(x)` (i64 `[1]`).
@@ -536,6 +540,12 @@ pub unsafe extern "C" fn wasinn_backend_plugin_entry(
         if name.contains("nullfn") {
             (*table).ctx_compute = None;
         }
+        if name.contains("halfstream") {
+            (*table).ctx_fini_single = None;
+        }
+        if name.contains("samederive") {
+            (*table).graph_derive = Some(same_derive);
+        }
         if name.contains("v2table") {
             // A plugin built for ABI version 2: no derive, no streaming, no optional inputs.
             (*table).abi_version = 2;
@@ -548,6 +558,20 @@ pub unsafe extern "C" fn wasinn_backend_plugin_entry(
         }
     }
     status
+}
+
+/// The `samederive` mode's `graph_derive`: "succeeds" by returning its own argument.
+unsafe extern "C" fn same_derive(
+    graph: *const WasinnBackendGraph,
+    _config: *const u8,
+    _config_len: usize,
+    graph_out: *mut *mut WasinnBackendGraph,
+    _err: *mut WasinnBackendError,
+) -> u32 {
+    if !graph_out.is_null() {
+        *graph_out = graph as *mut WasinnBackendGraph;
+    }
+    WASINN_BACKEND_STATUS_SUCCESS
 }
 
 // ---------------------------------------------------------------------------------------------

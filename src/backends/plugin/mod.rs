@@ -357,6 +357,10 @@ impl BackendGraph for PluginGraph {
         if out.is_null() {
             return Err(Error::runtime(format!("the {} plugin reported success but derived no graph", g.backend)));
         }
+        if out == g.ptr {
+            // Owning it twice would free it twice: the plugin broke the "new graph" contract.
+            return Err(Error::runtime(format!("the {} plugin's graph_derive returned the graph it was given", g.backend)));
+        }
         // The derived graph is the plugin's own object, freed with graph_free independently of
         // this one (the plugin keeps the shared model alive).
         Ok(Arc::new(PluginGraph(Arc::new(GraphHandle::new(g.fns, out, g.backend.clone())?))))
