@@ -369,7 +369,8 @@ mod raw {
     use std::ptr::{null, null_mut};
     use wasinn_plugin_abi::*;
 
-    pub struct Table(pub WasinnBackendPlugin, libloading::Library);
+    /// The table, and the library kept open while it is used.
+    pub struct Table(pub WasinnBackendPlugin, #[allow(dead_code)] libloading::Library);
     pub struct Graph<'t>(pub *mut WasinnBackendGraph, &'t Table);
     pub struct Ctx<'t>(pub *mut WasinnBackendCtx, &'t Table);
 

@@ -55,9 +55,10 @@ fi
 if [ -n "${LLAMACPP_BUILD_ONLY:-}" ]; then echo "$LIB"; exit 0; fi
 
 # The reference: llama-cpp-python's Python package only (no compile of llama.cpp: LLAMA_BUILD=OFF),
-# plus gguf for the test model generator. The stamp records what was installed.
+# plus gguf for the test model generator. The stamp records what was installed (a recreated venv
+# fails the import check and is installed again).
 stamp="$OUT/.python-installed"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$VERSION $PY" ]; then
+if [ "$(cat "$stamp" 2>/dev/null)" != "$VERSION $PY" ] || ! LLAMA_CPP_LIB_PATH="$LIB" "$PY" -c 'import llama_cpp, gguf' 2>/dev/null; then
     echo "llamacpp: installing llama-cpp-python $VERSION (no llama.cpp compile) and gguf into the venv" >&2
     # pip builds the package in an isolated environment (scikit-build-core from PyPI); with
     # LLAMA_BUILD=OFF its CMake project compiles nothing and the package ships no library.

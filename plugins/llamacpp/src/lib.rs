@@ -457,7 +457,8 @@ impl LlamaCtx {
         let c = &self.config;
         let n_ctx = if c.ctx_size == 0 { self.model.n_ctx_train.clamp(1, 4096) } else { c.ctx_size };
         let n_batch = c.batch_size.min(n_ctx).max(1);
-        let n_ubatch = if c.embedding { n_batch } else if c.ubatch_size == 0 { n_batch } else { c.ubatch_size.min(n_batch) };
+        // Embeddings pool over the whole prompt, which must then be one physical batch.
+        let n_ubatch = if c.embedding || c.ubatch_size == 0 { n_batch } else { c.ubatch_size.min(n_batch) };
         let key = (n_ctx, n_batch, n_ubatch, c.threads(), c.embedding);
         if self.lctx.as_ref().is_some_and(|l| l.key == key) {
             return Ok(());
