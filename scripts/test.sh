@@ -442,7 +442,7 @@ log "llama chat guests (C + wasmedge-wasi-nn 0.8) in wasm3 and wasinn-wasmtime-r
     tests/llamacpp/run-guests.sh "$STAGE" build/llama-guests
 ) 2>&1 | tee build/llama-guests.log
 SUMMARY+=("$(tail -1 build/llama-guests.log) ($((SECONDS - t0))s)")
-while IFS= read -r line; do SUMMARY+=("llama guests ${line#info: }"); done < <(grep -E '^info: rust-[a-z0-9]+-dims-one: ' build/llama-guests.log)
+while IFS= read -r line; do SUMMARY+=("llama guests $line"); done < <(grep -E '^(ok|FAIL): rust-[a-z0-9]+-dims-one: ' build/llama-guests.log)
 
 # The benchmarks cannot rot (nothing is timed here): bench/setup.py's models without IR, each
 # criterion bench run once in criterion's test mode (debug profile; the three ways' outputs must

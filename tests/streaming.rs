@@ -344,7 +344,13 @@ impl Mem {
     }
     /// A wasm32 `tensor` record of u8 data (u8 is 3 in the witx numbering, 4 in WAMR 2.1's).
     fn u8_tensor(&mut self, profile: Profile, data: &[u8]) -> u32 {
-        let dims = self.at(&(data.len() as u32).to_le_bytes());
+        self.u8_tensor_dims(profile, data.len() as u32, data)
+    }
+
+    /// A u8 tensor record of dims `[dim]` over `data` (a dim other than the length: LlamaEdge's
+    /// prompt shape).
+    fn u8_tensor_dims(&mut self, profile: Profile, dim: u32, data: &[u8]) -> u32 {
+        let dims = self.at(&dim.to_le_bytes());
         let data_ptr = self.at(data);
         let ty: u8 = if profile == Profile::Wamr21 { 4 } else { 3 };
         let mut rec = Vec::new();
@@ -436,6 +442,46 @@ fn witx_streaming_errno_per_profile() {
         inst.unload(graph).unwrap();
         inst.fini_single(ctx).unwrap();
         assert!(inst.compute_single(ctx).is_ok());
+    }
+}
+
+#[test]
+fn wasmedge_profile_takes_a_byte_string_prompt_of_dims_one() {
+    // LlamaEdge's guests pass the prompt as u8 with dims [1] whatever its length; WasmEdge takes
+    // the bytes as they are. The WasmEdge profile does the same for a byte-string input (u8, one
+    // dynamic dim); every other profile keeps product(dims) == len and refuses it.
+    setup();
+    let r = Registry::new();
+    r.add_bytes("gen", Encoding::Ggml, Target::Cpu, vec![b"stream".to_vec()]).unwrap();
+    for p in Profile::ALL {
+        let inst = WitxInstance::new(p);
+        let mut m = Mem::new();
+        let name = m.at(b"gen");
+        let out = m.at(&[0; 4]);
+        inst.load_by_name_in(&r, &mut m.g(), name, 3, out).unwrap();
+        let graph = m.u32_at(out);
+        inst.init_execution_context(&mut m.g(), graph, out).unwrap();
+        let ctx = m.u32_at(out);
+        let t = m.u8_tensor_dims(p, 1, b"hello");
+        let set = inst.set_input(&mut m.g(), ctx, 0, t);
+        if p != Profile::WasmEdge {
+            assert_eq!(set.unwrap_err().status, Status::InvalidArgument, "profile {p:?}");
+            continue;
+        }
+        set.unwrap();
+        let (buf, written) = (m.at(&[0; 8]), m.at(&[0; 4]));
+        let mut text = Vec::new();
+        while inst.compute_single(ctx).is_ok() {
+            inst.get_output_single(&mut m.g(), ctx, 0, buf, 8, written).unwrap();
+            let n = m.u32_at(written);
+            text.extend_from_slice(m.bytes(buf, n));
+        }
+        assert_eq!(text, b"hello", "the whole prompt reached the backend");
+        // A dims [2] over 5 bytes of a byte string is the same; a wrong dims on a u8 input that is
+        // not a byte string would still be refused (the ONNX guests' tests cover that rule).
+        inst.fini_single(ctx).unwrap();
+        let t = m.u8_tensor_dims(p, 2, b"hello");
+        inst.set_input(&mut m.g(), ctx, 0, t).unwrap();
     }
 }
 

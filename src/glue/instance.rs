@@ -34,6 +34,7 @@ use crate::core::limits::Limits;
 use crate::core::loader;
 use crate::core::registry::Registry;
 use crate::core::tensor::{self, TensorRef, MAX_RANK};
+use crate::core::types::TensorType;
 use crate::glue::memory::GuestMemory;
 use crate::glue::profile::{self, Profile};
 
@@ -299,8 +300,30 @@ impl WitxInstance {
         let dims = read_dims(mem, &limits, dims_ptr, dims_len, &mut dims_buf)?;
         let data = mem.bytes(data_ptr, data_len, "tensor data")?;
         limits.check_tensor_bytes(u64::from(data_len))?;
-        let tensor = TensorRef::borrowed(ty, dims, data)?;
-        self.set_input_tensor(ctx, index, &tensor)
+        match TensorRef::borrowed(ty, dims, data) {
+            Ok(tensor) => self.set_input_tensor(ctx, index, &tensor),
+            // LlamaEdge's guests (WasmEdge's GGML backend) pass a prompt as u8 with dims [1]
+            // whatever its length, and WasmEdge takes the bytes as they are: in the WasmEdge
+            // profile, and only for an input the backend declares as a byte string (u8, one
+            // dynamic dimension: a GGML prompt or metadata), the bytes are the tensor, [len].
+            Err(e) if self.profile == Profile::WasmEdge && ty == TensorType::U8 && self.byte_string_input(ctx, index) => {
+                crate::wasinn_log!(Debug, "set_input: u8 dims {dims:?} with {data_len} bytes taken as the byte string [{data_len}] (WasmEdge's GGML convention; {e})");
+                let len = [data.len()];
+                self.set_input_tensor(ctx, index, &TensorRef::borrowed(ty, &len, data)?)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether input `index` of context `ctx` is declared as a byte string: u8 with exactly one,
+    /// dynamic, dimension (false for an unknown handle or index: the call then fails as usual).
+    fn byte_string_input(&self, ctx: u32, index: u32) -> bool {
+        let Ok(ctx) = self.context(ctx) else { return false };
+        let Ok(index) = to_usize(index) else { return false };
+        let guard = ctx.lock();
+        guard.graph().inputs().get(index).is_some_and(|i| {
+            i.ty == Some(TensorType::U8) && matches!(i.dims.as_deref(), Some([crate::core::backend::Dim::Dynamic]))
+        })
     }
 
     fn set_input_tensor(&self, ctx: u32, index: u32, tensor: &TensorRef<'_>) -> Result<()> {
