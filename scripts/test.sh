@@ -37,19 +37,24 @@ mkdir -p build
 # no-op: libllama (tests/llamacpp/setup.sh, library only: the venv is left to the foreground),
 # the WasmEdge runtime (bindings/wasmedge/build-wasmedge.sh, cached in build/wasmedge), the fuzz
 # targets (fuzz/run.sh's build) and the remote plugin (plugins/remote, library and unit tests).
+# Each runs in a process group of its own (setsid: not a group leader here, so it does not fork),
+# so that the layer waiting for one can raise it back to nice 0 over the others (as root; else it
+# stays at 19) and the exit trap can stop whatever is still building.
 declare -A BG_PID=() BG_T0=()
 bg_start() {
   local name="$1"; shift
   BG_T0[$name]=$SECONDS
-  ( nice -n 19 "$@" ) > "build/bg-$name.log" 2>&1 &
+  nice -n 19 setsid "$@" > "build/bg-$name.log" 2>&1 &
   BG_PID[$name]=$!
 }
 bg_wait() {
   local name="$1" t=$SECONDS
+  renice -n 0 -g "${BG_PID[$name]}" >/dev/null 2>&1 || true
   wait "${BG_PID[$name]}" || { tail -40 "build/bg-$name.log" >&2; echo "FAILED: the background build '$name' (build/bg-$name.log)" >&2; exit 1; }
   SUMMARY+=("background build $name: done $((SECONDS - BG_T0[$name]))s after its start, waited $((SECONDS - t))s")
 }
-trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+bg_stop() { local p; for p in "${BG_PID[@]}"; do kill -- "-$p" 2>/dev/null || true; done; }
+trap bg_stop EXIT
 ensure_apt libspdlog-dev   # the WasmEdge build's (without it its configure clones fmt and spdlog)
 bg_start llamacpp env LLAMACPP_BUILD_ONLY=1 tests/llamacpp/setup.sh "$PY"
 wasmedge_archive="${WASINN_WASMEDGE_ARCHIVE:-$(ls "$REPO"/../shared/runtimes/wasmedge-*.tar.gz 2>/dev/null | head -1 || true)}"
