@@ -157,12 +157,14 @@ impl Plugin for LlamaPlugin {
             cfg.apply(extra)?;
         }
         set_log(&cfg);
-        let model = if first.starts_with(b"GGUF") {
-            Model::from_bytes(self, first, &cfg)?
-        } else if model_dir.is_some() {
-            // From the host's registry (or a caller that names a model directory): a file path.
+        // The ABI's rule decides, never the bytes: with a model directory (the host's registry)
+        // builders[0] is a path, whatever it starts with (a relative "GGUF-7b.gguf" is a path too);
+        // without one it is the model's bytes.
+        let model = if model_dir.is_some() {
             let path = std::str::from_utf8(first).map_err(|_| PluginError::invalid("GGML model path is not UTF-8"))?;
             Model::from_file(self, Path::new(path), &cfg)?
+        } else if first.starts_with(b"GGUF") {
+            Model::from_bytes(self, first, &cfg)?
         } else {
             return Err(PluginError::encoding("GGML bytes from a guest must be a GGUF file (magic \"GGUF\")"));
         };
