@@ -56,6 +56,7 @@ bg_wait() {
 bg_stop() { local p; for p in "${BG_PID[@]}"; do kill -- "-$p" 2>/dev/null || true; done; }
 trap bg_stop EXIT
 ensure_apt libspdlog-dev   # the WasmEdge build's (without it its configure clones fmt and spdlog)
+LLAMACPP_DOWNLOAD_ONLY=1 tests/llamacpp/setup.sh "$PY"   # in the foreground: pip is slow at nice 19 (see the script)
 bg_start llamacpp env LLAMACPP_BUILD_ONLY=1 tests/llamacpp/setup.sh "$PY"
 wasmedge_archive="${WASINN_WASMEDGE_ARCHIVE:-$(ls "$REPO"/../shared/runtimes/wasmedge-*.tar.gz 2>/dev/null | head -1 || true)}"
 [ -z "$wasmedge_archive" ] || bg_start wasmedge bindings/wasmedge/build-wasmedge.sh "$wasmedge_archive" "$REPO/build/wasmedge"

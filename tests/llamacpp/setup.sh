@@ -11,7 +11,7 @@
 #      time (CMAKE_ARGS=-DLLAMA_BUILD=OFF -DLLAVA_BUILD=OFF): it loads our libllama.so through
 #      LLAMA_CPP_LIB_PATH at import, so the plugin and the reference run the same library.
 # Usage: tests/llamacpp/setup.sh PYTHON    (PYTHON: the venv's interpreter; gguf is installed there too)
-#   LLAMACPP_BUILD_ONLY=1: steps 1-2 only (the venv untouched).
+#   LLAMACPP_DOWNLOAD_ONLY=1: step 1 only; LLAMACPP_BUILD_ONLY=1: steps 1-2 only (the venv untouched).
 # Prints the directory holding libllama.so on its last line.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -23,13 +23,22 @@ LIB="$OUT/lib"
 mkdir -p "$OUT/dl"
 
 if [ ! -f "$OUT/dl/llama_cpp_python-$VERSION.tar.gz" ]; then
+    # pip also prepares the sdist's metadata (an isolated build environment with scikit-build-core
+    # from PyPI): seconds on an idle machine, over 10 minutes at nice 19 beside a CI run, so
+    # scripts/test.sh runs this step in the foreground (LLAMACPP_DOWNLOAD_ONLY=1). Into a scratch
+    # directory first: a killed download never leaves a partial file under the final name.
     echo "llamacpp: downloading the llama-cpp-python $VERSION sdist (~77 MB)" >&2
-    timeout 600 "$PY" -m pip download -q --disable-pip-version-check --no-binary :all: --no-deps \
-        "llama-cpp-python==$VERSION" -d "$OUT/dl" >&2
+    rm -rf "$OUT/dl.part"
+    timeout 900 "$PY" -m pip download -q --disable-pip-version-check --no-binary :all: --no-deps \
+        "llama-cpp-python==$VERSION" -d "$OUT/dl.part" >&2
+    mv "$OUT/dl.part/llama_cpp_python-$VERSION.tar.gz" "$OUT/dl/"
+    rm -rf "$OUT/dl.part"
 fi
 if [ ! -f "$SRC/vendor/llama.cpp/include/llama.h" ]; then
     tar xzf "$OUT/dl/llama_cpp_python-$VERSION.tar.gz" -C "$OUT"
 fi
+# LLAMACPP_DOWNLOAD_ONLY=1: stop here (the sources are in place; nothing built).
+if [ -n "${LLAMACPP_DOWNLOAD_ONLY:-}" ]; then exit 0; fi
 
 if [ ! -f "$LIB/libllama.so" ] && [ ! -f "$OUT/cmake/bin/libllama.so" ]; then
     echo "llamacpp: building libllama + ggml (Release, llama target only)" >&2
