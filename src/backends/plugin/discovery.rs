@@ -314,9 +314,7 @@ enum Candidate {
 impl Candidate {
     fn described(&self) -> Described {
         match self {
-            Candidate::Opened(p) => {
-                Described { name: p.name.clone(), version: p.version.clone(), encodings: p.encodings.clone(), targets: p.targets.clone() }
-            }
+            Candidate::Opened(p) => p.described(),
             Candidate::Described(d) => d.clone(),
         }
     }
@@ -330,6 +328,13 @@ pub(crate) struct OpenedPlugin {
     pub(crate) encodings: Vec<Encoding>,
     pub(crate) targets: Vec<Target>,
     pub(crate) table: PluginFns,
+}
+
+impl OpenedPlugin {
+    /// What the table says, as a probe reports it and [`super::lazy`] checks it again.
+    pub(crate) fn described(&self) -> Described {
+        Described { name: self.name.clone(), version: self.version.clone(), encodings: self.encodings.clone(), targets: self.targets.clone() }
+    }
 }
 
 /// What a validated plugin table says about the backend, as a probe reports it (see

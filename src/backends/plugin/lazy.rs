@@ -47,7 +47,7 @@ impl LazyPlugin {
                 self.path.display()
             );
             let p = open_plugin(&self.path)?;
-            let now = Described { name: p.name.clone(), version: p.version.clone(), encodings: p.encodings.clone(), targets: p.targets.clone() };
+            let now = p.described();
             if now != self.described {
                 return Err(format!("its table says {now:?} here but {:?} in its probe", self.described));
             }

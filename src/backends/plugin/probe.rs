@@ -358,8 +358,7 @@ pub fn probe_main() -> i32 {
     });
     match result {
         Ok(p) => {
-            let d = super::discovery::Described { name: p.name, version: p.version, encodings: p.encodings, targets: p.targets };
-            for line in d.to_lines() {
+            for line in p.described().to_lines() {
                 say(&line);
             }
             say("ok");
