@@ -15,21 +15,21 @@
 #define MAX_RANK 8
 
 /* CLOCK_MONOTONIC in microseconds (through WASI in the guest). */
-static double now_us(void)
+static inline double now_us(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
 }
 
-static int cmp_double(const void *a, const void *b)
+static inline int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
 /* The q-quantile (0..1) of v[0..n), sorting v. */
-static double quantile(double *v, long n, double q)
+static inline double quantile(double *v, long n, double q)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return v[(long)(q * (double)(n - 1) + 0.5)];
@@ -37,7 +37,7 @@ static double quantile(double *v, long n, double q)
 
 /* Stores iteration it's total and per-phase times (set_input t0-t1, compute t1-t2, get_output
  * t2-t3). */
-static void record_iter(double *total, double *ph[3], long it, double t0, double t1, double t2, double t3)
+static inline void record_iter(double *total, double *ph[3], long it, double t0, double t1, double t2, double t3)
 {
     total[it] = t3 - t0;
     ph[0][it] = t1 - t0;
@@ -47,7 +47,7 @@ static void record_iter(double *total, double *ph[3], long it, double t0, double
 
 /* sum_j out[j] * (1 + j mod 13) over the f32 elements of len bytes at out (position-weighted, so a
  * softmax's outputs do not always sum to 1): the checksum both programs print. */
-static double checksum_f32(const uint8_t *out, size_t len)
+static inline double checksum_f32(const uint8_t *out, size_t len)
 {
     double sum = 0;
     for (size_t j = 0; j + 4 <= len; j += 4) {

@@ -10,7 +10,8 @@
 #      build is cached in build/wamr) and the Python host, next to the native OpenVINO C program;
 #   5. bench/load_rss.py: load time and peak RSS, libwasinn vs each backend directly; then
 #      wasinn-bench-threads: 1 vs 2 contexts of one graph on as many threads;
-#   6. bench/report.py writes BENCHMARKS.md, appending what each executable bench/extra/*.sh prints.
+#   6. bench/report.py writes BENCHMARKS.md, appending what each executable bench/extra/*.sh prints
+#      (tflite.sh: TensorFlow Lite; llama.sh: llama.cpp tokens per second, which builds libllama once).
 # Every measured process runs pinned to one core (taskset -c 1; nice -n -5 as root).
 # WASINN_BENCH_QUICK=1: fewer rounds and iterations (a check of the pipeline, not for publishing);
 # WASINN_BENCH_ROUNDS (default 4, even: rounds alternate N and 2N iterations) for the whole programs.
@@ -61,7 +62,7 @@ log "$profile build (library, plugins, bench crate) and install into $B/prefix"
 # One cargo invocation for everything (the library, the plugins, the bench crate's binaries and its
 # criterion bench), so the dependencies are built once with one feature set (a separate `cargo bench`
 # would unify criterion's features in and rebuild tract); the bench binary is then run directly.
-pkgs=(-p wasinn -p wasinn-backend-openvino -p wasinn-backend-onnxruntime -p wasinn-backend-litert -p wasinn-bench)
+pkgs=(-p wasinn -p wasinn-backend-openvino -p wasinn-backend-onnxruntime -p wasinn-backend-litert -p wasinn-backend-llamacpp -p wasinn-bench)
 nice -n 10 cargo build -q ${cargo_profile[@]+"${cargo_profile[@]}"} "${pkgs[@]}" --lib --bins --benches
 BENCH_BIN="$(cargo build -q ${cargo_profile[@]+"${cargo_profile[@]}"} "${pkgs[@]}" --lib --bins --benches --message-format=json \
   | "$PY" -c 'import json, sys
