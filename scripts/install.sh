@@ -7,7 +7,8 @@
 #   lib/libwasinn.so.X.Y.Z, lib/libwasinn.so.X -> it, lib/libwasinn.so -> libwasinn.so.X
 #   lib/libwasinn.a                   (when built)
 #   lib/libwasinn_backend_onnxruntime.so, lib/libwasinn_backend_openvino.so,
-#   lib/libwasinn_backend_litert.so   (the backend plugins, beside libwasinn.so: the directory
+#   lib/libwasinn_backend_litert.so, lib/libwasinn_backend_llamacpp.so
+#                                     (the backend plugins, beside libwasinn.so: the directory
 #                                      plugin discovery searches, found with dladdr; the test-only
 #                                      mock plugin is never installed; --no-plugins: without them,
 #                                      for a build of the library alone such as scripts/demo.sh's)
@@ -81,7 +82,7 @@ build_cmd="cargo build"
 [ -f "$so" ] || die "$so not found: build it first ($build_cmd)"
 
 # The backend plugins (built by `cargo build --workspace`, not by a plain `cargo build`).
-plugin_names=(onnxruntime openvino litert)
+plugin_names=(onnxruntime openvino litert llamacpp)
 [ "$with_plugins" = 1 ] || plugin_names=()
 plugins=()
 for name in "${plugin_names[@]}"; do

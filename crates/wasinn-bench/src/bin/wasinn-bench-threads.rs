@@ -22,24 +22,24 @@ fn main() {
     let secs: f64 = secs.parse().expect("SECONDS");
     let models = manifest(&models_dir()).unwrap_or_else(|e| panic!("{e}"));
     let model = models.iter().find(|m| &m.name == name).unwrap_or_else(|| panic!("no model {name}"));
-    let first = capi(backend, model).unwrap_or_else(|e| panic!("{e}"));
-    let before = rss_kb();
-    let mut second = first.fork().unwrap_or_else(|e| panic!("{e}"));
-    second.infer().unwrap_or_else(|e| panic!("{e}"));
-    let ctx_rss = rss_kb().saturating_sub(before);
     // The same on tract called directly (a second run state of one plan), for the backend's own
-    // per-context memory: what libwasinn's figure is to be read against.
-    let direct_ctx_rss = match backend {
+    // per-context memory: what libwasinn's figure is to be read against. Measured first, and kept
+    // alive until the end, so neither measurement reuses memory the other freed.
+    let direct = match backend {
         Backend::Tract => {
             let one = wasinn_bench::native::Tract::load(model).unwrap_or_else(|e| panic!("{e}"));
             let before = rss_kb();
             let two = one.fork().unwrap_or_else(|e| panic!("{e}"));
             let grown = rss_kb().saturating_sub(before);
-            drop((two, one));
-            Some(grown)
+            Some((grown, one, two))
         }
         _ => None,
     };
+    let first = capi(backend, model).unwrap_or_else(|e| panic!("{e}"));
+    let before = rss_kb();
+    let mut second = first.fork().unwrap_or_else(|e| panic!("{e}"));
+    second.infer().unwrap_or_else(|e| panic!("{e}"));
+    let ctx_rss = rss_kb().saturating_sub(before);
     let mut ctxs = vec![first, second];
     let mut rates = Vec::new();
     for n in [1usize, 2] {
@@ -68,6 +68,10 @@ fn main() {
     drop(ctxs);
     drop(first);
     let weights = std::fs::metadata(&model.onnx).map(|m| m.len() / 1024).unwrap_or(0);
-    let direct = direct_ctx_rss.map(|kb| format!(" direct_ctx_rss_kb={kb}")).unwrap_or_default();
+    let direct = direct.map(|(kb, one, two)| {
+        drop((two, one));
+        format!(" direct_ctx_rss_kb={kb}")
+    });
+    let direct = direct.unwrap_or_default();
     println!("threads scaling={:.3} ctx_rss_kb={ctx_rss} weights_kb={weights}{direct}", rates[1] / rates[0]);
 }
