@@ -63,7 +63,12 @@ fn env() -> Option<&'static Env> {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("llamacpp");
         std::fs::create_dir_all(&dir).unwrap();
         let model = dir.join("tiny-llama.gguf");
-        python(&[Path::new(REPO).join("tests/llamacpp/make_model.py").as_os_str(), model.as_os_str()], None);
+        // Written beside and renamed over: another process of this binary (the stream-stdout
+        // child) may have the previous file mapped, and rewriting a mapped file in place could
+        // fault it.
+        let part = dir.join(format!("tiny-llama.gguf.{}", std::process::id()));
+        python(&[Path::new(REPO).join("tests/llamacpp/make_model.py").as_os_str(), part.as_os_str()], None);
+        std::fs::rename(&part, &model).unwrap();
         Some(Env { lib, model })
     })
     .as_ref()
@@ -680,4 +685,65 @@ fn a_registry_preload_passes_the_path_and_derives_with_a_config() {
     ctx.set_input(0, &bytes_tensor(PROMPTS[2].as_bytes())).unwrap();
     ctx.compute().unwrap();
     assert_eq!(ctx.output(0).unwrap().data, &want[..]);
+}
+
+/// Markers around what the child below writes to stdout, so the parent can find the plugin's
+/// output among libtest's own lines.
+const STDOUT_BEGIN: &str = "\n<<wasinn-stream-stdout>>\n";
+const STDOUT_END: &str = "\n<</wasinn-stream-stdout>>\n";
+
+/// `"stream-stdout": true` prints each piece to the host's stdout during compute, as WasmEdge's
+/// GGML backend does: the bytes printed are exactly the generated text, and nothing is printed
+/// without the key. The plugin writes to file descriptor 1 (not through libtest's capture), so
+/// the generation runs in a child process (this test binary again, running only the child test
+/// below) whose stdout is read here.
+#[test]
+fn stream_stdout_prints_exactly_the_generated_text() {
+    let e = env_or_skip!();
+    let graph = load_path(e);
+    let want = generate(&graph, PROMPTS[0], &greedy_config(N_PREDICT)).unwrap().0;
+    assert!(!want.is_empty());
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "stream_stdout_child", "--nocapture", "--test-threads=1", "--quiet"])
+        .env("WASINN_TEST_STREAM_STDOUT_CHILD", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut sections: Vec<&[u8]> = Vec::new();
+    let mut rest = &out.stdout[..];
+    while let Some(b) = find(rest, STDOUT_BEGIN.as_bytes()) {
+        let after = &rest[b + STDOUT_BEGIN.len()..];
+        let end = find(after, STDOUT_END.as_bytes()).expect("an end marker after each begin marker");
+        sections.push(&after[..end]);
+        rest = &after[end + STDOUT_END.len()..];
+    }
+    assert_eq!(sections.len(), 2, "stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(sections[0], &want[..], "stream-stdout true: the pieces printed are the text");
+    assert_eq!(sections[1], b"", "stream-stdout absent: nothing printed");
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The child of the test above (a no-op unless WASINN_TEST_STREAM_STDOUT_CHILD is set): two
+/// generations between markers, with `"stream-stdout": true` then without the key.
+#[test]
+fn stream_stdout_child() {
+    use std::io::Write;
+    if std::env::var_os("WASINN_TEST_STREAM_STDOUT_CHILD").is_none() {
+        return;
+    }
+    let e = env_or_skip!();
+    let graph = load_path(e);
+    let base = greedy_config(N_PREDICT);
+    let on = format!(r#"{}, "stream-stdout": true}}"#, base.trim_end_matches('}'));
+    for config in [on.as_str(), base.as_str()] {
+        let mut o = std::io::stdout();
+        o.write_all(STDOUT_BEGIN.as_bytes()).unwrap();
+        o.flush().unwrap();
+        generate(&graph, PROMPTS[0], config).unwrap();
+        o.write_all(STDOUT_END.as_bytes()).unwrap();
+        o.flush().unwrap();
+    }
 }
