@@ -61,6 +61,13 @@ def data_path(crit_dir: str) -> list:
     return rows
 
 
+# threads.log labels that are a backend run with settings (scripts/bench.sh's threads_row).
+THREADS_LABELS = {
+    "openvino": "openvino (OpenVINO's default streams: 1, on both cores)",
+    "openvino-2-streams": "openvino, `WASINN_OPENVINO_STREAMS=2` (1 core each)",
+}
+
+
 def threads(path: str) -> list:
     """scripts/bench.sh's threads.log: one line a backend, `BACKEND threads n=1 per_s=.. threads n=2
     per_s=.. threads scaling=.. ctx_rss_kb=.. weights_kb=.. [direct_ctx_rss_kb=..]` (wasinn-bench-threads'
@@ -73,7 +80,7 @@ def threads(path: str) -> list:
         kv = dict(p.split("=", 1) for p in parts[1:] if "=" in p and not p.startswith(("n=", "per_s=")))
         rates = [float(p.split("=")[1]) for p in parts if p.startswith("per_s=")]
         if parts and len(rates) == 2 and "scaling" in kv:
-            out.append(dict(backend=parts[0], rates=rates, scaling=float(kv["scaling"]),
+            out.append(dict(backend=THREADS_LABELS.get(parts[0], parts[0]), rates=rates, scaling=float(kv["scaling"]),
                             ctx_rss_kb=int(kv["ctx_rss_kb"]), weights_kb=int(kv["weights_kb"]),
                             direct_ctx_rss_kb=int(kv["direct_ctx_rss_kb"]) if "direct_ctx_rss_kb" in kv else None))
     return out
@@ -292,7 +299,7 @@ def main() -> int:
                   f"{c.get('maxrss_kb', 0) / 1024:.1f} MB | {(c.get('maxrss_kb', 0) - d.get('maxrss_kb', 0)) / 1024:+.1f} MB |")
         w("")
     if os.path.exists(threads_log) and os.path.getsize(threads_log):
-        w("## 4. Concurrency: N contexts of one graph on N threads (magika, C API, unpinned; OpenVINO at f32, the plugin's default)\n")
+        w("## 4. Concurrency: N contexts of one graph on N threads (magika, C API, unpinned; OpenVINO at f32, the plugin's default, with its default streams and with two)\n")
         w("| backend | inferences/s, N=1 | N=2 | scaling | RSS of the 2nd context | the same, backend alone | model file |")
         w("|---|---|---|---|---|---|---|")
         for t in threads(threads_log):

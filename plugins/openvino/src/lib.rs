@@ -26,6 +26,14 @@
 //!   acceptance), e.g. `CPU precision bf16 (OpenVINO's default)` or `CPU precision f32
 //!   (WASINN_OPENVINO_PRECISION=f16)` (f16 asked for, on a CPU where OpenVINO falls back to f32);
 //!   see [`Precision`];
+//! - the CPU's number of streams (`NUM_STREAMS`, how many inferences of one compiled model run at
+//!   once) is OpenVINO's default unless `WASINN_OPENVINO_STREAMS` sets it: a count (1 to 4096;
+//!   OpenVINO lowers a count above what the CPU can serve) or `auto` (OpenVINO's throughput
+//!   choice). OpenVINO's default, the latency hint, is one stream that uses every core for one
+//!   inference, so contexts of one graph on several threads take turns; with N streams each of N
+//!   contexts computes at once on its share of the cores. Any other value rejects the plugin;
+//!   the setting is part of the version text too (`CPU streams 2 (WASINN_OPENVINO_STREAMS=2)`,
+//!   `CPU streams 1 (OpenVINO's default)`); see [`Streams`];
 //! - target `gpu` uses OpenVINO's GPU device when present and fails with `UNSUPPORTED_OPERATION`
 //!   otherwise;
 //! - the CPU plugin computes i64 as i32: libwasinn logs a warning at load naming a model's i64
@@ -77,12 +85,12 @@ fn candidates() -> Vec<(String, PathBuf)> {
 }
 
 /// The plugin's version text: its own version, OpenVINO's build, the CPU inference precision in
-/// force and where it comes from, and the library's path (only its file name when the whole text
+/// force and where it comes from, the CPU streams (see [`Streams::describe`]), and the library's path (only its file name when the whole text
 /// would pass 240 bytes: the host refuses a version text longer than 256).
-fn version_text(ov_version: &str, effective: &str, precision: Precision, lib: &Path) -> String {
+fn version_text(ov_version: &str, effective: &str, precision: Precision, streams: &str, lib: &Path) -> String {
     let text = |lib: &dyn std::fmt::Display| {
         format!(
-            "{} (openvino {ov_version}, CPU precision {effective} ({}), {lib})",
+            "{} (openvino {ov_version}, CPU precision {effective} ({}), CPU streams {streams}, {lib})",
             env!("CARGO_PKG_VERSION"),
             precision.source()
         )
@@ -160,6 +168,68 @@ impl Precision {
     }
 }
 
+/// The environment variable choosing the CPU's number of streams (see [`Streams`]).
+const STREAMS_ENV: &str = "WASINN_OPENVINO_STREAMS";
+
+/// The largest stream count [`STREAMS_ENV`] takes (OpenVINO itself lowers any count above what
+/// the CPU can serve; the bound only keeps nonsense out).
+const MAX_STREAMS: u32 = 4096;
+
+/// How many inferences of one compiled model OpenVINO's CPU plugin runs at once (`NUM_STREAMS`),
+/// from [`STREAMS_ENV`]; the values are case-insensitive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Streams {
+    /// Unset or empty: not set, OpenVINO's default (the latency hint: one stream on every core).
+    OpenvinoDefault,
+    /// `auto`: OpenVINO's throughput choice for the CPU (`NUM_STREAMS=AUTO`).
+    Auto,
+    /// A count, 1 to [`MAX_STREAMS`].
+    Count(u32),
+}
+
+impl Streams {
+    /// Parses [`STREAMS_ENV`]; any value but a count from 1 to [`MAX_STREAMS`], `auto`, or unset
+    /// or empty is an `INVALID_ARGUMENT` error naming the value and the accepted ones.
+    fn from_env() -> PResult<Streams> {
+        std::env::var_os(STREAMS_ENV).map_or(Ok(Streams::OpenvinoDefault), |v| Streams::parse(&v.to_string_lossy()))
+    }
+
+    fn parse(value: &str) -> PResult<Streams> {
+        let lower = value.trim().to_ascii_lowercase();
+        match lower.as_str() {
+            "" => Ok(Streams::OpenvinoDefault),
+            "auto" => Ok(Streams::Auto),
+            n => match n.parse::<u32>() {
+                Ok(n @ 1..=MAX_STREAMS) => Ok(Streams::Count(n)),
+                _ => Err(PluginError::invalid(format!(
+                    "{STREAMS_ENV}={value:?} is not a stream count this plugin takes: use a count from 1 to \
+                     {MAX_STREAMS}, auto (OpenVINO's throughput choice), or leave it unset (OpenVINO's default, \
+                     one stream)"
+                ))),
+            },
+        }
+    }
+
+    /// The `NUM_STREAMS` value to set, `None` to leave OpenVINO's default.
+    fn value(self) -> Option<String> {
+        match self {
+            Streams::OpenvinoDefault => None,
+            Streams::Auto => Some("AUTO".into()),
+            Streams::Count(n) => Some(n.to_string()),
+        }
+    }
+
+    /// The version text's `CPU streams ...` part: the count asked for (or `auto`) and its source,
+    /// or, unset, the count OpenVINO reports for the CPU (`reported`) as its default.
+    fn describe(self, reported: Option<&str>) -> String {
+        match self {
+            Streams::OpenvinoDefault => format!("{} (OpenVINO's default)", reported.unwrap_or("unknown")),
+            Streams::Auto => format!("auto ({STREAMS_ENV}=auto)"),
+            Streams::Count(n) => format!("{n} ({STREAMS_ENV}={n})"),
+        }
+    }
+}
+
 fn ov_err(what: &'static str) -> impl Fn(openvino::InferenceError) -> PluginError {
     move |e| PluginError::runtime(format!("openvino: {what}: {e}"))
 }
@@ -170,6 +240,7 @@ impl Plugin for OvPlugin {
     fn init() -> PResult<Self> {
         // Checked first: a bad value rejects the plugin before OpenVINO is even looked for.
         let precision = Precision::from_env()?;
+        let streams = Streams::from_env()?;
         let Some((rule, path)) = candidates().into_iter().next() else {
             return Err(PluginError::runtime(
                 "OpenVINO library not found: set WASINN_OPENVINO_LIB to libopenvino_c.so, OPENVINO_INSTALL_DIR to \
@@ -187,6 +258,14 @@ impl Plugin for OvPlugin {
             core.set_property(&DeviceType::CPU, &openvino::RwPropertyKey::HintInferencePrecision, hint)
                 .map_err(|e| PluginError::runtime(format!("cannot set the CPU inference precision to {hint}: {e}")))?;
         }
+        if let Some(value) = streams.value() {
+            core.set_property(&DeviceType::CPU, &openvino::RwPropertyKey::NumStreams, &value)
+                .map_err(|e| PluginError::runtime(format!("cannot set the CPU streams to {value}: {e}")))?;
+        }
+        let reported_streams = core
+            .get_property(&DeviceType::CPU, &openvino::PropertyKey::Rw(openvino::RwPropertyKey::NumStreams))
+            .ok()
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
         // What OpenVINO will use (for `default`, its own choice for this CPU), as it reports it.
         let effective = core
             .get_property(&DeviceType::CPU, &openvino::PropertyKey::Rw(openvino::RwPropertyKey::HintInferencePrecision))
@@ -202,7 +281,7 @@ impl Plugin for OvPlugin {
             .unwrap_or_else(|| "?".into());
         Ok(OvPlugin {
             core: Mutex::new(core),
-            version: version_text(&ov_version, &effective, precision, &path),
+            version: version_text(&ov_version, &effective, precision, &streams.describe(reported_streams.as_deref()), &path),
             has_gpu,
         })
     }
@@ -710,12 +789,31 @@ mod tests {
     }
 
     #[test]
+    fn stream_values() {
+        assert_eq!(Streams::parse("").unwrap(), Streams::OpenvinoDefault);
+        assert_eq!(Streams::parse("AUTO").unwrap().value().as_deref(), Some("AUTO"));
+        assert_eq!(Streams::parse("2").unwrap(), Streams::Count(2));
+        assert_eq!(Streams::parse(" 2 ").unwrap().value().as_deref(), Some("2"));
+        assert_eq!(Streams::parse("4096").unwrap(), Streams::Count(MAX_STREAMS));
+        assert_eq!(Streams::OpenvinoDefault.value(), None);
+        for bad in ["0", "-1", "4097", "two", "2.5", "99999999999"] {
+            let e = Streams::parse(bad).unwrap_err();
+            assert_eq!(e.status, WASINN_BACKEND_STATUS_INVALID_ARGUMENT, "{bad}");
+            assert!(e.message.contains(&format!("WASINN_OPENVINO_STREAMS={bad:?}")) && e.message.contains("from 1 to 4096"), "{}", e.message);
+        }
+        assert_eq!(Streams::OpenvinoDefault.describe(Some("1")), "1 (OpenVINO's default)");
+        assert_eq!(Streams::Count(2).describe(Some("2")), "2 (WASINN_OPENVINO_STREAMS=2)");
+        assert_eq!(Streams::Auto.describe(Some("1")), "auto (WASINN_OPENVINO_STREAMS=auto)");
+    }
+
+    #[test]
     fn version_text_stays_short() {
         let p = Precision::Bf16;
-        let short = version_text("2026.4.1-1", "bf16", p, Path::new("/v/libopenvino_c.so.2641"));
-        assert_eq!(short, format!("{} (openvino 2026.4.1-1, CPU precision bf16 (WASINN_OPENVINO_PRECISION=bf16), /v/libopenvino_c.so.2641)", env!("CARGO_PKG_VERSION")));
+        let streams = Streams::Count(2).describe(None);
+        let short = version_text("2026.4.1-1", "bf16", p, &streams, Path::new("/v/libopenvino_c.so.2641"));
+        assert_eq!(short, format!("{} (openvino 2026.4.1-1, CPU precision bf16 (WASINN_OPENVINO_PRECISION=bf16), CPU streams 2 (WASINN_OPENVINO_STREAMS=2), /v/libopenvino_c.so.2641)", env!("CARGO_PKG_VERSION")));
         let deep = format!("/{}/libopenvino_c.so.2641", "d".repeat(300));
-        let text = version_text("2026.4.1-1", "bf16", p, Path::new(&deep));
+        let text = version_text("2026.4.1-1", "bf16", p, &streams, Path::new(&deep));
         assert!(text.len() <= 240 && text.ends_with(", libopenvino_c.so.2641)"), "{text}");
     }
 }
