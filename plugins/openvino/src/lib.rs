@@ -85,8 +85,9 @@ fn candidates() -> Vec<(String, PathBuf)> {
 }
 
 /// The plugin's version text: its own version, OpenVINO's build, the CPU inference precision in
-/// force and where it comes from, the CPU streams (see [`Streams::describe`]), and the library's path (only its file name when the whole text
-/// would pass 240 bytes: the host refuses a version text longer than 256).
+/// force and where it comes from, the CPU streams (see [`Streams::describe`]), and the library's
+/// path (only its file name when the whole text would pass 240 bytes: the host refuses a version
+/// text longer than 256).
 fn version_text(ov_version: &str, effective: &str, precision: Precision, streams: &str, lib: &Path) -> String {
     let text = |lib: &dyn std::fmt::Display| {
         format!(
@@ -234,6 +235,14 @@ fn ov_err(what: &'static str) -> impl Fn(openvino::InferenceError) -> PluginErro
     move |e| PluginError::runtime(format!("openvino: {what}: {e}"))
 }
 
+/// A CPU property as the core reports it, when it is a non-empty text of bytes `valid` accepts
+/// (the text goes into the version text: nothing else is let through).
+fn cpu_property(core: &Core, key: openvino::RwPropertyKey, valid: fn(u8) -> bool) -> Option<String> {
+    core.get_property(&DeviceType::CPU, &openvino::PropertyKey::Rw(key))
+        .ok()
+        .filter(|v| !v.is_empty() && v.bytes().all(valid))
+}
+
 impl Plugin for OvPlugin {
     type Graph = OvGraph;
 
@@ -262,15 +271,9 @@ impl Plugin for OvPlugin {
             core.set_property(&DeviceType::CPU, &openvino::RwPropertyKey::NumStreams, &value)
                 .map_err(|e| PluginError::runtime(format!("cannot set the CPU streams to {value}: {e}")))?;
         }
-        let reported_streams = core
-            .get_property(&DeviceType::CPU, &openvino::PropertyKey::Rw(openvino::RwPropertyKey::NumStreams))
-            .ok()
-            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
         // What OpenVINO will use (for `default`, its own choice for this CPU), as it reports it.
-        let effective = core
-            .get_property(&DeviceType::CPU, &openvino::PropertyKey::Rw(openvino::RwPropertyKey::HintInferencePrecision))
-            .ok()
-            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric()))
+        let reported_streams = cpu_property(&core, openvino::RwPropertyKey::NumStreams, |b| b.is_ascii_digit());
+        let effective = cpu_property(&core, openvino::RwPropertyKey::HintInferencePrecision, |b| b.is_ascii_alphanumeric())
             .unwrap_or_else(|| precision.hint().unwrap_or("unknown").to_string());
         let has_gpu = core.available_devices().map(|d| d.iter().any(|d| d.as_ref().starts_with("GPU"))).unwrap_or(false);
         let ov_version = core
