@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import sys
 from typing import Dict, Optional
 
@@ -61,26 +62,31 @@ def data_path(crit_dir: str) -> list:
     return rows
 
 
-# threads.log labels that are a backend run with settings (scripts/bench.sh's threads_row).
-THREADS_LABELS = {
-    "openvino": "openvino (OpenVINO's default streams: 1, on both cores)",
-    "openvino-2-streams": "openvino, `WASINN_OPENVINO_STREAMS=2` (1 core each)",
-}
+def threads_label(name: str, version: str) -> str:
+    """A threads.log row's label: the backend, and for OpenVINO the CPU streams its version text says
+    are in force (`CPU streams N (where N comes from)`, the plugin's own words, not bench.sh's)."""
+    m = re.search(r"CPU streams (\S+) \(([^)]*)\)", version)
+    if not name.startswith("openvino") or not m:
+        return name
+    source = m[2] if m[2].startswith("OpenVINO") else f"`{m[2]}`"
+    return f"openvino, CPU streams {m[1]} ({source})"
 
 
 def threads(path: str) -> list:
-    """scripts/bench.sh's threads.log: one line a backend, `BACKEND threads n=1 per_s=.. threads n=2
-    per_s=.. threads scaling=.. ctx_rss_kb=.. weights_kb=.. [direct_ctx_rss_kb=..]` (wasinn-bench-threads'
-    output; the last only on tract: a second run state of tract's own plan)."""
+    """scripts/bench.sh's threads.log: one line a run, `LABEL threads n=1 per_s=.. threads n=2
+    per_s=.. threads scaling=.. ctx_rss_kb=.. weights_kb=.. [direct_ctx_rss_kb=..] threads version=..`
+    (wasinn-bench-threads' output; direct_ctx_rss_kb only on tract: a second run state of tract's own
+    plan; the version text runs to the end of the line)."""
     out = []
     if not os.path.exists(path):
         return out
     for line in open(path):
+        line, _, version = line.partition(" threads version=")
         parts = line.split()
         kv = dict(p.split("=", 1) for p in parts[1:] if "=" in p and not p.startswith(("n=", "per_s=")))
         rates = [float(p.split("=")[1]) for p in parts if p.startswith("per_s=")]
         if parts and len(rates) == 2 and "scaling" in kv:
-            out.append(dict(backend=THREADS_LABELS.get(parts[0], parts[0]), rates=rates, scaling=float(kv["scaling"]),
+            out.append(dict(backend=threads_label(parts[0], version.strip()), rates=rates, scaling=float(kv["scaling"]),
                             ctx_rss_kb=int(kv["ctx_rss_kb"]), weights_kb=int(kv["weights_kb"]),
                             direct_ctx_rss_kb=int(kv["direct_ctx_rss_kb"]) if "direct_ctx_rss_kb" in kv else None))
     return out

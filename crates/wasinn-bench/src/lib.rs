@@ -15,7 +15,7 @@
 //! runs are pinned with `taskset` (scripts/bench.sh). OpenVINO's precision is
 //! `WASINN_OPENVINO_PRECISION` (default f32, the plugin's default) on both sides.
 
-use std::ffi::CString;
+use std::ffi::{c_char, CString};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -192,6 +192,28 @@ pub fn rss_kb() -> u64 {
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
         .unwrap_or(0)
+}
+
+/// The version text libwasinn's backend listing shows for `backend` (`wasinn_backend_version`):
+/// what the plugin says of its settings, e.g. OpenVINO's `CPU streams N (...)`. `None` when the
+/// backend is not listed or its text cannot be read.
+pub fn backend_version(backend: Backend) -> Option<String> {
+    // One listing entry's text through the query-then-copy contract of `wasinn_backend_name`.
+    let text = |index: usize, get: unsafe extern "C" fn(usize, *mut c_char, usize, *mut usize) -> wasinn_status_t| {
+        let mut len = 0usize;
+        // SAFETY: a NULL buffer of length 0 only asks for the length, written to a local.
+        unsafe { get(index, std::ptr::null_mut(), 0, &mut len) };
+        let mut buf = vec![0u8; len.checked_add(1)?];
+        // SAFETY: a buffer of `len + 1` bytes, as the call asks.
+        (unsafe { get(index, buf.as_mut_ptr().cast(), buf.len(), std::ptr::null_mut()) } == 0).then_some(())?;
+        buf.truncate(len);
+        String::from_utf8(buf).ok()
+    };
+    let mut count = 0usize;
+    // SAFETY: an out-pointer to a local.
+    check("backend_count", unsafe { wasinn_backend_count(&mut count) }).ok()?;
+    let index = (0..count).find(|&i| text(i, wasinn_backend_name).as_deref() == Some(backend.name()))?;
+    text(index, wasinn_backend_version)
 }
 
 /// One inference per call; outputs land in buffers owned by the way.

@@ -3,8 +3,10 @@
 //! `threads n=N per_s=..`, then `threads scaling=.. ctx_rss_kb=..`: the throughput ratio N=2 / N=1
 //! and the resident memory a second context (after its first inference) added, against the
 //! model's weight bytes (the ONNX file's size, printed as `weights_kb`); on tract also
-//! `direct_ctx_rss_kb`, the same for a second run state of tract's own plan. Run unpinned (it needs
-//! both cores); ONNX Runtime one intra-op thread per context (WASINN_ORT_INTRA_OP_THREADS=1).
+//! `direct_ctx_rss_kb`, the same for a second run state of tract's own plan; last
+//! `threads version=..`, the backend's version text from libwasinn's listing (to the end of the
+//! line: the settings in force, such as OpenVINO's CPU streams). Run unpinned (it needs both
+//! cores); ONNX Runtime one intra-op thread per context (WASINN_ORT_INTRA_OP_THREADS=1).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -74,4 +76,5 @@ fn main() {
     });
     let direct = direct.unwrap_or_default();
     println!("threads scaling={:.3} ctx_rss_kb={ctx_rss} weights_kb={weights}{direct}", rates[1] / rates[0]);
+    println!("threads version={}", backend_version(backend).unwrap_or_default());
 }
