@@ -114,9 +114,9 @@ log "criterion: each backend three ways (OpenVINO f32, then OpenVINO bf16)"
 # criterion writes its results under CARGO_TARGET_DIR/criterion (or target/criterion); the bench
 # binary runs from the bench crate's directory, as cargo bench would run it.
 (cd crates/wasinn-bench && CARGO_TARGET_DIR="${CRIT%/criterion}" WASINN_BENCH_SECONDS=$secs "${pin[@]}" "$BENCH_BIN" --bench) 2>&1 \
-  | tee "$B/criterion.log" | grep -E '^(checksum|skip|[a-z0-9.-]+/[a-zA-Z0-9.-]+/(direct|capi|witx)|time:)' || true
+  | tee "$B/criterion.log" | grep -E '^(checksum|skip|interleaved|[a-z0-9.-]+/[a-zA-Z0-9.-]+/(direct|capi|witx)|time:)' || true
 (cd crates/wasinn-bench && CARGO_TARGET_DIR="${CRIT%/criterion}" WASINN_BENCH_SECONDS=$secs WASINN_BENCH_BACKENDS=openvino \
-  WASINN_OPENVINO_PRECISION=bf16 "${pin[@]}" "$BENCH_BIN" --bench openvino-bf16) 2>&1 | tee -a "$B/criterion.log" | grep -E '^(checksum|time:)' || true
+  WASINN_OPENVINO_PRECISION=bf16 "${pin[@]}" "$BENCH_BIN" --bench openvino-bf16) 2>&1 | tee -a "$B/criterion.log" | grep -E '^(checksum|interleaved|time:)' || true
 grep -q '^checksum ' "$B/criterion.log" || { echo "bench.sh: criterion produced nothing (see $B/criterion.log)" >&2; exit 1; }
 fi
 

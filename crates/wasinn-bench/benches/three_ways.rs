@@ -4,14 +4,16 @@
 //! difference 1e-4), so a way that computes something else cannot be timed as fast. Then
 //! libwasinn's data-path counters (`wasinn_stats_get`) over 10 inferences per way: bytes copied in
 //! and out and tensor-sized allocations per inference (`datapath` lines, also appended to
-//! `criterion/datapath.log` for bench/report.py).
+//! `criterion/datapath.log` for bench/report.py). After each group, the three ways again,
+//! interleaved (see `interleaved`): the ratios to read on a noisy machine (`interleaved` lines,
+//! `criterion/interleaved.log`).
 //!
 //! `cargo test --benches -p wasinn-bench` runs each once (criterion's test mode: what
 //! scripts/test.sh does); scripts/bench.sh runs them for real. Env: `WASINN_BENCH_MODELS`
 //! (bench/setup.py's output), `WASINN_BENCH_BACKENDS` (comma list, default all three),
 //! `WASINN_BENCH_SECONDS` (measurement time per way, default 2), `WASINN_OPENVINO_PRECISION`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use wasinn_bench::*;
@@ -58,7 +60,7 @@ fn three_ways(c: &mut Criterion) {
                     model.name, d.bytes_in, d.bytes_out, d.tensor_allocs, d.tensor_alloc_bytes
                 );
                 println!("{line}");
-                record_data_path(&line);
+                record("datapath.log", &line);
             }
             let mut g = c.benchmark_group(format!("{label}/{}", model.name));
             g.sample_size(20).warm_up_time(Duration::from_secs_f64(secs / 4.0)).measurement_time(Duration::from_secs_f64(secs));
@@ -66,21 +68,83 @@ fn three_ways(c: &mut Criterion) {
             g.bench_function("capi", |b| b.iter(|| capi.infer().unwrap()));
             g.bench_function("witx", |b| b.iter(|| witx.infer().unwrap()));
             g.finish();
+            let line = interleaved(&label, &model.name, [&mut *direct, &mut capi, &mut witx], secs);
+            println!("{line}");
+            record("interleaved.log", &line);
         }
     }
 }
 
-/// Appends a `datapath` line to `criterion/datapath.log` beside criterion's own results (in
-/// `$CARGO_TARGET_DIR` or `target/`, as criterion places them), for bench/report.py.
-fn record_data_path(line: &str) {
+/// Rounds of the interleaved measurement (odd: a true median).
+const ROUNDS: usize = 31;
+
+/// The three ways timed interleaved, for ratios a drift of the machine's speed cannot bias. Each of
+/// [`ROUNDS`] rounds times one batch of each way back to back, in an order that rotates every
+/// round (each way as often first, second and third), and a round's ratios capi / direct and
+/// witx / direct come from batches measured within milliseconds of each other. Criterion times each
+/// way in its own seconds-long stretch, so a change of speed between stretches (other tenants,
+/// frequency) lands on one way only. The batch is sized so each way gets about `secs` in all
+/// (criterion's measurement time: the whole takes about 3 x `secs`); outside
+/// `--bench` (criterion's test mode, `cargo test --benches`) one round of one inference a way.
+/// Returns an `interleaved LABEL/MODEL: rounds R batch B direct_us .. capi_us .. witx_us ..
+/// capi_ratio .. capi_q1 .. capi_q3 .. witx_ratio .. witx_q1 .. witx_q3 ..` line: medians over
+/// rounds of the per-inference times, and the median and quartiles of the per-round ratios.
+fn interleaved(label: &str, model: &str, ways: [&mut dyn Infer; 3], secs: f64) -> String {
+    fn per_inference(way: &mut dyn Infer, n: usize) -> f64 {
+        let t0 = Instant::now();
+        for _ in 0..n {
+            way.infer().unwrap();
+        }
+        t0.elapsed().as_secs_f64() / n as f64
+    }
+    let (rounds, batch) = if std::env::args().any(|a| a == "--bench") {
+        // The batch from the direct way's speed: at least 3 inferences and 50 ms of them.
+        let t0 = Instant::now();
+        let mut n = 0usize;
+        while n < 3 || t0.elapsed() < Duration::from_millis(50) {
+            ways[0].infer().unwrap();
+            n += 1;
+        }
+        let per = t0.elapsed().as_secs_f64() / n as f64;
+        (ROUNDS, ((secs / (ROUNDS as f64 * per)) as usize).max(1))
+    } else {
+        (1, 1)
+    };
+    let mut times: [Vec<f64>; 3] = Default::default();
+    for r in 0..rounds {
+        for k in 0..3 {
+            let w = (r + k) % 3;
+            times[w].push(per_inference(&mut *ways[w], batch));
+        }
+    }
+    let median = |mut v: Vec<f64>, q: f64| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() - 1) as f64 * q).round() as usize]
+    };
+    let us = |w: usize| median(times[w].clone(), 0.5) * 1e6;
+    let ratios = |w: usize| (0..rounds).map(|r| times[w][r] / times[0][r]).collect::<Vec<f64>>();
+    let q = |w: usize| [0.5, 0.25, 0.75].map(|p| median(ratios(w), p));
+    let ([c, c1, c3], [x, x1, x3]) = (q(1), q(2));
+    format!(
+        "interleaved {label}/{model}: rounds {rounds} batch {batch} direct_us {:.3} capi_us {:.3} witx_us {:.3} \
+         capi_ratio {c:.4} capi_q1 {c1:.4} capi_q3 {c3:.4} witx_ratio {x:.4} witx_q1 {x1:.4} witx_q3 {x3:.4}",
+        us(0),
+        us(1),
+        us(2)
+    )
+}
+
+/// Appends a line (`datapath ..`, `interleaved ..`) to `criterion/FILE` beside criterion's own
+/// results (in `$CARGO_TARGET_DIR` or `target/`, as criterion places them), for bench/report.py.
+fn record(file: &str, line: &str) {
     use std::io::Write;
     let dir = std::path::PathBuf::from(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into())).join("criterion");
     let written = std::fs::create_dir_all(&dir).and_then(|()| {
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("datapath.log"))?;
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(file))?;
         writeln!(f, "{line}")
     });
     if let Err(e) = written {
-        eprintln!("three_ways: cannot record the data-path figures in {}: {e}", dir.display());
+        eprintln!("three_ways: cannot record {file} in {}: {e}", dir.display());
     }
 }
 
