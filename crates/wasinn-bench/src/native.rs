@@ -147,6 +147,11 @@ impl OpenVino {
             .clone()?;
         let mut core = Core::new().map_err(|x| format!("openvino: {x}"))?;
         core.set_property(&DeviceType::CPU, &RwPropertyKey::HintInferencePrecision, precision).map_err(e)?;
+        // The CPU streams the plugin is given, given here too (the concurrency bench's comparison).
+        if let Some(n) = std::env::var("WASINN_OPENVINO_STREAMS").ok().filter(|v| !v.is_empty()) {
+            let n = if n.eq_ignore_ascii_case("auto") { "AUTO".to_string() } else { n };
+            core.set_property(&DeviceType::CPU, &RwPropertyKey::NumStreams, &n).map_err(e)?;
+        }
         let bytes = std::fs::read(&model.onnx).map_err(|x| x.to_string())?;
         let m = core.read_model_from_buffer(&bytes, None).map_err(e)?;
         let mut compiled = core.compile_model(&m, DeviceType::CPU).map_err(e)?;
@@ -166,6 +171,23 @@ impl OpenVino {
         let mut me = OpenVino { request, inputs, outs: vec![Vec::new(); model.outputs], _compiled: compiled, _core: core };
         me.infer()?;
         Ok(me)
+    }
+
+    /// A second infer request of the same compiled model (OpenVINO's own way to run one model
+    /// twice at once), with its own input tensors and one inference run; the tensors are returned
+    /// with it, to be dropped after it.
+    pub fn fork(&mut self) -> Result<(openvino::InferRequest, Vec<openvino::Tensor>), String> {
+        let e = |e: openvino::InferenceError| format!("openvino: {e}");
+        let mut request = self._compiled.create_infer_request().map_err(e)?;
+        let mut tensors = Vec::new();
+        for (k, (t, data)) in self.inputs.iter().enumerate() {
+            let mut mine = openvino::Tensor::new(t.get_element_type().map_err(e)?, &t.get_shape().map_err(e)?).map_err(e)?;
+            mine.get_raw_data_mut().map_err(e)?.copy_from_slice(data);
+            request.set_input_tensor_by_index(k, &mine).map_err(e)?;
+            tensors.push(mine);
+        }
+        request.infer().map_err(e)?;
+        Ok((request, tensors))
     }
 }
 

@@ -3,7 +3,9 @@
 //! `threads n=N per_s=..`, then `threads scaling=.. ctx_rss_kb=..`: the throughput ratio N=2 / N=1
 //! and the resident memory a second context (after its first inference) added, against the
 //! model's weight bytes (the ONNX file's size, printed as `weights_kb`); on tract also
-//! `direct_ctx_rss_kb`, the same for a second run state of tract's own plan; last
+//! `direct_ctx_rss_kb`, the same for the backend called directly (a second run state of tract's
+//! own plan; a second infer request of OpenVINO's compiled model, with the same
+//! WASINN_OPENVINO_STREAMS); last
 //! `threads version=..`, the backend's version text from libwasinn's listing (to the end of the
 //! line: the settings in force, such as OpenVINO's CPU streams). Run unpinned (it needs both
 //! cores); ONNX Runtime one intra-op thread per context (WASINN_ORT_INTRA_OP_THREADS=1).
@@ -27,13 +29,22 @@ fn main() {
     // The same on tract called directly (a second run state of one plan), for the backend's own
     // per-context memory: what libwasinn's figure is to be read against. Measured first, and kept
     // alive until the end, so neither measurement reuses memory the other freed.
-    let direct = match backend {
+    let direct: Option<(u64, Box<dyn std::any::Any>)> = match backend {
         Backend::Tract => {
             let one = wasinn_bench::native::Tract::load(model).unwrap_or_else(|e| panic!("{e}"));
             let before = rss_kb();
             let two = one.fork().unwrap_or_else(|e| panic!("{e}"));
             let grown = rss_kb().saturating_sub(before);
-            Some((grown, one, two))
+            // The second goes first: it runs on the first's plan.
+            Some((grown, Box::new((two, one))))
+        }
+        Backend::OpenVino => {
+            let lib = openvino_library().unwrap_or_else(|e| panic!("{e}"));
+            let mut one = wasinn_bench::native::OpenVino::load(&lib, model, &ov_precision()).unwrap_or_else(|e| panic!("{e}"));
+            let before = rss_kb();
+            let two = one.fork().unwrap_or_else(|e| panic!("{e}"));
+            let grown = rss_kb().saturating_sub(before);
+            Some((grown, Box::new((two, one))))
         }
         _ => None,
     };
@@ -70,8 +81,8 @@ fn main() {
     drop(ctxs);
     drop(first);
     let weights = std::fs::metadata(&model.onnx).map(|m| m.len() / 1024).unwrap_or(0);
-    let direct = direct.map(|(kb, one, two)| {
-        drop((two, one));
+    let direct = direct.map(|(kb, both)| {
+        drop(both);
         format!(" direct_ctx_rss_kb={kb}")
     });
     let direct = direct.unwrap_or_default();
