@@ -475,6 +475,8 @@ mkdir -p build/bench-test
 (
   export WASINN_BENCH_MODELS="$REPO/build/bench-test/models" WASINN_PYTHON_SITE_PACKAGES="$VENV"
   "$PY" bench/setup.py "$WASINN_BENCH_MODELS" --quick
+  # What BENCHMARKS.md calls met or missed follows from the figures: report.py's parsers and rules.
+  "$PY" -m pytest -q bench/test_report.py
   # --workspace: the feature set of the Rust layer's build above, so no dependency is rebuilt.
   cargo test -q --workspace --bench three_ways
   bench/build.sh build/bench-test "$VENV"
@@ -482,7 +484,7 @@ mkdir -p build/bench-test
     --models "$WASINN_BENCH_MODELS" --site "$VENV" --ov-libs "$("$PY" -c 'import openvino, os; print(os.path.dirname(openvino.__file__))')/libs" \
     --models-list add-1,magika,mobilenetv2 --out build/bench-test/whole.json
 ) 2>&1 | tee build/bench-test.log
-SUMMARY+=("benches: $(grep -c '^Success$' build/bench-test.log) criterion benches ran once, $(tail -1 build/bench-test.log | sed 's/^whole programs: //') ($((SECONDS - t0))s)")
+SUMMARY+=("benches: report.py $(grep -E '^[0-9]+ passed' build/bench-test.log | tail -1 | cut -d' ' -f1-2), $(grep -c '^Success$' build/bench-test.log) criterion benches ran once, $(tail -1 build/bench-test.log | sed 's/^whole programs: //') ($((SECONDS - t0))s)")
 
 # The remote plugin (plugins/remote, its own workspace) against the real Triton Inference Server
 # (nvidia-pytriton's binary, in build/triton-venv) on free loopback ports: same outputs as the

@@ -1,0 +1,97 @@
+"""bench/report.py's parsing and verdicts (pytest; scripts/test.sh's benches layer runs it): what
+BENCHMARKS.md says met or missed must follow from the figures, so the parsers and the target rules
+are checked here on small made-up logs."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report  # noqa: E402
+
+OV = "0.1.0 (openvino 2026.4.1-1, CPU precision f32 (libwasinn's default), CPU streams {}, /v/libopenvino_c.so.2641)"
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def threads_line(label, n1, n2, scaling, ctx, version=None, direct=None):
+    line = (f"{label} threads n=1 per_s={n1} threads n=2 per_s={n2} threads scaling={scaling} "
+            f"ctx_rss_kb={ctx} weights_kb=3000" + (f" direct_ctx_rss_kb={direct}" if direct is not None else ""))
+    return line + (f" threads version={version}" if version is not None else "") + "\n"
+
+
+def test_threads_labels_come_from_the_plugins_version_text(tmp_path):
+    log = write(tmp_path, "threads.log",
+                threads_line("tract", 100, 200, 2.0, 0, "0.23.9", direct=10)
+                + threads_line("openvino", 270, 250, 0.93, 0, OV.format("1 (OpenVINO's default)"))
+                + threads_line("openvino-2-streams", 160, 360, 2.24, 6292, OV.format("2 (WASINN_OPENVINO_STREAMS=2)"), direct=6292)
+                + threads_line("openvino", 270, 250, 0.93, 0, OV.format("4 (OpenVINO's default)"))
+                + threads_line("onnxruntime", 190, 380, 1.96, 100))
+    rows = report.threads(log)
+    assert [r["backend"] for r in rows] == [
+        "tract", "openvino, CPU streams 1 (OpenVINO's default)", "openvino, CPU streams 2 (`WASINN_OPENVINO_STREAMS=2`)",
+        "openvino, CPU streams 4 (OpenVINO's default)", "onnxruntime"]
+    assert rows[2]["rates"] == [160.0, 360.0] and rows[2]["scaling"] == 2.24
+    assert rows[2]["direct_ctx_rss_kb"] == 6292 and rows[4]["direct_ctx_rss_kb"] is None
+    # A line without the version (an older log) keeps its label as it is.
+    assert report.threads(write(tmp_path, "old.log", threads_line("openvino-2-streams", 1, 2, 2.0, 0)))[0]["backend"] == "openvino-2-streams"
+
+
+def test_interleaved_lines_are_parsed(tmp_path):
+    crit = tmp_path / "criterion"
+    crit.mkdir()
+    (crit / "interleaved.log").write_text(
+        "interleaved tract/magika: rounds 31 batch 3 direct_us 11000.5 capi_us 11050.1 witx_us 11020.0 "
+        "capi_ratio 1.0045 capi_q1 0.9950 capi_q3 1.0120 witx_ratio 1.0018 witx_q1 0.9900 witx_q3 1.0100\n"
+        "something else\n")
+    i = report.interleaved(str(crit))
+    assert list(i) == ["tract/magika"]
+    assert i["tract/magika"]["capi_ratio"] == 1.0045 and i["tract/magika"]["batch"] == 3
+    assert report.interleaved(str(tmp_path / "none")) == {}
+
+
+def row(rows, start):
+    hits = [r for r in rows if r.startswith("| " + start)]
+    assert len(hits) == 1, (start, rows)
+    return hits[0]
+
+
+def test_capi_target_is_judged_on_the_interleaved_ratio(tmp_path):
+    crit = {"tract/magika": {"direct": 100.0, "capi": 117.0, "witx": 101.0}}
+    inter = {"tract/magika": {"capi_ratio": 1.004, "capi_q1": 0.99, "capi_q3": 1.01}}
+    rows = report.targets(crit, inter, {}, str(tmp_path / "none"), [])
+    r = row(rows, "tract: C API / direct <= 1.01")
+    assert "interleaved" in r and "magika 1.004 (1.170)" in r and r.endswith("| **met** |")
+    # Without interleaved figures, criterion's ratio is judged.
+    r = row(report.targets(crit, {}, {}, str(tmp_path / "none"), []), "tract: C API / direct <= 1.01")
+    assert "criterion medians" in r and "magika 1.170" in r and r.endswith("| **missed** |")
+
+
+def test_every_shipped_host_is_judged_on_every_model(tmp_path):
+    host = lambda us: {"median_us": us}  # noqa: E731
+    whole = {
+        "add-1": {"native-f32": host(2.5), "jit-openvino-f32": host(2.9), "wamr-openvino-f32": host(3.1)},
+        "add-4.9MB": {"native-f32": {"median_us": 900.0, "memcpy_in_us": 300.0}, "wasm3-openvino-f32": host(1150.0),
+                      "wamr-openvino-f32": host(1250.0)},
+        "magika": {"native-f32": host(5000.0), "python-openvino-f32": host(5050.0), "wamr-openvino-f32": host(5200.0)},
+    }
+    rows = report.targets({}, {}, whole, str(tmp_path / "none"), [])
+    assert row(rows, "jit-openvino-f32: 1-element Add").endswith("| **met** |")
+    assert row(rows, "wamr-openvino-f32: 1-element Add").endswith("| **missed** |")
+    assert row(rows, "wasm3-openvino-f32: 4.9 MB Add").endswith("| **met** |")
+    assert row(rows, "wamr-openvino-f32: 4.9 MB Add").endswith("| **missed** |")
+    assert row(rows, "python-openvino-f32: real models").endswith("| **met** |")
+    r = row(rows, "wamr-openvino-f32: real models")
+    assert "magika 1.040" in r and r.endswith("| **missed** |")
+    assert not [r for r in rows if r.startswith("| jit-openvino-f32: real models")]
+
+
+def test_threads_targets_name_the_backend_alone(tmp_path):
+    log = write(tmp_path, "threads.log",
+                threads_line("openvino-2-streams", 160, 360, 2.24, 6292, OV.format("2 (WASINN_OPENVINO_STREAMS=2)"), direct=6292))
+    rows = report.targets({}, {}, {}, log, [])
+    assert row(rows, "openvino, CPU streams 2 (`WASINN_OPENVINO_STREAMS=2`): 2 contexts").endswith("| **met** |")
+    r = row(rows, "openvino, CPU streams 2 (`WASINN_OPENVINO_STREAMS=2`): a 2nd context")
+    assert "the backend alone: 6.1 MB" in r and r.endswith("| **missed** |")
