@@ -139,8 +139,6 @@ def main() -> int:
             n = 2 if a.quick else max(4, int(ITERS.get(name, 50) * a.scale)) * (1 if r % 2 == 0 else 2)
             warm = 0 if a.quick else max(2, n // 10)
             for h in hs:
-                if h.get("only") and h["only"] != name:
-                    continue
                 if h["fmt"] == "ir" and m["xml"] == "-":
                     continue
                 if h["name"] == "jit-tract" and m["tract"] != "yes":

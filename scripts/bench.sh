@@ -7,7 +7,8 @@
 #   3. criterion (crates/wasinn-bench/benches/three_ways.rs): each backend three ways, OpenVINO at
 #      f32 then again at bf16;
 #   4. bench/whole.py: the bench guest in the JIT host, the wasmtime CLI, wasm3, WAMR (its fast
-#      interpreter, built from ../shared/runtimes' sources when they are there) and the Python host, next to the native OpenVINO C program;
+#      interpreter, built from ../shared/runtimes' sources when they are there) and the Python
+#      host, next to the native OpenVINO C program;
 #   5. bench/load_rss.py: load time and peak RSS, libwasinn vs each backend directly; then
 #      wasinn-bench-threads: 1 vs 2 contexts of one graph on as many threads;
 #   6. bench/report.py writes BENCHMARKS.md, appending what each executable bench/extra/*.sh prints
@@ -86,7 +87,9 @@ wasm3="$(PYTHON="$PY" bindings/wasm3/build-host.sh "$PREFIX" "$B/wasm3-host" 2>/
 # the WAMR sources in ../shared/runtimes (extracted into build/bench, never into the tree).
 wamr=""
 wamr_archive="$(ls "$REPO"/../shared/runtimes/wamr-*.tar.gz 2>/dev/null | head -1 || true)"
-if [ -n "$wamr_archive" ]; then
+if ! step whole; then
+  :   # only the whole programs run WAMR
+elif [ -n "$wamr_archive" ]; then
   wamr_src="$B/wamr-src/$(basename "$wamr_archive" .tar.gz)"
   if [ ! -f "$wamr_src/build-scripts/runtime_lib.cmake" ]; then
     rm -rf "$B/wamr-src"; mkdir -p "$B/wamr-src"; tar -xzf "$wamr_archive" -C "$B/wamr-src"

@@ -2,13 +2,13 @@
 //! for a fixed time: `wasinn-bench-threads BACKEND MODEL SECONDS` prints, for N = 1 and 2,
 //! `threads n=N per_s=..`, then `threads scaling=.. ctx_rss_kb=..`: the throughput ratio N=2 / N=1
 //! and the resident memory a second context (after its first inference) added, against the
-//! model's weight bytes (the ONNX file's size, printed as `weights_kb`); on tract also
+//! model's weight bytes (the ONNX file's size, printed as `weights_kb`); on tract and OpenVINO also
 //! `direct_ctx_rss_kb`, the same for the backend called directly (a second run state of tract's
 //! own plan; a second infer request of OpenVINO's compiled model, with the same
-//! WASINN_OPENVINO_STREAMS); last
-//! `threads version=..`, the backend's version text from libwasinn's listing (to the end of the
-//! line: the settings in force, such as OpenVINO's CPU streams). Run unpinned (it needs both
-//! cores); ONNX Runtime one intra-op thread per context (WASINN_ORT_INTRA_OP_THREADS=1).
+//! WASINN_OPENVINO_STREAMS); last `threads version=..`, the backend's version text from
+//! libwasinn's listing (to the end of the line: the settings in force, such as OpenVINO's CPU
+//! streams). Run unpinned (it needs both cores); ONNX Runtime one intra-op thread per context
+//! (WASINN_ORT_INTRA_OP_THREADS=1).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -26,9 +26,10 @@ fn main() {
     let secs: f64 = secs.parse().expect("SECONDS");
     let models = manifest(&models_dir()).unwrap_or_else(|e| panic!("{e}"));
     let model = models.iter().find(|m| &m.name == name).unwrap_or_else(|| panic!("no model {name}"));
-    // The same on tract called directly (a second run state of one plan), for the backend's own
-    // per-context memory: what libwasinn's figure is to be read against. Measured first, and kept
-    // alive until the end, so neither measurement reuses memory the other freed.
+    // The same on the backend called directly (tract: a second run state of one plan; OpenVINO: a
+    // second infer request of one compiled model), for the backend's own per-context memory: what
+    // libwasinn's figure is to be read against. Measured first, and kept alive until the end, so
+    // neither measurement reuses memory the other freed.
     let direct: Option<(u64, Box<dyn std::any::Any>)> = match backend {
         Backend::Tract => {
             let one = wasinn_bench::native::Tract::load(model).unwrap_or_else(|e| panic!("{e}"));
