@@ -479,6 +479,8 @@ mkdir -p build/bench-test
   "$PY" -m pytest -q bench/test_report.py
   # --workspace: the feature set of the Rust layer's build above, so no dependency is rebuilt.
   cargo test -q --workspace --bench three_ways
+  # The one-way binary for callgrind / perf stat (bench/analysis.md), one inference each way.
+  for way in direct capi; do "${CARGO_TARGET_DIR:-$REPO/target}/debug/wasinn-bench-way" tract magika $way 1; done
   bench/build.sh build/bench-test "$VENV"
   "$PY" bench/whole.py --quick --prefix "$STAGE" --guest build/bench-test/bench.wasm --ov-native build/bench-test/ov_native \
     --models "$WASINN_BENCH_MODELS" --site "$VENV" --ov-libs "$("$PY" -c 'import openvino, os; print(os.path.dirname(openvino.__file__))')/libs" \
