@@ -117,13 +117,13 @@ fn interleaved(label: &str, model: &str, ways: [&mut dyn Infer; 3], secs: f64) -
             times[w].push(per_inference(&mut *ways[w], batch));
         }
     }
-    let median = |mut v: Vec<f64>, q: f64| {
+    // The median and quartiles of `v`, sorted once.
+    let quartiles = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
-        v[((v.len() - 1) as f64 * q).round() as usize]
+        [0.5, 0.25, 0.75].map(|q| v[((v.len() - 1) as f64 * q).round() as usize])
     };
-    let us = |w: usize| median(times[w].clone(), 0.5) * 1e6;
-    let ratios = |w: usize| (0..rounds).map(|r| times[w][r] / times[0][r]).collect::<Vec<f64>>();
-    let q = |w: usize| [0.5, 0.25, 0.75].map(|p| median(ratios(w), p));
+    let us = |w: usize| quartiles(times[w].clone())[0] * 1e6;
+    let q = |w: usize| quartiles((0..rounds).map(|r| times[w][r] / times[0][r]).collect());
     let ([c, c1, c3], [x, x1, x3]) = (q(1), q(2));
     format!(
         "interleaved {label}/{model}: rounds {rounds} batch {batch} direct_us {:.3} capi_us {:.3} witx_us {:.3} \

@@ -88,6 +88,15 @@ pub fn models_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../build/bench/models"))
 }
 
+/// The model `name` of the manifest in [`models_dir`] (read with its inputs), for the bench
+/// binaries that take one model on their command line.
+pub fn model_named(name: &str) -> Result<Model, String> {
+    manifest(&models_dir())?
+        .into_iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| format!("no model {name} in the manifest"))
+}
+
 /// The manifest's models (read with their inputs).
 pub fn manifest(dir: &Path) -> Result<Vec<Model>, String> {
     let path = dir.join("manifest.tsv");

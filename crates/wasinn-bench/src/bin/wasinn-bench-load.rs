@@ -18,8 +18,7 @@ fn main() {
     };
     setup_env();
     let backend = Backend::parse(backend).unwrap_or_else(|| panic!("unknown backend {backend}"));
-    let models = manifest(&models_dir()).unwrap_or_else(|e| panic!("{e}"));
-    let model = models.iter().find(|m| &m.name == name).unwrap_or_else(|| panic!("no model {name}"));
+    let model = &model_named(name).unwrap_or_else(|e| panic!("{e}"));
     let before = rss_kb();
     let t0 = Instant::now();
     // Both ways run one inference while loading (the C API to size its buffers, the direct ways

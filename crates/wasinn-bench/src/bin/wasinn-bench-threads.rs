@@ -24,8 +24,7 @@ fn main() {
     setup_env();
     let backend = Backend::parse(backend).unwrap_or_else(|| panic!("unknown backend {backend}"));
     let secs: f64 = secs.parse().expect("SECONDS");
-    let models = manifest(&models_dir()).unwrap_or_else(|e| panic!("{e}"));
-    let model = models.iter().find(|m| &m.name == name).unwrap_or_else(|| panic!("no model {name}"));
+    let model = &model_named(name).unwrap_or_else(|e| panic!("{e}"));
     // The same on the backend called directly (tract: a second run state of one plan; OpenVINO: a
     // second infer request of one compiled model), for the backend's own per-context memory: what
     // libwasinn's figure is to be read against. Measured first, and kept alive until the end, so

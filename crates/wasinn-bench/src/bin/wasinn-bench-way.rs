@@ -23,8 +23,7 @@ fn main() {
     setup_env();
     let backend = Backend::parse(backend).unwrap_or_else(|| panic!("unknown backend {backend}"));
     let n: u64 = n.parse().expect("N");
-    let models = manifest(&models_dir()).unwrap_or_else(|e| panic!("{e}"));
-    let model = models.iter().find(|m| &m.name == name).unwrap_or_else(|| panic!("no model {name}"));
+    let model = &model_named(name).unwrap_or_else(|e| panic!("{e}"));
     let mut way: Box<dyn Infer> = match way.as_str() {
         "direct" => direct(backend, model).unwrap_or_else(|e| panic!("{e}")),
         "capi" => Box::new(capi(backend, model).unwrap_or_else(|e| panic!("{e}"))),
