@@ -16,9 +16,10 @@ def write(tmp_path, name, text):
     return str(p)
 
 
-def threads_line(label, n1, n2, scaling, ctx, version=None, direct=None):
+def threads_line(label, n1, n2, scaling, ctx, version=None, direct=None, third=None):
     line = (f"{label} threads n=1 per_s={n1} threads n=2 per_s={n2} threads scaling={scaling} "
-            f"ctx_rss_kb={ctx} weights_kb=3000" + (f" direct_ctx_rss_kb={direct}" if direct is not None else ""))
+            f"ctx_rss_kb={ctx} weights_kb=3000" + (f" direct_ctx_rss_kb={direct}" if direct is not None else "")
+            + (f" third_ctx_rss_kb={third}" if third is not None else ""))
     return line + (f" threads version={version}" if version is not None else "") + "\n"
 
 
@@ -26,7 +27,7 @@ def test_threads_labels_come_from_the_plugins_version_text(tmp_path):
     log = write(tmp_path, "threads.log",
                 threads_line("tract", 100, 200, 2.0, 0, "0.23.9", direct=10)
                 + threads_line("openvino", 270, 250, 0.93, 0, OV.format("1 (OpenVINO's default)"))
-                + threads_line("openvino-2-streams", 160, 360, 2.24, 6292, OV.format("2 (WASINN_OPENVINO_STREAMS=2)"), direct=6292)
+                + threads_line("openvino-2-streams", 160, 360, 2.24, 6292, OV.format("2 (WASINN_OPENVINO_STREAMS=2)"), direct=6292, third=4)
                 + threads_line("openvino", 270, 250, 0.93, 0, OV.format("4 (OpenVINO's default)"))
                 + threads_line("onnxruntime", 190, 380, 1.96, 100))
     rows = report.threads(log)
@@ -35,6 +36,7 @@ def test_threads_labels_come_from_the_plugins_version_text(tmp_path):
         "openvino, CPU streams 4 (OpenVINO's default)", "onnxruntime"]
     assert rows[2]["rates"] == [160.0, 360.0] and rows[2]["scaling"] == 2.24
     assert rows[2]["direct_ctx_rss_kb"] == 6292 and rows[4]["direct_ctx_rss_kb"] is None
+    assert rows[2]["third_ctx_rss_kb"] == 4 and rows[0]["third_ctx_rss_kb"] is None
     # A line without the version (an older log) keeps its label as it is.
     assert report.threads(write(tmp_path, "old.log", threads_line("openvino-2-streams", 1, 2, 2.0, 0)))[0]["backend"] == "openvino-2-streams"
 
@@ -44,11 +46,13 @@ def test_interleaved_lines_are_parsed(tmp_path):
     crit.mkdir()
     (crit / "interleaved.log").write_text(
         "interleaved tract/magika: rounds 31 batch 3 direct_us 11000.5 capi_us 11050.1 witx_us 11020.0 "
-        "capi_ratio 1.0045 capi_q1 0.9950 capi_q3 1.0120 witx_ratio 1.0018 witx_q1 0.9900 witx_q3 1.0100\n"
+        "capi_ratio 1.0045 capi_q1 0.9950 capi_q3 1.0120 witx_ratio 1.0018 witx_q1 0.9900 witx_q3 1.0100 "
+        "again_ratio 1.0210 again_q1 1.0100 again_q3 1.0300\n"
         "something else\n")
     i = report.interleaved(str(crit))
     assert list(i) == ["tract/magika"]
     assert i["tract/magika"]["capi_ratio"] == 1.0045 and i["tract/magika"]["batch"] == 3
+    assert i["tract/magika"]["again_ratio"] == 1.021
     assert report.interleaved(str(tmp_path / "none")) == {}
 
 
@@ -64,6 +68,10 @@ def test_capi_target_is_judged_on_the_interleaved_ratio(tmp_path):
     rows = report.targets(crit, inter, {}, str(tmp_path / "none"), [])
     r = row(rows, "tract: C API / direct <= 1.01")
     assert "interleaved" in r and "magika 1.004 (1.170)" in r and r.endswith("| **met** |")
+    # Over 1.01: still missed, with the control's ratio (a second direct instance) beside it.
+    inter["tract/magika"].update(capi_ratio=1.03, again_ratio=1.028)
+    r = row(report.targets(crit, inter, {}, str(tmp_path / "none"), []), "tract: C API / direct <= 1.01")
+    assert "magika 1.030 (1.170; direct again 1.028)" in r and r.endswith("| **missed** |")
     # Without interleaved figures, criterion's ratio is judged.
     r = row(report.targets(crit, {}, {}, str(tmp_path / "none"), []), "tract: C API / direct <= 1.01")
     assert "criterion medians" in r and "magika 1.170" in r and r.endswith("| **missed** |")
@@ -90,8 +98,11 @@ def test_every_shipped_host_is_judged_on_every_model(tmp_path):
 
 def test_threads_targets_name_the_backend_alone(tmp_path):
     log = write(tmp_path, "threads.log",
-                threads_line("openvino-2-streams", 160, 360, 2.24, 6292, OV.format("2 (WASINN_OPENVINO_STREAMS=2)"), direct=6292))
+                threads_line("openvino-2-streams", 160, 360, 2.24, 6292, OV.format("2 (WASINN_OPENVINO_STREAMS=2)"), direct=6292, third=4))
     rows = report.targets({}, {}, {}, log, [])
     assert row(rows, "openvino, CPU streams 2 (`WASINN_OPENVINO_STREAMS=2`): 2 contexts").endswith("| **met** |")
     r = row(rows, "openvino, CPU streams 2 (`WASINN_OPENVINO_STREAMS=2`): a 2nd context")
     assert "the backend alone: 6.1 MB" in r and r.endswith("| **missed** |")
+    # The 3rd context (both streams already paid for) is judged on its own row.
+    r = row(rows, "openvino, CPU streams 2 (`WASINN_OPENVINO_STREAMS=2`): a 3rd context")
+    assert "0.0 MB vs 2.9 MB" in r and r.endswith("| **met** |")

@@ -5,8 +5,8 @@
 //! libwasinn's data-path counters (`wasinn_stats_get`) over 10 inferences per way: bytes copied in
 //! and out and tensor-sized allocations per inference (`datapath` lines, also appended to
 //! `criterion/datapath.log` for bench/report.py). After each group, the three ways again,
-//! interleaved (see `interleaved`): the ratios to read on a noisy machine (`interleaved` lines,
-//! `criterion/interleaved.log`).
+//! interleaved with a second instance of the direct way (see `interleaved`): the ratios to read on
+//! a noisy machine (`interleaved` lines, `criterion/interleaved.log`).
 //!
 //! `cargo test --benches -p wasinn-bench` runs each once (criterion's test mode: what
 //! scripts/test.sh does); scripts/bench.sh runs them for real. Env: `WASINN_BENCH_MODELS`
@@ -68,7 +68,11 @@ fn three_ways(c: &mut Criterion) {
             g.bench_function("capi", |b| b.iter(|| capi.infer().unwrap()));
             g.bench_function("witx", |b| b.iter(|| witx.infer().unwrap()));
             g.finish();
-            let line = interleaved(&label, &model.name, [&mut *direct, &mut capi, &mut witx], secs);
+            // The control: the direct way loaded once more, after the other three. What separates it
+            // from the first direct instance is where the backend's compiled model landed, not
+            // libwasinn: the resolution of the C API / direct ratios.
+            let mut again = wasinn_bench::direct(backend, model).unwrap_or_else(|e| panic!("{label}/{} direct again: {e}", model.name));
+            let line = interleaved(&label, &model.name, [&mut *direct, &mut capi, &mut witx, &mut *again], secs);
             println!("{line}");
             record("interleaved.log", &line);
         }
@@ -78,18 +82,19 @@ fn three_ways(c: &mut Criterion) {
 /// Rounds of the interleaved measurement (odd: a true median).
 const ROUNDS: usize = 31;
 
-/// The three ways timed interleaved, for ratios a drift of the machine's speed cannot bias. Each of
-/// [`ROUNDS`] rounds times one batch of each way back to back, in an order that rotates every
-/// round (each way as often first, second and third), and a round's ratios capi / direct and
-/// witx / direct come from batches measured within milliseconds of each other. Criterion times each
+/// The three ways and the control (a second direct instance) timed interleaved, for ratios a drift
+/// of the machine's speed cannot bias. Each of [`ROUNDS`] rounds times one batch of each back to
+/// back, in an order that rotates every round (each as often first, second, third and fourth), and
+/// a round's ratios to direct come from batches measured within milliseconds of each other. Criterion times each
 /// way in its own seconds-long stretch, so a change of speed between stretches (other tenants,
 /// frequency) lands on one way only. The batch is sized so each way gets about `secs` in all
-/// (criterion's measurement time: the whole takes about 3 x `secs`); outside
+/// (criterion's measurement time: the whole takes about 4 x `secs`); outside
 /// `--bench` (criterion's test mode, `cargo test --benches`) one round of one inference a way.
 /// Returns an `interleaved LABEL/MODEL: rounds R batch B direct_us .. capi_us .. witx_us ..
-/// capi_ratio .. capi_q1 .. capi_q3 .. witx_ratio .. witx_q1 .. witx_q3 ..` line: medians over
-/// rounds of the per-inference times, and the median and quartiles of the per-round ratios.
-fn interleaved(label: &str, model: &str, ways: [&mut dyn Infer; 3], secs: f64) -> String {
+/// again_us .. capi_ratio .. capi_q1 .. capi_q3 ..` line (then the same three for `witx` and
+/// `again`): medians over rounds of the per-inference times, and the median and quartiles of the
+/// per-round ratios to direct.
+fn interleaved(label: &str, model: &str, ways: [&mut dyn Infer; 4], secs: f64) -> String {
     fn per_inference(way: &mut dyn Infer, n: usize) -> f64 {
         let t0 = Instant::now();
         for _ in 0..n {
@@ -110,10 +115,10 @@ fn interleaved(label: &str, model: &str, ways: [&mut dyn Infer; 3], secs: f64) -
     } else {
         (1, 1)
     };
-    let mut times: [Vec<f64>; 3] = Default::default();
+    let mut times: [Vec<f64>; 4] = Default::default();
     for r in 0..rounds {
-        for k in 0..3 {
-            let w = (r + k) % 3;
+        for k in 0..4 {
+            let w = (r + k) % 4;
             times[w].push(per_inference(&mut *ways[w], batch));
         }
     }
@@ -124,14 +129,18 @@ fn interleaved(label: &str, model: &str, ways: [&mut dyn Infer; 3], secs: f64) -
     };
     let us = |w: usize| quartiles(times[w].clone())[0] * 1e6;
     let q = |w: usize| quartiles((0..rounds).map(|r| times[w][r] / times[0][r]).collect());
-    let ([c, c1, c3], [x, x1, x3]) = (q(1), q(2));
-    format!(
-        "interleaved {label}/{model}: rounds {rounds} batch {batch} direct_us {:.3} capi_us {:.3} witx_us {:.3} \
-         capi_ratio {c:.4} capi_q1 {c1:.4} capi_q3 {c3:.4} witx_ratio {x:.4} witx_q1 {x1:.4} witx_q3 {x3:.4}",
+    let mut line = format!(
+        "interleaved {label}/{model}: rounds {rounds} batch {batch} direct_us {:.3} capi_us {:.3} witx_us {:.3} again_us {:.3}",
         us(0),
         us(1),
-        us(2)
-    )
+        us(2),
+        us(3)
+    );
+    for (w, name) in [(1, "capi"), (2, "witx"), (3, "again")] {
+        let [m, q1, q3] = q(w);
+        line += &format!(" {name}_ratio {m:.4} {name}_q1 {q1:.4} {name}_q3 {q3:.4}");
+    }
+    line
 }
 
 /// Appends a line (`datapath ..`, `interleaved ..`) to `criterion/FILE` beside criterion's own

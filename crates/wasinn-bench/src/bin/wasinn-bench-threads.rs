@@ -5,7 +5,9 @@
 //! model's weight bytes (the ONNX file's size, printed as `weights_kb`); on tract and OpenVINO also
 //! `direct_ctx_rss_kb`, the same for the backend called directly (a second run state of tract's
 //! own plan; a second infer request of OpenVINO's compiled model, with the same
-//! WASINN_OPENVINO_STREAMS); last `threads version=..`, the backend's version text from
+//! WASINN_OPENVINO_STREAMS); `third_ctx_rss_kb`, what a third context adds once the two have run
+//! at once (a backend's memory per CPU stream, such as OpenVINO's with two streams, is then paid,
+//! so this is the cost of one more context alone); last `threads version=..`, the backend's version text from
 //! libwasinn's listing (to the end of the line: the settings in force, such as OpenVINO's CPU
 //! streams). Run unpinned (it needs both cores); ONNX Runtime one intra-op thread per context
 //! (WASINN_ORT_INTRA_OP_THREADS=1).
@@ -76,6 +78,12 @@ fn main() {
         println!("threads n={n} per_s={rate:.2}");
         rates.push(rate);
     }
+    // One more context after both ran at once, with its first inference.
+    let before = rss_kb();
+    let mut third = ctxs[0].fork().unwrap_or_else(|e| panic!("{e}"));
+    third.infer().unwrap_or_else(|e| panic!("{e}"));
+    let third_rss = rss_kb().saturating_sub(before);
+    drop(third);
     // The second context goes first: it borrows the graph the first owns.
     let first = ctxs.remove(0);
     drop(ctxs);
@@ -86,6 +94,9 @@ fn main() {
         format!(" direct_ctx_rss_kb={kb}")
     });
     let direct = direct.unwrap_or_default();
-    println!("threads scaling={:.3} ctx_rss_kb={ctx_rss} weights_kb={weights}{direct}", rates[1] / rates[0]);
+    println!(
+        "threads scaling={:.3} ctx_rss_kb={ctx_rss} weights_kb={weights}{direct} third_ctx_rss_kb={third_rss}",
+        rates[1] / rates[0]
+    );
     println!("threads version={}", backend_version(backend).unwrap_or_default());
 }
