@@ -157,8 +157,10 @@ def targets(crit: dict, inter: dict, whole: dict, threads_log: str, datapath: li
                 # Judged on the interleaved rounds (a drift of the machine falls on all three ways).
                 r, how = i["capi_ratio"], ("interleaved rounds, median ratio (criterion's in brackets); where it is "
                                            "over 1.01, the same ratio for a second direct instance")
-                again = f"; direct again {i['again_ratio']:.3f}" if r > 1.01 and "again_ratio" in i else ""
-                figs.append(f"{m} {r:.3f}" + (f" ({c:.3f}{again})" if c is not None else f" ({again[2:]})" if again else ""))
+                notes = [f"{c:.3f}"] if c is not None else []
+                if r > 1.01 and "again_ratio" in i:
+                    notes.append(f"direct again {i['again_ratio']:.3f}")
+                figs.append(f"{m} {r:.3f}" + (f" ({'; '.join(notes)})" if notes else ""))
             elif c is not None:
                 r = c
                 figs.append(f"{m} {r:.3f}")

@@ -86,8 +86,8 @@ const ROUNDS: usize = 31;
 /// of the machine's speed cannot bias. Each of [`ROUNDS`] rounds times one batch of each back to
 /// back, in an order that rotates every round (each about as often first, second, third and
 /// fourth), and a round's ratios to direct come from batches measured within milliseconds of each
-/// other. Criterion times each way in its own seconds-long stretch, so a change of speed between stretches (other tenants,
-/// frequency) lands on one way only. The batch is sized so each way gets about `secs` in all
+/// other. Criterion times each way in its own seconds-long stretch, so a change of speed between
+/// stretches (other tenants, frequency) lands on one way only. The batch is sized so each way gets about `secs` in all
 /// (criterion's measurement time: the whole takes about 4 x `secs`); outside
 /// `--bench` (criterion's test mode, `cargo test --benches`) one round of one inference a way.
 /// Returns an `interleaved LABEL/MODEL: rounds R batch B direct_us .. capi_us .. witx_us ..

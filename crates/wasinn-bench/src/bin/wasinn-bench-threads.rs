@@ -7,9 +7,9 @@
 //! own plan; a second infer request of OpenVINO's compiled model, with the same
 //! WASINN_OPENVINO_STREAMS); `third_ctx_rss_kb`, what a third context adds once the two have run
 //! at once (a backend's memory per CPU stream, such as OpenVINO's with two streams, is then paid,
-//! so this is the cost of one more context alone); last `threads version=..`, the backend's version text from
-//! libwasinn's listing (to the end of the line: the settings in force, such as OpenVINO's CPU
-//! streams). Run unpinned (it needs both cores); ONNX Runtime one intra-op thread per context
+//! so this is the cost of one more context alone); last `threads version=..`, the backend's
+//! version text from libwasinn's listing (to the end of the line: the settings in force, such as
+//! OpenVINO's CPU streams). Run unpinned (it needs both cores); ONNX Runtime one intra-op thread per context
 //! (WASINN_ORT_INTRA_OP_THREADS=1).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
