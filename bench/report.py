@@ -138,8 +138,9 @@ def targets(crit: dict, inter: dict, whole: dict, threads_log: str, datapath: li
     copy_in = a49.get("native-f32-copy-in", {}).get("median_us")
     for h in HOSTS_F32:
         if h in a49 and n49:
-            apart = f"{n49['median_us']:.0f} + {n49.get('memcpy_in_us', 0.0):.0f} us (memcpy) = {n49['median_us'] + n49.get('memcpy_in_us', 0.0):.0f} us"
-            bound = n49["median_us"] + n49.get("memcpy_in_us", 0.0) if copy_in is None else copy_in
+            memcpy = n49.get("memcpy_in_us", 0.0)
+            apart = f"{n49['median_us']:.0f} + {memcpy:.0f} us (memcpy) = {n49['median_us'] + memcpy:.0f} us"
+            bound = n49["median_us"] + memcpy if copy_in is None else copy_in
             v = a49[h]["median_us"]
             add(f"{h}: 4.9 MB Add within native + one copy of the input",
                 f"{v:.0f} us vs {apart}" if copy_in is None

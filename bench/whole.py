@@ -143,7 +143,7 @@ def main() -> int:
             for h in hs:
                 if h["fmt"] == "ir" and m["xml"] == "-":
                     continue
-                if h["name"] == "jit-tract" and m["tract"] != "yes" or name not in h.get("only", {name}):
+                if (h["name"] == "jit-tract" and m["tract"] != "yes") or name not in h.get("only", {name}):
                     continue
                 if h.get("native"):
                     cmd = [a.ov_native] + (["--copy-in"] if h.get("copy_in") else []) + [h["native"]] + guest_args(m, h["fmt"], a.models, a.models, n, warm)
