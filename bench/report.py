@@ -136,15 +136,15 @@ def targets(crit: dict, inter: dict, whole: dict, threads_log: str, datapath: li
     # native + a memcpy timed between iterations is printed beside it (it misses the copy's effect on
     # compute: the dirty lines it leaves are written back then).
     copy_in = a49.get("native-f32-copy-in", {}).get("median_us")
+    if n49:
+        memcpy = n49.get("memcpy_in_us", 0.0)
+        apart = f"{n49['median_us']:.0f} + {memcpy:.0f} us (memcpy) = {n49['median_us'] + memcpy:.0f} us"
+        bound, against = ((n49["median_us"] + memcpy, apart) if copy_in is None
+                          else (copy_in, f"{copy_in:.0f} us (native copying its input in the loop; native {apart})"))
     for h in HOSTS_F32:
         if h in a49 and n49:
-            memcpy = n49.get("memcpy_in_us", 0.0)
-            apart = f"{n49['median_us']:.0f} + {memcpy:.0f} us (memcpy) = {n49['median_us'] + memcpy:.0f} us"
-            bound = n49["median_us"] + memcpy if copy_in is None else copy_in
             v = a49[h]["median_us"]
-            add(f"{h}: 4.9 MB Add within native + one copy of the input",
-                f"{v:.0f} us vs {apart}" if copy_in is None
-                else f"{v:.0f} us vs {copy_in:.0f} us (native copying its input in the loop; native {apart})", v <= bound)
+            add(f"{h}: 4.9 MB Add within native + one copy of the input", f"{v:.0f} us vs {against}", v <= bound)
     for h in HOSTS_F32:
         worst, ok = [], True
         for m in REAL:

@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     CHECK(ov_compiled_model_create_infer_request(compiled, &req));
 
     ov_tensor_t *in[MAX_IO];
-    void *src[MAX_IO]; /* --copy-in: the caller's bytes of each input, copied in every iteration */
+    void *src[MAX_IO], *dst[MAX_IO]; /* --copy-in: the caller's bytes of each input, copied into its tensor's */
     size_t src_len[MAX_IO];
     for (int i = 0; i < n_in; i++) {
         char *ty = strtok(argv[7 + i], ":"), *d = strtok(NULL, ":"), *file = strtok(NULL, "");
@@ -107,10 +107,15 @@ int main(int argc, char **argv)
         CHECK(ov_shape_create(rank, dims, &shape));
         src[i] = data;
         src_len[i] = len;
-        if (copy_in)
+        if (copy_in) {
+            size_t size;
             CHECK(ov_tensor_create(et, shape, &in[i]));
-        else
+            CHECK(ov_tensor_data(in[i], &dst[i]));
+            CHECK(ov_tensor_get_byte_size(in[i], &size));
+            if (size != len) { fprintf(stderr, "ov_native: input %d holds %zu bytes, the file %zu\n", i, size, len); return 1; }
+        } else {
             CHECK(ov_tensor_create_from_host_ptr(et, shape, data, &in[i]));
+        }
         ov_shape_free(&shape);
     }
     uint8_t *out[MAX_IO];
@@ -131,14 +136,7 @@ int main(int argc, char **argv)
     for (long it = -warmup; it < n; it++) {
         double t0 = now_us();
         for (int i = 0; i < n_in; i++) {
-            if (copy_in) {
-                void *dst;
-                size_t size;
-                CHECK(ov_tensor_data(in[i], &dst));
-                CHECK(ov_tensor_get_byte_size(in[i], &size));
-                if (size != src_len[i]) { fprintf(stderr, "ov_native: input %d holds %zu bytes, the file %zu\n", i, size, src_len[i]); return 1; }
-                memcpy(dst, src[i], size);
-            }
+            if (copy_in) memcpy(dst[i], src[i], src_len[i]);
             CHECK(ov_infer_request_set_input_tensor_by_index(req, (size_t)i, in[i]));
         }
         double t1 = now_us();
