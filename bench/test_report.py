@@ -114,3 +114,33 @@ def test_threads_targets_name_the_backend_alone(tmp_path):
     # The 3rd context (both streams already paid for) is judged on its own row.
     r = row(rows, "openvino, CPU streams 2 (`WASINN_OPENVINO_STREAMS=2`): a 3rd context")
     assert "0.0 MB vs 2.9 MB" in r and r.endswith("| **met** |")
+
+
+def test_whole_programs_pair_each_host_with_the_reference_of_its_round():
+    import whole
+    runs = lambda *us: [{"round": r, "median_us": u} for r, u in enumerate(us)]  # noqa: E731
+    # The machine drifts between rounds (100 -> 200 us); the host is 2% over native in every round.
+    p = whole.paired(runs(102.0, 204.0, 153.0), runs(100.0, 200.0, 150.0))
+    assert abs(p["median"] - 1.02) < 1e-12 and p["rounds"] == 3 and abs(p["q1"] - 1.02) < 1e-12
+    # A round the reference did not run is not paired; one round gives that round's ratio.
+    assert whole.paired([{"round": 5, "median_us": 1.0}], runs(1.0)) is None
+    assert whole.paired(runs(110.0), runs(100.0))["median"] == 1.1
+
+
+def test_real_model_targets_are_judged_on_the_paired_ratio(tmp_path):
+    def host(us, paired=None):
+        return {"median_us": us, **({"paired": {"native-f32": {"median": paired, "q1": paired - 0.01, "q3": paired + 0.01}}} if paired else {})}
+    whole = {"magika": {"native-f32": host(5000.0), "wasm3-openvino-f32": host(5200.0, 1.012),
+                        "wamr-openvino-f32": host(5050.0, 1.025), "native-f32-again": host(5010.0, 1.001),
+                        "native-f32-copy-in": host(5100.0, 1.018)}}
+    rows = report.targets({}, {}, whole, str(tmp_path / "none"), [])
+    r = row(rows, "wasm3-openvino-f32: real models")
+    # The ratio of the medians (1.040) is printed, the paired one (1.012) judged.
+    assert "paired" in r and "magika 1.012 (1.040)" in r and r.endswith("| **met** |"), r
+    # What the one copy in costs native on its own is printed beside the figures (not judged).
+    assert "native copying its input in the loop: magika 1.018" in r
+    assert row(rows, "wamr-openvino-f32: real models").endswith("| **missed** |")
+    # The control is not a host the targets judge.
+    assert not [r for r in rows if r.startswith("| native-f32-again")]
+    assert report.paired_cell(whole["magika"], "wasm3-openvino-f32") == "1.012 (1.002-1.022) [1.040]"
+    assert report.paired_cell(whole["magika"], "jit-openvino-f32") == "-"

@@ -4,9 +4,13 @@ C program (bench/native/ov_native.c), as interleaved processes.
 Every process runs under `nice -n -5 taskset -c 1` (one core; OpenVINO sizes its thread pool by
 the process's affinity, so every side runs one inference thread; ONNX Runtime gets
 WASINN_ORT_INTRA_OP_THREADS=1; tract is single-threaded). Per round, each model runs once in each
-host, in a fixed order; rounds alternate N and 2N timed iterations, so the minor page faults per
-iteration are (median minflt at 2N - median at N) / N, from wait4's rusage. Figures per host and
-model: the median over rounds of the guest-timed median, p90 and per-phase medians.
+host, in an order that rotates by one host per round; rounds alternate N and 2N timed iterations,
+so the minor page faults per iteration are (median minflt at 2N - median at N) / N, from wait4's
+rusage. Figures per host and model: the median over rounds of the guest-timed median, p90 and
+per-phase medians; and, against each reference in PAIRED_REFS, the paired ratio: the median (and
+quartiles) over rounds of the host's median / the reference's median in the same round. On the
+real models native f32 runs twice per round (`native-f32-again`): its paired ratio is the control,
+how far two processes doing the same work differ on this machine.
 
 Checksums must agree between hosts computing at the same precision on the same backend
 (OpenVINO f32: the JIT host with the plugin's default and native f32; OpenVINO's own default,
@@ -30,8 +34,11 @@ from typing import Dict, List, Optional
 ITERS = {"add-1": 4000, "add-4.9MB": 200, "magika": 200, "rapidocr-det": 20, "rapidocr-rec": 20,
          "rapidocr-cls": 300, "mobilenetv2": 30}
 WHOLE_MODELS = ["add-1", "add-4.9MB", "magika", "rapidocr-det", "rapidocr-cls", "mobilenetv2"]
+REAL_MODELS = ["magika", "rapidocr-det", "rapidocr-rec", "rapidocr-cls", "mobilenetv2"]
+# Paired ratios: each host against these references, round by round (the same round's process).
+PAIRED_REFS = ["native-f32", "native-default", "wasmtime-cli", "native-f32-copy-in"]
 # Precision classes whose checksums must be equal (relative 1e-6).
-CLASSES = {"f32": ["jit-openvino-f32", "native-f32", "native-f32-copy-in", "wasm3-openvino-f32", "wamr-openvino-f32", "python-openvino-f32"],
+CLASSES = {"f32": ["jit-openvino-f32", "native-f32", "native-f32-copy-in", "native-f32-again", "wasm3-openvino-f32", "wamr-openvino-f32", "python-openvino-f32"],
            "bf16": ["jit-openvino-bf16", "wasmtime-cli", "native-default"]}
 
 
@@ -62,8 +69,13 @@ def hosts(a, quick: bool) -> List[dict]:
     hs = [
         dict(name="jit-openvino-f32", fmt=fmt_ov, cmd=lambda g: [jit, *d(), a.guest, *g], env={**base, "WASINN_BACKEND": "openvino"}),
         dict(name="native-f32", fmt=fmt_ov, native="f32", cmd=None, env={}),
-        # The large-tensor target's bound measured in the loop: native copying its input each time.
-        dict(name="native-f32-copy-in", fmt=fmt_ov, native="f32", copy_in=True, only={"add-4.9MB"}, cmd=None, env={}),
+        # Native + one copy of the input, measured in the loop: native copying its input each time,
+        # as a host copies the guest's bytes (the 4.9 MB Add's bound; on the real models, what that
+        # one copy costs compute).
+        dict(name="native-f32-copy-in", fmt=fmt_ov, native="f32", copy_in=True, cmd=None, env={}),
+        # The control: the same native program again in the same round, on the real models. Its
+        # paired ratio to native-f32 is how far two processes doing the same work differ here.
+        dict(name="native-f32-again", fmt=fmt_ov, native="f32", only=set(REAL_MODELS), cmd=None, env={}),
     ]
     if not quick:
         hs += [
@@ -111,6 +123,17 @@ def run_rusage(cmd: List[str], env: Dict[str, str], pin: List[str]) -> dict:
     return r
 
 
+def paired(runs: List[dict], ref: List[dict]) -> Optional[dict]:
+    """The median and quartiles over rounds of runs' median / ref's median in the same round: the
+    two processes ran seconds apart, so a drift of the machine between rounds falls on both."""
+    by_round = {x["round"]: x["median_us"] for x in ref}
+    rs = sorted(x["median_us"] / by_round[x["round"]] for x in runs if by_round.get(x["round"]))
+    if not rs:
+        return None
+    q = statistics.quantiles(rs, n=4, method="inclusive") if len(rs) > 1 else [rs[0]] * 3
+    return {"median": statistics.median(rs), "q1": q[0], "q3": q[2], "rounds": len(rs)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--prefix", required=True, help="libwasinn install prefix with bin/wasinn-wasmtime-run")
@@ -140,7 +163,8 @@ def main() -> int:
             m = man[name]
             n = 2 if a.quick else max(4, int(ITERS.get(name, 50) * a.scale)) * (1 if r % 2 == 0 else 2)
             warm = 0 if a.quick else max(2, n // 10)
-            for h in hs:
+            # The host order rotates per round, so no host always runs right after the same one.
+            for h in hs[r % len(hs):] + hs[:r % len(hs)]:
                 if h["fmt"] == "ir" and m["xml"] == "-":
                     continue
                 if (h["name"] == "jit-tract" and m["tract"] != "yes") or name not in h.get("only", {name}):
@@ -172,6 +196,12 @@ def main() -> int:
                 s["faults_per_iter"] = (statistics.median(x["minflt"] for x in big) - statistics.median(x["minflt"] for x in small)) / (n2 - n1)
             s["maxrss_kb"] = max(x["maxrss_kb"] for x in runs)
             summary[name][host] = s
+        for host, runs in per.items():
+            for ref in PAIRED_REFS:
+                if ref != host and ref in per:
+                    p = paired(runs, per[ref])
+                    if p:
+                        summary[name][host].setdefault("paired", {})[ref] = p
         for cls, members in CLASSES.items():
             present = [h for h in members if h in summary[name]]
             if len(present) > 1:
