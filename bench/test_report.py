@@ -16,9 +16,11 @@ def write(tmp_path, name, text):
     return str(p)
 
 
-def threads_line(label, n1, n2, scaling, ctx, version=None, direct=None, third=None):
+def threads_line(label, n1, n2, scaling, ctx, version=None, direct=None, third=None, direct_rates=None):
     line = (f"{label} threads n=1 per_s={n1} threads n=2 per_s={n2} threads scaling={scaling} "
             f"ctx_rss_kb={ctx} weights_kb=3000" + (f" direct_ctx_rss_kb={direct}" if direct is not None else "")
+            + (f" direct_n1_per_s={direct_rates[0]} direct_n2_per_s={direct_rates[1]} direct_scaling={direct_rates[1] / direct_rates[0]:.3f}"
+               if direct_rates else "")
             + (f" third_ctx_rss_kb={third}" if third is not None else ""))
     return line + (f" threads version={version}" if version is not None else "") + "\n"
 
@@ -26,7 +28,7 @@ def threads_line(label, n1, n2, scaling, ctx, version=None, direct=None, third=N
 def test_threads_labels_come_from_the_plugins_version_text(tmp_path):
     log = write(tmp_path, "threads.log",
                 threads_line("tract", 100, 200, 2.0, 0, "0.23.9", direct=10)
-                + threads_line("openvino", 270, 250, 0.93, 0, OV.format("1 (OpenVINO's default)"))
+                + threads_line("openvino", 270, 250, 0.93, 0, OV.format("1 (OpenVINO's default)"), direct=0, direct_rates=(260.0, 255.0))
                 + threads_line("openvino-2-streams", 160, 360, 2.24, 6292, OV.format("2 (WASINN_OPENVINO_STREAMS=2)"), direct=6292, third=4)
                 + threads_line("openvino", 270, 250, 0.93, 0, OV.format("4 (OpenVINO's default)"))
                 + threads_line("onnxruntime", 190, 380, 1.96, 100))
@@ -37,6 +39,10 @@ def test_threads_labels_come_from_the_plugins_version_text(tmp_path):
     assert rows[2]["rates"] == [160.0, 360.0] and rows[2]["scaling"] == 2.24
     assert rows[2]["direct_ctx_rss_kb"] == 6292 and rows[4]["direct_ctx_rss_kb"] is None
     assert rows[2]["third_ctx_rss_kb"] == 4 and rows[0]["third_ctx_rss_kb"] is None
+    # The backend's own throughput on the same two threads (newer logs), beside libwasinn's.
+    assert rows[1]["direct_rates"] == [260.0, 255.0] and rows[1]["direct_scaling"] == 0.981 and rows[2]["direct_scaling"] is None
+    r = row(report.targets({}, {}, {}, log, []), "openvino, CPU streams 1 (OpenVINO's default): 2 contexts")
+    assert "0.93x (the backend alone: 0.98x)" in r and r.endswith("| **missed** |")
     # A line without the version (an older log) keeps its label as it is.
     assert report.threads(write(tmp_path, "old.log", threads_line("openvino-2-streams", 1, 2, 2.0, 0)))[0]["backend"] == "openvino-2-streams"
 
