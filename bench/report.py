@@ -165,9 +165,14 @@ def targets(crit: dict, inter: dict, whole: dict, threads_log: str, datapath: li
     for h in HOSTS_F32:
         if h in a49 and n49:
             v = a49[h]["median_us"]
-            p = a49[h].get("paired", {}).get("native-f32-copy-in")
-            pair = f"; paired per round with native copying its input: {p['median']:.3f}" if p and copy_in is not None else ""
-            add(f"{h}: 4.9 MB Add within native + one copy of the input", f"{v:.0f} us vs {against}{pair}", v <= bound)
+            p = a49[h].get("paired", {}).get("native-f32-copy-in") if copy_in is not None else None
+            if p:
+                # Judged as the real models are: the median of the per-round ratios to the bound
+                # measured in the same round (the medians over all rounds are printed before it).
+                add(f"{h}: 4.9 MB Add within native + one copy of the input (median of the per-round paired ratios to native copying its input)",
+                    f"{p['median']:.3f}; the medians over all rounds: {v:.0f} us vs {against}", p["median"] <= 1.0)
+            else:
+                add(f"{h}: 4.9 MB Add within native + one copy of the input", f"{v:.0f} us vs {against}", v <= bound)
     for h in HOSTS_F32:
         worst, ok, how = [], True, ""
         for m in REAL:
