@@ -435,7 +435,8 @@ impl Plugin for OvPlugin {
             let ip = (0..ov_inputs.len()).map(Some).collect();
             let op = (0..ov_outputs.len()).map(Some).collect();
             (ov_inputs, ip, ov_outputs, op)
-        };        let compiled = core
+        };
+        let compiled = core
             .compile_model(&model, device)
             .map_err(|e| PluginError::runtime(format!("openvino could not compile the model: {e}")))?;
         Ok(OvGraph { compiled: Mutex::new(compiled), inputs, input_ports, outputs, output_ports })
