@@ -179,7 +179,7 @@ items = [
   ("libwasinn", ("release build (\`cargo build --release\`)" if "$profile" == "release" else "**debug build** (\`WASINN_BENCH_PROFILE=debug\`: the test build; libwasinn's own code unoptimised, its dependencies (tract, ort, openvino crates) at opt-level 2; a release build did not fit on this shared machine in the time, so libwasinn's own per-call costs below are upper bounds)") + ", commit " + sh("git rev-parse --short HEAD")),
   ("Criterion", "$secs s measurement + a quarter of that warm-up per way, 20 samples; medians"),
   ("Steps run", "$steps".strip() + " (a step left out: its section says not measured)" + ("; whole programs on the prefix $PREFIX" if "build" not in "$steps" else "")),
-  ("Whole programs", "$rounds rounds of interleaved processes (rounds alternate N and 2N iterations; page faults per iteration from the difference)"),
+  ("Whole programs", "$rounds rounds of interleaved processes, the hosts' order rotating by one per round (rounds alternate N and 2N iterations; page faults per iteration from the difference; ratios paired per round)"),
 ]
 json.dump({"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "items": items}, open(sys.argv[1], "w"), indent=1)
 PYEOF
