@@ -232,7 +232,7 @@ pub trait Infer {
     fn outputs(&self) -> Vec<&[u8]>;
 }
 
-/// sum_j out[j] * (1 + j mod 13) over each f32 output (every bench model's outputs are f32): the
+/// `sum_j out[j] * (1 + j mod 13)` over each f32 output (every bench model's outputs are f32): the
 /// checksum bench/guest/bench.c and bench/native/ov_native.c print.
 pub fn checksum(outputs: &[&[u8]]) -> f64 {
     outputs

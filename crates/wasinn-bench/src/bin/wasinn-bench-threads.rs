@@ -1,18 +1,18 @@
 //! Concurrency: N contexts of one graph (libwasinn's C API) on N threads, each running inferences
-//! for a fixed time: `wasinn-bench-threads BACKEND MODEL SECONDS` prints, for N = 1 and 2,
-//! `threads n=N per_s=..`, then `threads scaling=.. ctx_rss_kb=..`: the throughput ratio N=2 / N=1
-//! and the resident memory a second context (after its first inference) added, against the
-//! model's weight bytes (the ONNX file's size, printed as `weights_kb`); on tract and OpenVINO also
-//! `direct_ctx_rss_kb`, the same for the backend called directly (a second run state of tract's
-//! own plan; a second infer request of OpenVINO's compiled model, with the same
+//! for a fixed time: `wasinn-bench-threads BACKEND MODEL SECONDS` prints, for N = 1 and 2, `threads
+//! n=N per_s=..`, then `threads scaling=.. ctx_rss_kb=..`: the throughput ratio N=2 / N=1 and the
+//! resident memory a second context (after its first inference) added, against the model's weight
+//! bytes (the ONNX file's size, printed as `weights_kb`); on tract and OpenVINO also
+//! `direct_ctx_rss_kb`, the same for the backend called directly (a second run state of tract's own
+//! plan; a second infer request of OpenVINO's compiled model, with the same
 //! WASINN_OPENVINO_STREAMS), and `direct_n1_per_s`, `direct_n2_per_s` and `direct_scaling`, the
 //! same throughput measurement on those two direct instances (what the backend itself scales to,
-//! measured before libwasinn's contexts exist); `third_ctx_rss_kb`, what a third context adds once the two have run
-//! at once (a backend's memory per CPU stream, such as OpenVINO's with two streams, is then paid,
-//! so this is the cost of one more context alone); last `threads version=..`, the backend's
-//! version text from libwasinn's listing (to the end of the line: the settings in force, such as
-//! OpenVINO's CPU streams). Run unpinned (it needs both cores); ONNX Runtime one intra-op thread per context
-//! (WASINN_ORT_INTRA_OP_THREADS=1).
+//! measured before libwasinn's contexts exist); `third_ctx_rss_kb`, what a third context adds once
+//! the two have run at once (a backend's memory per CPU stream, such as OpenVINO's with two
+//! streams, is then paid, so this is the cost of one more context alone); last `threads
+//! version=..`, the backend's version text from libwasinn's listing (to the end of the line: the
+//! settings in force, such as OpenVINO's CPU streams). Run unpinned (it needs both cores); ONNX
+//! Runtime one intra-op thread per context (WASINN_ORT_INTRA_OP_THREADS=1).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -32,8 +32,8 @@ fn main() {
     // The same on the backend called directly (tract: a second run state of one plan; OpenVINO: a
     // second infer request of one compiled model), for the backend's own per-context memory: what
     // libwasinn's figure is to be read against. Measured first, and kept alive until the end, so
-    // neither measurement reuses memory the other freed.
-    // Its throughput on 1 and 2 threads too, before libwasinn's contexts exist.
+    // neither measurement reuses memory the other freed. Its throughput on 1 and 2 threads is
+    // measured here too, before libwasinn's contexts exist.
     let direct: Option<(u64, [f64; 2], Box<dyn std::any::Any>)> = match backend {
         Backend::Tract => {
             let mut one = wasinn_bench::native::Tract::load(model).unwrap_or_else(|e| panic!("{e}"));
