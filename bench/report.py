@@ -77,6 +77,27 @@ def interleaved(crit_dir: str) -> Dict[str, Dict[str, float]]:
     return out
 
 
+def interleaved_text(inter: Dict[str, Dict[str, float]]) -> str:
+    """Section 1's words on its interleaved columns, for the loads per way the log says were timed."""
+    sets = max((int(v.get("sets", 1)) for v in inter.values()), default=1)
+    rounds = "the three ways again in 31 rounds, each round one batch of each way back to back in an order that rotates " \
+             "every round, so a change of the machine's speed falls on the three ways alike (criterion gives each way its " \
+             "own seconds-long stretch); the median of the 31 per-round ratios and its quartiles. The targets are judged on these."
+    if sets <= 1:
+        return ("The interleaved columns: after criterion, " + rounds + " `direct again`: the control, a second instance of "
+                "the direct way loaded after the other three and timed in the same rounds. It runs the same code as the "
+                "first, so its ratio is how far two loads of one model by the backend itself differ here (where the "
+                "compiled model landed in memory): a C API ratio within it is not a cost libwasinn adds.")
+    return (f"The interleaved columns: after criterion, each way loaded {sets} times (with the direct way loaded "
+            f"{sets} times more, `direct again`, the control), the loads of set s in an order rotated by s so each way is "
+            "loaded first in one set; then " + rounds.replace("one batch of each way", "one batch of every load") +
+            " A way's time in a round is the mean over its loads: two loads of the same model by the backend itself "
+            "differ here by up to 2-4% (where that load's buffers landed; often the first load in a process is the "
+            "fastest), so one load per way would judge where memory landed. `[first loads ..]`: the same ratio "
+            "for the first set alone, one load a way, as measured before. `direct again` runs the same code as "
+            "`direct`, so its ratio is the resolution left: a C API ratio within it is not a cost libwasinn adds.")
+
+
 def threads_label(name: str, version: str) -> str:
     """A threads.log row's label: the backend, and for OpenVINO the CPU streams its version text says
     are in force (`CPU streams N (where N comes from)`, the plugin's own words, not bench.sh's)."""
@@ -204,9 +225,18 @@ def targets(crit: dict, inter: dict, whole: dict, threads_log: str, datapath: li
             c = g["capi"] / g["direct"] if g.get("direct") and g.get("capi") else None
             if "capi_ratio" in i:
                 # Judged on the interleaved rounds (a drift of the machine falls on all three ways).
-                r, how = i["capi_ratio"], ("interleaved rounds, median ratio (criterion's in brackets); where it is "
-                                           "over 1.01, the same ratio for a second direct instance")
+                sets = int(i.get("sets", 1))
+                r = i["capi_ratio"]
+                if sets > 1:
+                    how = (f"interleaved rounds over {sets} loads of each way, median ratio (criterion's in brackets, then "
+                           "the first load of each way alone); where it is over 1.01, the same ratio for the direct way "
+                           f"loaded {sets} times again")
+                else:
+                    how = ("interleaved rounds, median ratio (criterion's in brackets); where it is "
+                           "over 1.01, the same ratio for a second direct instance")
                 notes = [f"{c:.3f}"] if c is not None else []
+                if "capi_first" in i:
+                    notes.append(f"first loads {i['capi_first']:.3f}")
                 if r > 1.01 and "again_ratio" in i:
                     notes.append(f"direct again {i['again_ratio']:.3f}")
                 figs.append(f"{m} {r:.3f}" + (f" ({'; '.join(notes)})" if notes else ""))
@@ -285,14 +315,7 @@ def main() -> int:
       "the three ways are compared before timing (max relative difference 1e-4). Medians of criterion's "
       "samples. OpenVINO runs at the same CPU inference precision on all three ways: `openvino-f32` at f32 "
       "(`INFERENCE_PRECISION_HINT=f32`, the plugin's default), `openvino-bf16` at bf16 (`WASINN_OPENVINO_PRECISION=bf16` "
-      "for the plugin, the same hint directly: OpenVINO's own default on this CPU). The interleaved columns: "
-      "after criterion, the three ways again in 31 rounds, each round one batch of each way back to back in an "
-      "order that rotates every round, so a change of the machine's speed falls on the three ways alike (criterion "
-      "gives each way its own seconds-long stretch); the median of the 31 per-round ratios and its quartiles. "
-      "The targets are judged on these. `direct again`: the control, a second instance of the direct way loaded after "
-      "the other three and timed in the same rounds. It runs the same code as the first, so its ratio is how far two "
-      "loads of one model by the backend itself differ here (where the compiled model landed in memory): a C API "
-      "ratio within it is not a cost libwasinn adds.\n")
+      "for the plugin, the same hint directly: OpenVINO's own default on this CPU). " + interleaved_text(inter) + "\n")
     for backend in ["tract", "onnxruntime", "openvino-f32", "openvino-bf16"]:
         w(f"### {backend}\n")
         w("| model | direct | C API | witx | C API / direct | witx / direct | C API - direct | C API / direct, interleaved (q1-q3) "
@@ -309,7 +332,11 @@ def main() -> int:
             d, c, x = g.get("direct"), g.get("capi"), g.get("witx")
             diff = f"{c - d:+.2f} us" if c is not None and d is not None else "-"
             i = inter.get(f"{backend}/{m}", {})
-            iv = lambda k: f"{i[k + '_ratio']:.3f} ({i[k + '_q1']:.3f}-{i[k + '_q3']:.3f})" if k + "_ratio" in i else "-"  # noqa: E731
+            def iv(k: str) -> str:
+                if k + "_ratio" not in i:
+                    return "-"
+                first = f" [first loads {i[k + '_first']:.3f}]" if k + "_first" in i else ""
+                return f"{i[k + '_ratio']:.3f} ({i[k + '_q1']:.3f}-{i[k + '_q3']:.3f}){first}"
             w(f"| {m} | {fmt_us(d)} | {fmt_us(c)} | {fmt_us(x)} | {ratio(c, d)} | {ratio(x, d)} | {diff} | {iv('capi')} | {iv('witx')} | {iv('again')} |")
         w("")
     lbn = crit.get("load_by_name/magika", {})

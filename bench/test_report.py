@@ -78,6 +78,11 @@ def test_capi_target_is_judged_on_the_interleaved_ratio(tmp_path):
     inter["tract/magika"].update(capi_ratio=1.03, again_ratio=1.028)
     r = row(report.targets(crit, inter, {}, str(tmp_path / "none"), []), "tract: C API / direct <= 1.01")
     assert "magika 1.030 (1.170; direct again 1.028)" in r and r.endswith("| **missed** |")
+    # Pooled over several loads a way: the sets named, the first loads' ratio beside criterion's.
+    inter["tract/magika"].update(sets=4.0, capi_ratio=1.004, capi_first=1.021)
+    r = row(report.targets(crit, inter, {}, str(tmp_path / "none"), []), "tract: C API / direct <= 1.01")
+    assert "over 4 loads of each way" in r and "magika 1.004 (1.170; first loads 1.021)" in r and r.endswith("| **met** |")
+    assert "each way loaded 4 times" in report.interleaved_text(inter) and "second instance" in report.interleaved_text({})
     # Without interleaved figures, criterion's ratio is judged.
     r = row(report.targets(crit, {}, {}, str(tmp_path / "none"), []), "tract: C API / direct <= 1.01")
     assert "criterion medians" in r and "magika 1.170" in r and r.endswith("| **missed** |")

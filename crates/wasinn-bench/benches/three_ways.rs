@@ -4,14 +4,16 @@
 //! difference 1e-4), so a way that computes something else cannot be timed as fast. Then
 //! libwasinn's data-path counters (`wasinn_stats_get`) over 10 inferences per way: bytes copied in
 //! and out and tensor-sized allocations per inference (`datapath` lines, also appended to
-//! `criterion/datapath.log` for bench/report.py). After each group, the three ways again,
-//! interleaved with a second instance of the direct way (see `interleaved`): the ratios to read on
-//! a noisy machine (`interleaved` lines, `criterion/interleaved.log`).
+//! `criterion/datapath.log` for bench/report.py). After each group, the three ways again, each
+//! loaded several times, interleaved with the direct way loaded as often again (see
+//! `interleaved`): the ratios to read on a noisy machine (`interleaved` lines,
+//! `criterion/interleaved.log`).
 //!
 //! `cargo test --benches -p wasinn-bench` runs each once (criterion's test mode: what
 //! scripts/test.sh does); scripts/bench.sh runs them for real. Env: `WASINN_BENCH_MODELS`
 //! (bench/setup.py's output), `WASINN_BENCH_BACKENDS` (comma list, default all three),
-//! `WASINN_BENCH_SECONDS` (measurement time per way, default 2), `WASINN_OPENVINO_PRECISION`.
+//! `WASINN_BENCH_SECONDS` (measurement time per way, default 2), `WASINN_BENCH_SETS` (loads of each
+//! way in the interleaved rounds, default 4; 2 in test mode), `WASINN_OPENVINO_PRECISION`.
 
 use std::time::{Duration, Instant};
 
@@ -68,11 +70,32 @@ fn three_ways(c: &mut Criterion) {
             g.bench_function("capi", |b| b.iter(|| capi.infer().unwrap()));
             g.bench_function("witx", |b| b.iter(|| witx.infer().unwrap()));
             g.finish();
-            // The control: the direct way loaded once more, after the other three. What separates it
-            // from the first direct instance is where the backend's compiled model landed, not
-            // libwasinn: the resolution of the C API / direct ratios.
-            let mut again = wasinn_bench::direct(backend, model).unwrap_or_else(|e| panic!("{label}/{} direct again: {e}", model.name));
-            let line = interleaved(&label, &model.name, [&mut *direct, &mut capi, &mut witx, &mut *again], secs);
+            // The interleaved rounds time several loads of each way (`sets`): one load of a model
+            // lands the backend's buffers somewhere, and two loads of the same code differ here by up
+            // to 2-4% with the first one loaded in the process often fastest (stop 32), so one load
+            // per way would judge where memory landed. The control is the direct way loaded once more
+            // in every set (`again`): the same code as `direct`, so its ratio is the resolution left.
+            let load = |way: usize| -> Box<dyn Infer> {
+                let what = ["direct", "capi", "witx", "direct again"][way];
+                let loaded: Result<Box<dyn Infer>, String> = match way {
+                    0 | 3 => wasinn_bench::direct(backend, model),
+                    1 => wasinn_bench::capi(backend, model).map(|c| Box::new(c) as Box<dyn Infer>),
+                    _ => Witx::load(backend, model, &sizes).map(|w| Box::new(w) as Box<dyn Infer>),
+                };
+                loaded.unwrap_or_else(|e| panic!("{label}/{} {what}: {e}", model.name))
+            };
+            let mut sets: Vec<[Box<dyn Infer>; 4]> = vec![[direct, Box::new(capi), Box::new(witx), load(3)]];
+            for s in 1..load_sets() {
+                // Set s loads the ways in an order rotated by s, so each way is loaded first (and
+                // second, ...) in about as many sets as the others.
+                let mut set: [Option<Box<dyn Infer>>; 4] = Default::default();
+                for k in 0..4 {
+                    let way = (s + k) % 4;
+                    set[way] = Some(load(way));
+                }
+                sets.push(set.map(Option::unwrap));
+            }
+            let line = interleaved(&label, &model.name, &mut sets, secs);
             println!("{line}");
             record("interleaved.log", &line);
         }
@@ -82,19 +105,31 @@ fn three_ways(c: &mut Criterion) {
 /// Rounds of the interleaved measurement (odd: a true median).
 const ROUNDS: usize = 31;
 
-/// The three ways and the control (a second direct instance) timed interleaved, for ratios a drift
-/// of the machine's speed cannot bias. Each of [`ROUNDS`] rounds times one batch of each back to
-/// back, in an order that rotates every round (each about as often first, second, third and
-/// fourth), and a round's ratios to direct come from batches measured within milliseconds of each
-/// other. Criterion times each way in its own seconds-long stretch, so a change of speed between
-/// stretches (other tenants, frequency) lands on one way only. The batch is sized so each way gets about `secs` in all
-/// (criterion's measurement time: the whole takes about 4 x `secs`); outside
-/// `--bench` (criterion's test mode, `cargo test --benches`) one round of one inference a way.
-/// Returns an `interleaved LABEL/MODEL: rounds R batch B direct_us .. capi_us .. witx_us ..
+/// Loads of each way in the interleaved measurement: `WASINN_BENCH_SETS`, default 4 under `--bench`
+/// (each way then loaded first in one set, second in one, ...) and 2 in criterion's test mode (the
+/// pooling exercised at the cost of one more load per way).
+fn load_sets() -> usize {
+    let default = if std::env::args().any(|a| a == "--bench") { 4 } else { 2 };
+    std::env::var("WASINN_BENCH_SETS").ok().and_then(|s| s.parse().ok()).filter(|&n| n >= 1).unwrap_or(default)
+}
+
+/// The three ways and the control (the direct way loaded again), each loaded `sets.len()` times,
+/// timed interleaved, for ratios that neither a drift of the machine's speed nor where one load's
+/// memory landed can bias. Each of [`ROUNDS`] rounds times one batch of every loaded instance back
+/// to back, in an order that rotates every round; a way's time in a round is the sum over its loads,
+/// and a round's ratios to direct come from batches measured within a second of each other.
+/// Criterion times each way in its own seconds-long stretch, so a change of speed between
+/// stretches (other tenants, frequency) lands on one way only. The batch is sized so each way gets
+/// about `secs` in all (criterion's measurement time: the whole takes about 4 x `secs`, more where
+/// one inference a load and round is already longer); outside `--bench` (criterion's test mode,
+/// `cargo test --benches`) one round of one inference an instance.
+/// Returns an `interleaved LABEL/MODEL: rounds R sets S batch B direct_us .. capi_us .. witx_us ..
 /// again_us .. capi_ratio .. capi_q1 .. capi_q3 ..` line (then the same three for `witx` and
-/// `again`): medians over rounds of the per-inference times, and the median and quartiles of the
-/// per-round ratios to direct.
-fn interleaved(label: &str, model: &str, ways: [&mut dyn Infer; 4], secs: f64) -> String {
+/// `again`, then `capi_first` / `witx_first` / `again_first`: the median ratio of the first set
+/// alone, one load per way, as this bench measured before): medians over rounds of the
+/// per-inference times (summed over the loads, divided by their number), and the median and
+/// quartiles of the per-round ratios to direct.
+fn interleaved(label: &str, model: &str, sets: &mut [[Box<dyn Infer>; 4]], secs: f64) -> String {
     fn per_inference(way: &mut dyn Infer, n: usize) -> f64 {
         let t0 = Instant::now();
         for _ in 0..n {
@@ -102,24 +137,27 @@ fn interleaved(label: &str, model: &str, ways: [&mut dyn Infer; 4], secs: f64) -
         }
         t0.elapsed().as_secs_f64() / n as f64
     }
+    let k = sets.len();
     let (rounds, batch) = if std::env::args().any(|a| a == "--bench") {
         // The batch from the direct way's speed: at least 3 inferences and 50 ms of them.
         let t0 = Instant::now();
         let mut n = 0usize;
         while n < 3 || t0.elapsed() < Duration::from_millis(50) {
-            ways[0].infer().unwrap();
+            sets[0][0].infer().unwrap();
             n += 1;
         }
         let per = t0.elapsed().as_secs_f64() / n as f64;
-        (ROUNDS, ((secs / (ROUNDS as f64 * per)) as usize).max(1))
+        (ROUNDS, ((secs / (ROUNDS as f64 * k as f64 * per)) as usize).max(1))
     } else {
         (1, 1)
     };
-    let mut times: [Vec<f64>; 4] = Default::default();
+    // times[set][way][round]: seconds per inference.
+    let mut times = vec![[(); 4].map(|()| Vec::with_capacity(rounds)); k];
     for r in 0..rounds {
-        for k in 0..4 {
-            let w = (r + k) % 4;
-            times[w].push(per_inference(&mut *ways[w], batch));
+        for j in 0..4 * k {
+            let at = (r + j) % (4 * k);
+            let (s, w) = (at / 4, at % 4);
+            times[s][w].push(per_inference(&mut *sets[s][w], batch));
         }
     }
     // The median and quartiles of `v`, sorted once.
@@ -127,18 +165,26 @@ fn interleaved(label: &str, model: &str, ways: [&mut dyn Infer; 4], secs: f64) -
         v.sort_by(f64::total_cmp);
         [0.5, 0.25, 0.75].map(|q| v[((v.len() - 1) as f64 * q).round() as usize])
     };
-    let us = |w: usize| quartiles(times[w].clone())[0] * 1e6;
-    let q = |w: usize| quartiles((0..rounds).map(|r| times[w][r] / times[0][r]).collect());
+    // A way's time in round r: the mean over its loads (or over the first set's only).
+    let way_time = |w: usize, r: usize, first: bool| {
+        let n = if first { 1 } else { k };
+        times[..n].iter().map(|t| t[w][r]).sum::<f64>() / n as f64
+    };
+    let us = |w: usize| quartiles((0..rounds).map(|r| way_time(w, r, false)).collect())[0] * 1e6;
+    let q = |w: usize, first: bool| quartiles((0..rounds).map(|r| way_time(w, r, first) / way_time(0, r, first)).collect());
     let mut line = format!(
-        "interleaved {label}/{model}: rounds {rounds} batch {batch} direct_us {:.3} capi_us {:.3} witx_us {:.3} again_us {:.3}",
+        "interleaved {label}/{model}: rounds {rounds} sets {k} batch {batch} direct_us {:.3} capi_us {:.3} witx_us {:.3} again_us {:.3}",
         us(0),
         us(1),
         us(2),
         us(3)
     );
     for (w, name) in [(1, "capi"), (2, "witx"), (3, "again")] {
-        let [m, q1, q3] = q(w);
+        let [m, q1, q3] = q(w, false);
         line += &format!(" {name}_ratio {m:.4} {name}_q1 {q1:.4} {name}_q3 {q3:.4}");
+    }
+    for (w, name) in [(1, "capi"), (2, "witx"), (3, "again")] {
+        line += &format!(" {name}_first {:.4}", q(w, true)[0]);
     }
     line
 }
