@@ -80,7 +80,8 @@ def interleaved(crit_dir: str) -> Dict[str, Dict[str, float]]:
 def interleaved_text(inter: Dict[str, Dict[str, float]]) -> str:
     """Section 1's words on its interleaved columns, for the loads per way the log says were timed."""
     sets = max((int(v.get("sets", 1)) for v in inter.values()), default=1)
-    rounds = "the three ways again in 31 rounds, each round one batch of each way back to back in an order that rotates " \
+    unit = "every load" if sets > 1 else "each way"
+    rounds = f"the three ways again in 31 rounds, each round one batch of {unit} back to back in an order that rotates " \
              "every round, so a change of the machine's speed falls on the three ways alike (criterion gives each way its " \
              "own seconds-long stretch); the median of the 31 per-round ratios and its quartiles. The targets are judged on these."
     if sets <= 1:
@@ -90,7 +91,7 @@ def interleaved_text(inter: Dict[str, Dict[str, float]]) -> str:
                 "compiled model landed in memory): a C API ratio within it is not a cost libwasinn adds.")
     return (f"The interleaved columns: after criterion, each way loaded {sets} times (with the direct way loaded "
             f"{sets} times more, `direct again`, the control), the loads of set s in an order rotated by s so each way is "
-            "loaded first in one set; then " + rounds.replace("one batch of each way", "one batch of every load") +
+            "loaded first in one set; then " + rounds +
             " A way's time in a round is the mean over its loads: two loads of the same model by the backend itself "
             "differ here by up to 2-4% (where that load's buffers landed; often the first load in a process is the "
             "fastest), so one load per way would judge where memory landed. `[first loads ..]`: the same ratio "

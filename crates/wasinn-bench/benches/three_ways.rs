@@ -105,18 +105,23 @@ fn three_ways(c: &mut Criterion) {
 /// Rounds of the interleaved measurement (odd: a true median).
 const ROUNDS: usize = 31;
 
+/// Whether criterion runs for real (`--bench`), not in its test mode (`cargo test --benches`).
+fn under_bench() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
 /// Loads of each way in the interleaved measurement: `WASINN_BENCH_SETS`, default 4 under `--bench`
 /// (each way then loaded first in one set, second in one, ...) and 2 in criterion's test mode (the
 /// pooling exercised at the cost of one more load per way).
 fn load_sets() -> usize {
-    let default = if std::env::args().any(|a| a == "--bench") { 4 } else { 2 };
+    let default = if under_bench() { 4 } else { 2 };
     std::env::var("WASINN_BENCH_SETS").ok().and_then(|s| s.parse().ok()).filter(|&n| n >= 1).unwrap_or(default)
 }
 
 /// The three ways and the control (the direct way loaded again), each loaded `sets.len()` times,
 /// timed interleaved, for ratios that neither a drift of the machine's speed nor where one load's
 /// memory landed can bias. Each of [`ROUNDS`] rounds times one batch of every loaded instance back
-/// to back, in an order that rotates every round; a way's time in a round is the sum over its loads,
+/// to back, in an order that rotates every round; a way's time in a round is the mean over its loads,
 /// and a round's ratios to direct come from batches measured within a second of each other.
 /// Criterion times each way in its own seconds-long stretch, so a change of speed between
 /// stretches (other tenants, frequency) lands on one way only. The batch is sized so each way gets
@@ -127,7 +132,7 @@ fn load_sets() -> usize {
 /// again_us .. capi_ratio .. capi_q1 .. capi_q3 ..` line (then the same three for `witx` and
 /// `again`, then `capi_first` / `witx_first` / `again_first`: the median ratio of the first set
 /// alone, one load per way, as this bench measured before): medians over rounds of the
-/// per-inference times (summed over the loads, divided by their number), and the median and
+/// per-inference times (the mean over the loads), and the median and
 /// quartiles of the per-round ratios to direct.
 fn interleaved(label: &str, model: &str, sets: &mut [[Box<dyn Infer>; 4]], secs: f64) -> String {
     fn per_inference(way: &mut dyn Infer, n: usize) -> f64 {
@@ -138,7 +143,7 @@ fn interleaved(label: &str, model: &str, sets: &mut [[Box<dyn Infer>; 4]], secs:
         t0.elapsed().as_secs_f64() / n as f64
     }
     let k = sets.len();
-    let (rounds, batch) = if std::env::args().any(|a| a == "--bench") {
+    let (rounds, batch) = if under_bench() {
         // The batch from the direct way's speed: at least 3 inferences and 50 ms of them.
         let t0 = Instant::now();
         let mut n = 0usize;
